@@ -1,0 +1,20 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', 'test/fixtures/**', 'scratch/**', 'rules/index.generated.ts', 'test-artifacts/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['server/src/engine/**/*.ts', 'rules/**/*.ts'],
+    rules: {
+      // The analysis core is pure: no console, no process I/O, no editor APIs.
+      'no-console': 'error',
+      'no-restricted-imports': ['error', { paths: ['vscode', 'vscode-languageserver', 'vscode-languageclient', 'node:fs', 'fs', 'node:child_process', 'child_process'] }],
+    },
+  },
+);

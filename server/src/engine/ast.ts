@@ -1,0 +1,108 @@
+/**
+ * A plain JavaScript syntax tree built once from a tree-sitter tree.
+ *
+ * Rules walk the tree many times; crossing into the native binding (or the wasm heap) for every property access
+ * is slow, and the two tree-sitter back ends differ in small API details. Converting once gives every rule the
+ * same fast, backend-independent view, so native and wasm parses yield identical findings.
+ */
+export interface AstNode {
+  readonly type: string;
+  /** True for named nodes (tree-sitter's notion), false for punctuation and keywords. */
+  readonly named: boolean;
+  /** The field name under which this node hangs off its parent, if any. */
+  readonly field: string | undefined;
+  /** Offsets in UTF-16 code units into the (unmasked) source text. */
+  readonly start: number;
+  readonly end: number;
+  readonly startRow: number;
+  readonly startCol: number;
+  readonly endRow: number;
+  readonly endCol: number;
+  readonly missing: boolean;
+  readonly children: AstNode[];
+  parent: AstNode | undefined;
+  /** Index of this node in its parent's `children`. */
+  index: number;
+}
+
+/** Offset-based source access shared by the tree helpers. */
+export interface TextSource {
+  readonly text: string;
+}
+
+export function nodeText(src: TextSource, node: AstNode): string {
+  return src.text.slice(node.start, node.end);
+}
+
+export function child(node: AstNode, field: string): AstNode | undefined {
+  for (const c of node.children) if (c.field === field) return c;
+  return undefined;
+}
+
+export function childrenByField(node: AstNode, field: string): AstNode[] {
+  return node.children.filter((c) => c.field === field);
+}
+
+export function namedChildren(node: AstNode): AstNode[] {
+  return node.children.filter((c) => c.named);
+}
+
+/** Pre-order walk; return `false` from `visit` to skip a node's subtree. */
+export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void {
+  const stack: AstNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (visit(n) === false) continue;
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  }
+}
+
+export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
+  const out: AstNode[] = [];
+  const match = typeof type === 'string' ? (t: string) => t === type : (t: string) => type.has(t);
+  walk(node, (n) => {
+    if (match(n.type)) out.push(n);
+  });
+  return out;
+}
+
+export function ancestor(node: AstNode, pred: (n: AstNode) => boolean): AstNode | undefined {
+  for (let p = node.parent; p; p = p.parent) if (pred(p)) return p;
+  return undefined;
+}
+
+export function isAncestorOf(a: AstNode, b: AstNode): boolean {
+  return a.start <= b.start && b.end <= a.end && a !== b && contains(a, b);
+}
+
+function contains(a: AstNode, b: AstNode): boolean {
+  for (let p: AstNode | undefined = b.parent; p; p = p.parent) if (p === a) return true;
+  return false;
+}
+
+/** Strips parentheses, casts and other value-preserving wrappers. */
+export function unwrap(node: AstNode): AstNode {
+  let n = node;
+  for (;;) {
+    if (n.type === 'parenthesized_expression' || n.type === 'cast_expression' || n.type === 'comma_expression') {
+      const inner = n.type === 'cast_expression' ? child(n, 'value') : n.type === 'comma_expression' ? child(n, 'right') : namedChildren(n)[0];
+      if (!inner) return n;
+      n = inner;
+      continue;
+    }
+    return n;
+  }
+}
+
+export function isErrorNode(n: AstNode): boolean {
+  return n.type === 'ERROR' || n.missing;
+}
+
+/** Counts ERROR and MISSING nodes below `node` (inclusive). */
+export function countErrors(node: AstNode): number {
+  let count = 0;
+  walk(node, (n) => {
+    if (isErrorNode(n)) count++;
+  });
+  return count;
+}

@@ -1,0 +1,234 @@
+/**
+ * Offset-preserving macro masking.
+ *
+ * WDK sources are dense with SAL annotations, calling-convention and export macros that a grammar without a
+ * preprocessor cannot parse. A small C lexer finds those tokens (never inside comments, strings or preprocessor
+ * directives) and overwrites them with spaces of the same length, so every offset, line and column stays valid.
+ * The SAL text is kept as `Annotation` records for rules that use it (`_In_reads_bytes_(Length)`).
+ */
+
+export interface Annotation {
+  /** Macro name, e.g. `_In_reads_bytes_`. */
+  readonly name: string;
+  /** Text between the parentheses, trimmed; undefined when the macro has no argument list. */
+  readonly args: string | undefined;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface MacroOptions {
+  /** Extra names blanked like annotations (with their argument list, if one follows). */
+  readonly mask?: readonly string[];
+  /** Statement-like macros written without a trailing `;`: the invocation becomes an empty statement. */
+  readonly statement?: readonly string[];
+}
+
+export interface MaskResult {
+  readonly text: string;
+  readonly annotations: Annotation[];
+  /** Number of masked macro uses (for statistics). */
+  readonly masked: number;
+}
+
+/** Blanked as bare words; an argument list after them is left alone. */
+const WORDS = new Set([
+  'IN', 'OUT', 'OPTIONAL', 'INOUT', 'NTAPI', 'FLTAPI', 'NTKERNELAPI', 'NTSYSAPI', 'NTSYSCALLAPI', 'NTHALAPI',
+  'WINAPI', 'CALLBACK', 'APIENTRY', 'FASTCALL', 'FORCEINLINE', 'EXTERN_C', 'NTSTRSAFEDDI', 'NTSTRSAFEAPI',
+  'NTSTRSAFEWORKERDDI', 'DECLSPEC_IMPORT', 'DECLSPEC_EXPORT', 'DECLSPEC_NOINLINE', 'DECLSPEC_NORETURN',
+  'DECLSPEC_NOTHROW', 'DECLSPEC_SELECTANY', 'DECLSPEC_CACHEALIGN', 'DECLSPEC_NOINITALL', 'DECLSPEC_RESTRICT',
+  'UNALIGNED', '__unaligned', 'POINTER_64', 'POINTER_32', '__ptr64', '__ptr32', 'RESTRICTED_POINTER',
+  'NTAPI_INLINE', 'WDFAPI', 'VOID_FUNCTION', 'KSDDKAPI', 'NDIS_API', 'STDMETHODCALLTYPE', 'PAGED_ROUTINE',
+]);
+
+/** Blanked together with their argument list when one follows. */
+const FUNCTION_LIKE = new Set(['DECLSPEC_ALIGN', '__declspec', 'DECLSPEC_DEPRECATED_DDK', 'DECLSPEC_GUARD', '__pragma', '_Pragma']);
+
+/** SAL 1 annotations (`__in`, `__out_bcount(n)`, `__drv_aliasesMem`, ...). */
+const SAL1_PREFIXES = ['__in', '__out', '__inout', '__deref', '__drv_', '__checkReturn', '__success', '__bcount', '__ecount', '__nullterminated', '__field_', '__range', '__reserved', '__allocator', '__callback', '__kernel_entry', '__user_code', '__format_string', '__typefix', '__notnull', '__maybenull', '__readonly', '__post', '__pre'];
+
+function isSal2Name(name: string): boolean {
+  // SAL 2 names are `_Xxx_` with an upper-case first letter: `_In_`, `_IRQL_requires_max_`, `_When_`.
+  if (name.length < 3 || name[0] !== '_' || name[name.length - 1] !== '_') return false;
+  const c = name.charCodeAt(1);
+  return c >= 65 && c <= 90;
+}
+
+function isSal1Name(name: string): boolean {
+  if (!name.startsWith('__')) return false;
+  for (const p of SAL1_PREFIXES) {
+    if (name === p || (name.startsWith(p) && (p.endsWith('_') || name[p.length] === '_'))) return true;
+  }
+  return false;
+}
+
+const isIdentStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
+const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
+
+export function maskMacros(source: string, options: MacroOptions = {}): MaskResult {
+  const extraMask = new Set(options.mask ?? []);
+  const statements = new Set(options.statement ?? []);
+  const out: string[] = [];
+  const annotations: Annotation[] = [];
+  let masked = 0;
+  let copied = 0;
+  let i = 0;
+  const n = source.length;
+  let lineStart = true;
+
+  const blank = (from: number, to: number, replacement?: string): void => {
+    out.push(source.slice(copied, from));
+    let text = '';
+    for (let k = from; k < to; k++) {
+      const ch = source[k];
+      text += ch === '\n' || ch === '\r' ? ch : ' ';
+    }
+    if (replacement) text = replacement + text.slice(replacement.length);
+    out.push(text);
+    copied = to;
+    masked++;
+  };
+
+  while (i < n) {
+    const c = source.charCodeAt(i);
+    if (c === 10) {
+      lineStart = true;
+      i++;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+      i++;
+      continue;
+    }
+    if (c === 35 /* # */ && lineStart) {
+      i = skipDirective(source, i);
+      continue;
+    }
+    lineStart = false;
+    if (c === 47 /* / */ && source.charCodeAt(i + 1) === 47) {
+      i = skipLineComment(source, i);
+      continue;
+    }
+    if (c === 47 && source.charCodeAt(i + 1) === 42) {
+      const close = source.indexOf('*/', i + 2);
+      i = close < 0 ? n : close + 2;
+      continue;
+    }
+    if (c === 34 /* " */ || c === 39 /* ' */) {
+      i = skipQuoted(source, i, c);
+      continue;
+    }
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(source.charCodeAt(j))) j++;
+      const name = source.slice(i, j);
+      if (j < n && (source.charCodeAt(j) === 34 || source.charCodeAt(j) === 39) && /^(L|u|U|u8|R|LR|uR|UR|u8R)$/.test(name)) {
+        i = name.endsWith('R') && source.charCodeAt(j) === 34 ? skipRawString(source, j) : skipQuoted(source, j, source.charCodeAt(j));
+        continue;
+      }
+      const sal = isSal2Name(name) || isSal1Name(name);
+      const statement = statements.has(name);
+      if (sal || statement || WORDS.has(name) || FUNCTION_LIKE.has(name) || extraMask.has(name)) {
+        let end = j;
+        let args: string | undefined;
+        if (!WORDS.has(name)) {
+          const open = skipSpace(source, j);
+          if (source.charCodeAt(open) === 40 /* ( */) {
+            const close = matchParen(source, open);
+            if (close > 0) {
+              args = source.slice(open + 1, close).trim();
+              end = close + 1;
+            }
+          }
+        }
+        if (sal) annotations.push({ name, args, start: i, end });
+        blank(i, end, statement ? ';' : undefined);
+        i = end;
+        continue;
+      }
+      i = j;
+      continue;
+    }
+    i++;
+  }
+  out.push(source.slice(copied));
+  return { text: masked === 0 ? source : out.join(''), annotations, masked };
+}
+
+function skipSpace(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13 || c === 10) i++;
+    else break;
+  }
+  return i;
+}
+
+function skipLineComment(s: string, i: number): number {
+  for (;;) {
+    const nl = s.indexOf('\n', i);
+    if (nl < 0) return s.length;
+    let k = nl - 1;
+    if (s[k] === '\r') k--;
+    if (s[k] !== '\\') return nl;
+    i = nl + 1;
+  }
+}
+
+function skipDirective(s: string, i: number): number {
+  // A directive runs to the end of the line, continued by backslashes; comments inside may span lines.
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 10) {
+      let k = i - 1;
+      if (s[k] === '\r') k--;
+      if (s[k] !== '\\') return i;
+    } else if (c === 47 && s.charCodeAt(i + 1) === 42) {
+      const close = s.indexOf('*/', i + 2);
+      i = close < 0 ? s.length : close + 2;
+      continue;
+    } else if (c === 47 && s.charCodeAt(i + 1) === 47) {
+      return skipLineComment(s, i);
+    }
+    i++;
+  }
+  return i;
+}
+
+function skipQuoted(s: string, i: number, quote: number): number {
+  let j = i + 1;
+  while (j < s.length) {
+    const c = s.charCodeAt(j);
+    if (c === 92 /* \ */) j += 2;
+    else if (c === quote) return j + 1;
+    else if (c === 10) return j; // unterminated: stop at the line end
+    else j++;
+  }
+  return j;
+}
+
+function skipRawString(s: string, quoteAt: number): number {
+  const open = s.indexOf('(', quoteAt);
+  if (open < 0 || open - quoteAt > 17) return skipQuoted(s, quoteAt, 34);
+  const delim = s.slice(quoteAt + 1, open);
+  const close = s.indexOf(`)${delim}"`, open);
+  return close < 0 ? s.length : close + delim.length + 2;
+}
+
+/** Index of the `)` matching the `(` at `open`, or -1 (unbalanced, or absurdly long). */
+function matchParen(s: string, open: number): number {
+  let depth = 0;
+  const limit = Math.min(s.length, open + 4096);
+  for (let i = open; i < limit; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41) {
+      depth--;
+      if (depth === 0) return i;
+    } else if (c === 34 || c === 39) {
+      i = skipQuoted(s, i, c) - 1;
+    } else if (c === 59 /* ; */ || c === 123 /* { */ || c === 125) {
+      return -1; // annotations never contain statements or blocks
+    }
+  }
+  return -1;
+}

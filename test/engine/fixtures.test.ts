@@ -1,0 +1,44 @@
+/**
+ * Fixture harness: every file under test/fixtures/<RULE>/ is linted with all rules; the findings must equal its
+ * `// expect: KSnnnn` annotations exactly (a file without annotations must produce nothing).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { actual, expectations, lintText } from '../helpers';
+import { RULES } from '../../rules/index.generated';
+
+const root = join(__dirname, '..', '..', '..', 'test', 'fixtures');
+const ruleDirs = readdirSync(root).filter((d) => /^KS\d{4}$/.test(d) && statSync(join(root, d)).isDirectory()).sort();
+
+for (const dir of ruleDirs) {
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    if (!/\.(c|cpp|cc|h|hpp)$/.test(name)) continue;
+    test(`fixture ${dir}/${name}`, async () => {
+      const path = join(root, dir, name);
+      const text = readFileSync(path, 'utf8');
+      const result = await lintText(`test/fixtures/${dir}/${name}`, text);
+      assert.deepEqual(result.ruleErrors, []);
+      assert.deepEqual(actual(result), expectations(text), result.findings.map((f) => `${f.range.start.line + 1}:${f.ruleId} ${f.message}`).join('\n'));
+    });
+  }
+}
+
+test('every rule has at least 4 firing and 4 silent fixture cases', () => {
+  for (const rule of RULES) {
+    const dir = join(root, rule.meta.id);
+    let fire = 0;
+    let silentFiles = 0;
+    let nearMiss = 0;
+    for (const name of readdirSync(dir)) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      const exp = expectations(text).filter((e) => e.endsWith(`:${rule.meta.id}`));
+      fire += exp.length;
+      if (exp.length === 0) silentFiles++;
+      nearMiss += (text.match(/\bnear-miss\b/gi) ?? []).length;
+    }
+    assert.ok(fire >= 4, `${rule.meta.id}: ${fire} must-fire cases (need 4)`);
+    assert.ok(nearMiss >= 4 || silentFiles >= 4, `${rule.meta.id}: ${nearMiss} near-miss cases (need 4; mark each with a "near-miss" comment)`);
+  }
+});
