@@ -11,13 +11,12 @@ export interface AstNode {
   readonly named: boolean;
   /** The field name under which this node hangs off its parent, if any. */
   readonly field: string | undefined;
-  /** Offsets in UTF-16 code units into the (unmasked) source text. */
+  /**
+   * Offsets in UTF-16 code units into the (unmasked) source text. Lines and columns are derived on demand
+   * (`ParsedFile.source.positionAt`): reading them for every node from tree-sitter costs a third of the build.
+   */
   readonly start: number;
   readonly end: number;
-  readonly startRow: number;
-  readonly startCol: number;
-  readonly endRow: number;
-  readonly endCol: number;
   readonly missing: boolean;
   readonly children: AstNode[];
   parent: AstNode | undefined;
@@ -71,11 +70,9 @@ export function ancestor(node: AstNode, pred: (n: AstNode) => boolean): AstNode 
   return undefined;
 }
 
+/** True when `a` is a proper ancestor of `b`. */
 export function isAncestorOf(a: AstNode, b: AstNode): boolean {
-  return a.start <= b.start && b.end <= a.end && a !== b && contains(a, b);
-}
-
-function contains(a: AstNode, b: AstNode): boolean {
+  if (a === b || b.start < a.start || b.end > a.end) return false;
   for (let p: AstNode | undefined = b.parent; p; p = p.parent) if (p === a) return true;
   return false;
 }

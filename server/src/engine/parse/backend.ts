@@ -27,8 +27,6 @@ export interface TsCursor {
   readonly nodeIsMissing: boolean;
   readonly startIndex: number;
   readonly endIndex: number;
-  readonly startPosition: TsPoint;
-  readonly endPosition: TsPoint;
   readonly currentFieldName: string | null | undefined;
   gotoFirstChild(): boolean;
   gotoNextSibling(): boolean;

@@ -7,10 +7,6 @@ interface MutableNode {
   field: string | undefined;
   start: number;
   end: number;
-  startRow: number;
-  startCol: number;
-  endRow: number;
-  endCol: number;
   missing: boolean;
   children: AstNode[];
   parent: AstNode | undefined;
@@ -31,19 +27,16 @@ export function buildAst(tree: TsTree): AstNode {
 }
 
 function makeNode(cursor: TsCursor): MutableNode {
-  const sp = cursor.startPosition;
-  const ep = cursor.endPosition;
+  // Every property read crosses into the binding; read as few as possible (MISSING nodes are zero-width).
+  const start = cursor.startIndex;
+  const end = cursor.endIndex;
   return {
     type: cursor.nodeType,
     named: cursor.nodeIsNamed,
     field: cursor.currentFieldName ?? undefined,
-    start: cursor.startIndex,
-    end: cursor.endIndex,
-    startRow: sp.row,
-    startCol: sp.column,
-    endRow: ep.row,
-    endCol: ep.column,
-    missing: cursor.nodeIsMissing,
+    start,
+    end,
+    missing: start === end && cursor.nodeIsMissing,
     children: [],
     parent: undefined,
     index: 0,
