@@ -1,0 +1,226 @@
+/**
+ * `npm run bench`: generates the corpus, lints it (and optionally a given folder) with 1 and N jobs, measures
+ * cost per MB as the tree grows by duplication, compares with flawfinder and cppcheck when they are installed,
+ * and runs the editor-latency benchmark when it exists. See README "Performance".
+ */
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SEED, writeCorpus } from './corpus/generate';
+import type { EngineRunResult } from './engine-run';
+import { measure } from './measure';
+import { ensureTools, runTool, ToolName, toolVersion, which } from './tools';
+import { languageForPath } from '../server/src/engine/parse/parse';
+
+interface FileEntry {
+  readonly path: string;
+  readonly size: number;
+}
+
+interface Target {
+  readonly name: string;
+  readonly root: string;
+  readonly files: FileEntry[];
+  readonly bytes: number;
+}
+
+export interface Row {
+  target: string;
+  tool: string;
+  jobs: number;
+  files: number;
+  mb: number;
+  wallS: number;
+  rssMb: number | undefined;
+  findings: number;
+  parseS?: number;
+  indexS?: number;
+  rulesS?: number;
+  detail?: EngineRunResult;
+  note?: string;
+}
+
+const MB = 1024 * 1024;
+const repo = resolve(__dirname, '..', '..');
+
+/** C/C++ files under `root`, sorted; symlinks are not followed (loops, files outside the tree). */
+export function collectSources(root: string): FileEntry[] {
+  const out: FileEntry[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const full = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== '.git' && e.name !== 'node_modules') stack.push(full);
+      } else if (e.isFile() && languageForPath(e.name)) {
+        out.push({ path: full, size: lstatSync(full).size });
+      }
+    }
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function makeTarget(name: string, root: string): Target {
+  const files = collectSources(root);
+  return { name, root, files, bytes: files.reduce((s, f) => s + f.size, 0) };
+}
+
+/** A tree holding `k` copies of the target, for cost-per-MB as the tree grows. */
+function duplicate(t: Target, k: number, scratch: string): Target {
+  const root = join(scratch, `${t.name}-x${k}`);
+  for (let i = 0; i < k; i++) {
+    for (const f of t.files) {
+      const dest = join(root, `copy${i}`, relative(t.root, f.path));
+      mkdirSync(join(dest, '..'), { recursive: true });
+      copyFileSync(f.path, dest);
+    }
+  }
+  return makeTarget(`${t.name} x${k}`, root);
+}
+
+async function runKslint(t: Target, jobs: number, scratch: string): Promise<Row> {
+  const list = join(scratch, 'kslint-files.txt');
+  writeFileSync(list, t.files.map((f) => `${f.size}\t${f.path}`).join('\n') + '\n');
+  const m = await measure(process.execPath, [join(repo, 'out', 'bench', 'engine-run.js'), '--list', list, '--jobs', String(jobs)]);
+  if (m.status !== 0) throw new Error(`engine run failed (exit ${m.status}): ${m.stderr.slice(0, 2000)}`);
+  const r = JSON.parse(m.stdout) as EngineRunResult;
+  const findings = Object.values(r.findings).reduce((a, b) => a + b, 0);
+  return {
+    target: t.name,
+    tool: 'kslint',
+    jobs,
+    files: r.files,
+    mb: r.bytes / MB,
+    wallS: m.wallMs / 1000,
+    rssMb: (m.maxRssKb ?? r.maxRssKb) / 1024,
+    findings,
+    parseS: r.parseMs / 1000,
+    indexS: r.indexMs / 1000,
+    rulesS: r.rulesMs / 1000,
+    detail: r,
+    note: r.failures.length ? `${r.failures.length} files failed` : undefined,
+  };
+}
+
+const fmt = (n: number | undefined, digits = 1): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+
+function printRows(rows: readonly Row[], log: (s: string) => void): void {
+  const head = ['target', 'tool', 'jobs', 'files', 'MB', 'wall s', 'MB/s', 'files/s', 'parse s', 'index s', 'rules s', 'peak RSS MB', 'findings', 'vs kslint'];
+  const table = rows.map((r) => {
+    const ks = rows.find((k) => k.tool === 'kslint' && k.target === r.target && k.jobs === Math.max(...rows.filter((x) => x.tool === 'kslint' && x.target === r.target).map((x) => x.jobs)));
+    const ratio = r.tool === 'kslint' || !ks ? '' : `${fmt(r.wallS / ks.wallS, 2)}x time`;
+    return [r.target, r.tool, String(r.jobs), String(r.files), fmt(r.mb), fmt(r.wallS, 2), fmt(r.mb / r.wallS, 2), fmt(r.files / r.wallS, 0), fmt(r.parseS, 2), fmt(r.indexS, 2), fmt(r.rulesS, 2), fmt(r.rssMb, 0), String(r.findings), ratio + (r.note ? ` (${r.note})` : '')];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  log(line(head));
+  for (const row of table) log(line(row));
+}
+
+function describe(r: Row, log: (s: string) => void): void {
+  const d = r.detail;
+  if (!d) return;
+  const perRule = Object.entries(d.findings).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => `${id} ${n}`).join(', ') || 'none';
+  const kloc = d.lines / 1000;
+  log(`  ${r.target}: ${d.files} files, ${d.lines} lines, ${d.functions} functions (${d.analysed} analysed, ${d.skipped} skipped), ${d.filesWithErrors} files with parse errors, backend ${d.backend}`);
+  log(`  findings: ${perRule}; ${fmt(r.findings / kloc, 2)} per 1,000 lines; rule errors ${d.ruleErrors}; failed files ${d.failures.length}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      mb: { type: 'string' },
+      files: { type: 'string' },
+      seed: { type: 'string' },
+      dir: { type: 'string', multiple: true },
+      jobs: { type: 'string', default: '2' },
+      scale: { type: 'string', default: '1,2,4' },
+      'no-tools': { type: 'boolean', default: false },
+      'no-install': { type: 'boolean', default: false },
+      'no-corpus': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const log = (s: string): void => void process.stdout.write(s + '\n');
+  const jobs = Math.max(1, Number(values.jobs) || 2);
+  const scales = values.scale.split(',').map(Number).filter((k) => Number.isInteger(k) && k >= 1);
+  const scratch = mkdtempSync(join(tmpdir(), 'kslint-bench-'));
+  const targets: Target[] = [];
+  try {
+    if (!values['no-corpus']) {
+      const seed = values.seed !== undefined ? Number(values.seed) : DEFAULT_SEED;
+      const files = values.files !== undefined ? Number(values.files) : undefined;
+      const bytes = values.mb !== undefined ? Number(values.mb) * MB : files === undefined ? 10 * MB : undefined;
+      const root = join(scratch, 'corpus');
+      const s = writeCorpus(root, { seed, bytes, files });
+      log(`corpus: seed ${seed}, ${s.files} files, ${fmt(s.bytes / MB)} MB, ${s.lines} lines`);
+      targets.push(makeTarget('corpus', root));
+    }
+    for (const dir of values.dir ?? []) {
+      if (!existsSync(dir)) throw new Error(`--dir ${dir}: no such folder`);
+      const t = makeTarget(relative(process.cwd(), resolve(dir)) || '.', resolve(dir));
+      log(`folder ${t.name}: ${t.files.length} C/C++ files, ${fmt(t.bytes / MB)} MB`);
+      targets.push(t);
+    }
+    const tools: ToolName[] = [];
+    if (!values['no-tools']) {
+      if (!values['no-install']) ensureTools(log);
+      for (const tool of ['flawfinder', 'cppcheck'] as const) {
+        if (which(tool)) {
+          tools.push(tool);
+          log(`comparing with ${toolVersion(tool) ?? tool}`);
+        }
+      }
+    }
+    log(`node ${process.version}, ${process.platform}-${process.arch}; kslint jobs 1 and ${jobs}`);
+    const rows: Row[] = [];
+    const scaling: { target: string; k: number; mb: number; wallS: number; rssMb: number | undefined }[] = [];
+    for (const t of targets) {
+      for (const j of [...new Set([1, jobs])]) rows.push(await runKslint(t, j, scratch));
+      for (const tool of tools) {
+        const r = await runTool(tool, t.files.map((f) => f.path), jobs, scratch);
+        rows.push({ target: t.name, tool, jobs: tool === 'flawfinder' ? 1 : jobs, files: t.files.length, mb: t.bytes / MB, wallS: r.wallMs / 1000, rssMb: r.maxRssKb === undefined ? undefined : r.maxRssKb / 1024, findings: r.findings, note: r.status === 0 ? undefined : `exit ${r.status}` });
+      }
+      for (const k of scales) {
+        const big = k === 1 ? t : duplicate(t, k, scratch);
+        const r = k === 1 ? rows.find((x) => x.target === t.name && x.tool === 'kslint' && x.jobs === jobs)! : await runKslint(big, jobs, scratch);
+        scaling.push({ target: t.name, k, mb: r.mb, wallS: r.wallS, rssMb: r.rssMb });
+        if (k !== 1) rmSync(big.root, { recursive: true, force: true });
+      }
+    }
+    log('');
+    printRows(rows, log);
+    log('');
+    for (const r of rows.filter((x) => x.tool === 'kslint' && x.jobs === jobs)) describe(r, log);
+    if (scaling.length) {
+      log('');
+      log(`cost per MB as the tree grows (kslint, ${jobs} jobs):`);
+      for (const s of scaling) log(`  ${s.target} x${s.k}: ${fmt(s.mb)} MB in ${fmt(s.wallS, 2)} s = ${fmt((s.wallS * 1000) / s.mb, 0)} ms/MB, peak RSS ${fmt(s.rssMb, 0)} MB`);
+    }
+    const latency = [join(repo, 'out', 'bench', 'editor-latency.js'), join(repo, 'bench', 'editor-latency.mjs')].find(existsSync);
+    if (latency) {
+      log('');
+      log('editor latency:');
+      const m = await measure(process.execPath, [latency], { cwd: repo, timeoutMs: 15 * 60 * 1000 });
+      log(m.stdout.trimEnd() || `(no output; exit ${m.status}) ${m.stderr.slice(0, 500)}`);
+    }
+    if (values.json) writeFileSync(values.json, JSON.stringify({ node: process.version, jobs, rows: rows.map(({ detail, ...r }) => ({ ...r, perRule: detail?.findings, lines: detail?.lines, functions: detail?.functions, analysed: detail?.analysed, skipped: detail?.skipped })), scaling }, null, 2) + '\n');
+  } finally {
+    if (values.keep) log(`scratch kept in ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(2);
+});
