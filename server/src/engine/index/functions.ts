@@ -72,6 +72,24 @@ function paramName(file: ParsedFile, decl: AstNode | undefined): string {
   return '';
 }
 
+/**
+ * Annotations lying inside [from, to]. `anns` is in source order (the masking pass emits them so): a binary
+ * search keeps this linear overall, where a filter per parameter was quadratic on files with thousands of
+ * functions.
+ */
+function annotationsWithin(anns: readonly Annotation[], from: number, to: number): Annotation[] {
+  let lo = 0;
+  let hi = anns.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (anns[mid].start < from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: Annotation[] = [];
+  for (let k = lo; k < anns.length && anns[k].start < to; k++) if (anns[k].end <= to) out.push(anns[k]);
+  return out;
+}
+
 /** Every function definition in the file, including C++ methods and lambdas' enclosing functions. */
 export function collectFunctions(file: ParsedFile): FunctionInfo[] {
   const defs = descendants(file.root, 'function_definition');
@@ -96,7 +114,7 @@ export function collectFunctions(file: ParsedFile): FunctionInfo[] {
           name: paramName(file, child(p, 'declarator')),
           typeText: nodeText(file.source, p).replace(/\s+/g, ' ').trim() || (typeNode ? nodeText(file.source, typeNode) : ''),
           node: p,
-          annotations: anns.filter((a) => a.start >= start && a.end <= p.end),
+          annotations: annotationsWithin(anns, start, p.end),
         });
         i++;
       }
