@@ -1,4 +1,4 @@
-import { AstNode, countErrors } from '../ast';
+import { AstNode, child, countErrors } from '../ast';
 import { SourceText } from '../source';
 import type { Backend, LanguageId, TsParser, TsTree } from './backend';
 import { Annotation, MacroOptions, maskMacros } from './mask';
@@ -25,6 +25,12 @@ export interface ParsedFile {
   /** The tree-sitter tree, kept for incremental re-parsing in the editor. Callers must not retain it otherwise. */
   readonly tree: TsTree;
   readonly maskedMacros: number;
+  /**
+   * Parses `source.text[start, end)` (typically a macro body, `preproc_arg`) with the file's grammar as the
+   * statements of a function body. Returns a `fragment` node spanning the range whose children carry real file
+   * offsets, or undefined when the range is empty. Results are cached per range.
+   */
+  readonly parseFragment?: (start: number, end: number) => AstNode | undefined;
 }
 
 const CPP_EXTENSIONS = new Set(['.cpp', '.cc', '.cxx', '.c++', '.hpp', '.hxx', '.hh', '.h++', '.ipp', '.inl']);
@@ -80,6 +86,7 @@ export function parseFile(parsers: Parsers, path: string, text: string, options:
       errorCount: countErrors(root),
       tree,
       maskedMacros: mask.masked,
+      parseFragment: fragmentParser(parsers, lang, text, options.macros),
     };
   };
   if (detected !== 'header') return make(detected);
@@ -94,6 +101,39 @@ export function parseFile(parsers: Parsers, path: string, text: string, options:
   }
   asCpp.tree.delete?.();
   return asC;
+}
+
+const FRAGMENT_PREFIX = 'void __kslint_fragment(void) {\n';
+
+function fragmentParser(parsers: Parsers, lang: LanguageId, text: string, macros: MacroOptions | undefined): (start: number, end: number) => AstNode | undefined {
+  const cache = new Map<string, AstNode | undefined>();
+  return (start, end) => {
+    const key = `${start}:${end}`;
+    if (cache.has(key)) return cache.get(key);
+    let result: AstNode | undefined;
+    if (start >= 0 && end > start && end <= text.length) {
+      // The body sits inside a function so that expressions, statements and `do { } while (0)` all parse;
+      // the line break before `;}` ends a trailing `//` comment.
+      const body = maskMacros(text.slice(start, end), macros).text;
+      const tree = parsers.get(lang).parse(`${FRAGMENT_PREFIX}${body}\n;}\n`);
+      try {
+        const root = buildAst(tree, start - FRAGMENT_PREFIX.length);
+        const fn = root.children.find((c) => c.type === 'function_definition');
+        const block = fn && child(fn, 'body');
+        const inner = (block?.children ?? []).filter((c) => c.start >= start && c.start < end);
+        const node: AstNode = { type: 'fragment', named: true, field: undefined, start, end, missing: false, children: inner, parent: undefined, index: 0 };
+        inner.forEach((c, i) => {
+          c.parent = node;
+          c.index = i;
+        });
+        result = node;
+      } finally {
+        tree.delete?.();
+      }
+    }
+    cache.set(key, result);
+    return result;
+  };
 }
 
 /** Releases the tree-sitter tree (needed for the wasm back end; harmless for native). */
