@@ -1,0 +1,146 @@
+import { defineCheck, RuleContext, Severity } from '../../server/src/engine/rule';
+import { AstNode, ancestor, child, descendants, namedChildren } from '../../server/src/engine/ast';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
+import { accessPath, callArgs, calleeName } from '../../server/src/engine/syntax';
+import { directUserPointer, insideTryBlock, pointerOf, stripCasts, userMemory, UserPointer } from '../../server/src/engine/user-memory';
+
+const NEITHER = 'the I/O manager hands the driver the caller\'s raw user-mode addresses, unchecked and unlocked, so every access can fault or be redirected at kernel memory and bug-check the machine. Prefer METHOD_BUFFERED (or METHOD_IN_DIRECT/METHOD_OUT_DIRECT for bulk data)';
+const UNHANDLED: [Severity | undefined, string] = [undefined, 'Probe it inside __try (ProbeForRead/ProbeForWrite, or the user-mode accessors CopyFromUser/ReadULongFromUser) and capture the data into pool before validating and using it; in KMDF call WdfRequestProbeAndLockUserBufferForRead/Write from EvtIoInCallerContext.'];
+const PROBED_ONLY: [Severity, string] = ['warning', 'The buffer is probed inside __try here, but it is then used in place: capture it into pool once and use only the copy, since another thread can change or unmap it at any time.'];
+const HANDLED: [Severity, string] = ['note', 'The buffer is probed and captured here, which is the correct handling; this note remains because a buffered interface removes the risk altogether.'];
+const WDF_UNSAFE = new Set(['WdfRequestRetrieveUnsafeUserInputBuffer', 'WdfRequestRetrieveUnsafeUserOutputBuffer']);
+const WDF_LOCK = new Set(['WdfRequestProbeAndLockUserBufferForRead', 'WdfRequestProbeAndLockUserBufferForWrite']);
+
+/** Whether a `METHOD_NEITHER` argument (or the literal 3, its value) sits in a call's method position. */
+function isNeither(ctx: RuleContext, arg: AstNode | undefined): boolean {
+  if (!arg) return false;
+  const a = stripCasts(arg);
+  return (a.type === 'identifier' && ctx.text(a) === 'METHOD_NEITHER') || (a.type === 'number_literal' && /^(0x0*)?0*3[uUlL]*$/.test(ctx.text(a)));
+}
+
+/** IOCTL code definitions: `CTL_CODE(t, f, METHOD_NEITHER, a)` in code or `#define`s, and wrappers around it. */
+function checkDefinitions(ctx: RuleContext): void {
+  const roots: AstNode[] = [ctx.file.root];
+  // Wrapper macro name -> index of the parameter it passes to CTL_CODE as the method.
+  const wrappers = new Map<string, number>();
+  for (const def of descendants(ctx.file.root, new Set(['preproc_def', 'preproc_function_def']))) {
+    const value = child(def, 'value');
+    const body = value && ctx.file.parseFragment?.(value.start, value.end);
+    if (!body) continue;
+    roots.push(body);
+    const params = child(def, 'parameters');
+    const name = child(def, 'name');
+    if (!params || !name) continue;
+    const names = namedChildren(params).map((p) => ctx.text(p));
+    for (const call of descendants(body, 'call_expression')) {
+      const method = calleeName(ctx.file, call) === 'CTL_CODE' ? callArgs(call)[2] : undefined;
+      const m = method && stripCasts(method);
+      const i = m && m.type === 'identifier' ? names.indexOf(ctx.text(m)) : -1;
+      if (i >= 0) wrappers.set(ctx.text(name), i);
+    }
+  }
+  for (const root of roots) {
+    for (const call of descendants(root, 'call_expression')) {
+      const callee = calleeName(ctx.file, call);
+      const index = callee === 'CTL_CODE' ? 2 : callee ? wrappers.get(callee) : undefined;
+      const arg = index === undefined ? undefined : callArgs(call)[index];
+      if (!arg || !isNeither(ctx, arg) || !(callee === 'CTL_CODE' || ctx.text(stripCasts(arg)) === 'METHOD_NEITHER')) continue;
+      ctx.report({ node: arg, message: `This IOCTL code uses METHOD_NEITHER: ${NEITHER}. If NEITHER is unavoidable, check Irp->RequestorMode, probe inside __try and capture the data into pool before use.` });
+    }
+  }
+}
+
+/** Kernel-only paths: internal device controls carry kernel pointers in the same fields. */
+function internalOnly(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
+  if (/intern/i.test(fn.name)) return true;
+  for (let c = ancestor(node, (p) => p.type === 'case_statement'); c; c = ancestor(c, (p) => p.type === 'case_statement')) {
+    for (let k = c.index; k >= 0; k--) {
+      const label = c.parent!.children[k];
+      if (label.type !== 'case_statement' || (k !== c.index && namedChildren(label).length > 1)) break;
+      const v = child(label, 'value');
+      if (v && /INTERNAL/.test(ctx.text(v))) return true;
+    }
+  }
+  return false;
+}
+
+/** A read of the address itself that touches nothing: logging it, comparing it, forwarding it to the next stack location. */
+function inertUse(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
+  let up = node;
+  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
+  const p = up.parent;
+  if (!p) return false;
+  if (p.type === 'assignment_expression') {
+    const left = child(p, 'left');
+    return up.field === 'left' || (!!left && !!directUserPointer(ctx.file, fn, left));
+  }
+  if (p.type === 'binary_expression' && /^[=!]=$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) return true;
+  const call = ancestor(node, (a) => a.type === 'call_expression' || a.type === 'compound_statement');
+  const name = call?.type === 'call_expression' ? calleeName(ctx.file, call) : undefined;
+  return !!name && /print|trace|log/i.test(name);
+}
+
+/** How the function handles the buffer behind `origin`: probed, captured into kernel memory, or neither. */
+function handling(ctx: RuleContext, fn: FunctionInfo, origin: string): { probed: boolean; captured: boolean } {
+  const model = userMemory(ctx.analysis, fn);
+  const same = (p: UserPointer): boolean => originKey(ctx, p) === origin;
+  let [probed, captured] = [false, false];
+  for (const a of model.accesses) {
+    if (!same(a.pointer)) continue;
+    if (a.kind === 'accessor') probed = captured = true;
+    if (a.kind === 'probe' && insideTryBlock(ctx.file, a.node)) probed = true;
+    // A copy routine, or a whole-structure read (`local = *(PREQ)p`), inside __try captures the buffer.
+    const whole = a.kind === 'read' && a.node.type === 'pointer_expression' && !!a.location && !a.location.includes('+');
+    if ((a.kind === 'copy-read' || a.kind === 'copy-write' || whole) && insideTryBlock(ctx.file, a.node)) captured = true;
+  }
+  let [mdl, locked] = [false, false];
+  for (const call of descendants(fn.body, 'call_expression')) {
+    const name = calleeName(ctx.file, call);
+    const args = callArgs(call);
+    const isOurs = (i: number): boolean => {
+      const p = args[i] ? pointerOf(ctx.file, fn, model.aliases, args[i]) : undefined;
+      return !!p && same(p);
+    };
+    if (name && WDF_LOCK.has(name) && isOurs(1)) probed = captured = true;
+    if (name === 'IoAllocateMdl' && isOurs(0)) mdl = true;
+    if (name === 'MmProbeAndLockPages' && insideTryBlock(ctx.file, call)) locked = true;
+  }
+  if (mdl && locked) probed = captured = true;
+  return { probed, captured };
+}
+
+/** Uses of the same request field (or the same retrieve call) are one buffer. */
+function originKey(ctx: RuleContext, p: UserPointer): string {
+  return p.origin.type === 'call_expression' ? String(p.origin.start) : accessPath(ctx.file, p.origin) ?? String(p.origin.start);
+}
+
+function checkUses(ctx: RuleContext): void {
+  for (const fn of ctx.analysis.functions) {
+    const seen = new Set<string>();
+    const uses: { node: AstNode; ptr: UserPointer; what: string }[] = [];
+    for (const n of descendants(fn.body, new Set(['field_expression', 'call_expression']))) {
+      if (n.type === 'call_expression') {
+        const name = calleeName(ctx.file, n);
+        if (name && WDF_UNSAFE.has(name)) uses.push({ node: n, ptr: { kind: 'wdf-unsafe-buffer', origin: n, label: name, probedBySystem: false }, what: `'${name}' returns a METHOD_NEITHER buffer` });
+        continue;
+      }
+      const ptr = directUserPointer(ctx.file, fn, n);
+      if (ptr && !inertUse(ctx, fn, n) && !internalOnly(ctx, fn, n)) uses.push({ node: n, ptr, what: `'${ctx.text(child(n, 'field')!)}' is a METHOD_NEITHER buffer` });
+    }
+    for (const use of uses) {
+      const key = originKey(ctx, use.ptr);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const { probed, captured } = handling(ctx, fn, key);
+      const [severity, tail] = probed && captured ? HANDLED : probed ? PROBED_ONLY : UNHANDLED;
+      ctx.report({ node: use.node, message: `${use.what}: ${NEITHER}. ${tail}`, severity, path: [{ node: use.node, label: use.ptr.label }] });
+    }
+  }
+}
+
+export default defineCheck({
+  check(ctx) {
+    checkDefinitions(ctx);
+    checkUses(ctx);
+  },
+});
