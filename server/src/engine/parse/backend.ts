@@ -23,11 +23,15 @@ export interface TsEdit {
 
 export interface TsCursor {
   readonly nodeType: string;
+  /** Numeric grammar symbol of the node (alias-aware), a cheap key for `nodeType` and `nodeIsNamed`. */
+  readonly nodeTypeId: number;
   readonly nodeIsNamed: boolean;
   readonly nodeIsMissing: boolean;
   readonly startIndex: number;
   readonly endIndex: number;
   readonly currentFieldName: string | null | undefined;
+  /** Numeric field id; 0 when the node hangs off no field. */
+  readonly currentFieldId: number;
   gotoFirstChild(): boolean;
   gotoNextSibling(): boolean;
   gotoParent(): boolean;

@@ -27,31 +27,50 @@ export function buildAst(tree: TsTree, delta = 0): AstNode {
   }
 }
 
-function makeNode(cursor: TsCursor, delta: number): MutableNode {
-  // Every property read crosses into the binding; read as few as possible (MISSING nodes are zero-width).
-  const start = cursor.startIndex + delta;
-  const end = cursor.endIndex + delta;
-  return {
-    type: cursor.nodeType,
-    named: cursor.nodeIsNamed,
-    field: cursor.currentFieldName ?? undefined,
-    start,
-    end,
-    missing: start === end && cursor.nodeIsMissing,
-    children: [],
-    parent: undefined,
-    index: 0,
-  };
+/**
+ * Every property read crosses into the binding, and reading a string allocates one. Type and field names are
+ * therefore looked up by their numeric ids in caches filled once per id, and `nodeIsMissing` is read only for
+ * zero-width nodes (MISSING nodes always are).
+ */
+class NodeReader {
+  private readonly types: string[] = [];
+  private readonly named: boolean[] = [];
+  private readonly fields: (string | undefined)[] = [];
+
+  constructor(
+    private readonly cursor: TsCursor,
+    private readonly delta: number,
+  ) {}
+
+  read(): MutableNode {
+    const cursor = this.cursor;
+    const typeId = cursor.nodeTypeId;
+    let type = this.types[typeId];
+    if (type === undefined) {
+      type = this.types[typeId] = cursor.nodeType;
+      this.named[typeId] = cursor.nodeIsNamed;
+    }
+    const fieldId = cursor.currentFieldId;
+    let field: string | undefined;
+    if (fieldId) {
+      field = this.fields[fieldId];
+      if (field === undefined) field = this.fields[fieldId] = cursor.currentFieldName ?? undefined;
+    }
+    const start = cursor.startIndex + this.delta;
+    const end = cursor.endIndex + this.delta;
+    return { type, named: this.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: [], parent: undefined, index: 0 };
+  }
 }
 
 function convert(cursor: TsCursor, delta: number): AstNode {
-  const root = makeNode(cursor, delta);
+  const reader = new NodeReader(cursor, delta);
+  const root = reader.read();
   const stack: MutableNode[] = [root];
   // Iterative depth-first walk: deeply nested input must not overflow the JavaScript stack.
   if (!cursor.gotoFirstChild()) return root;
   for (;;) {
     const parent = stack[stack.length - 1];
-    const node = makeNode(cursor, delta);
+    const node = reader.read();
     node.parent = parent;
     node.index = parent.children.length;
     parent.children.push(node);
