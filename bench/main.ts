@@ -188,7 +188,7 @@ async function main(): Promise<void> {
       for (const j of [...new Set([1, jobs])]) rows.push(await runKslint(t, j, scratch));
       for (const tool of tools) {
         const r = await runTool(tool, t.files.map((f) => f.path), jobs, scratch);
-        rows.push({ target: t.name, tool, jobs: tool === 'flawfinder' ? 1 : jobs, files: t.files.length, mb: t.bytes / MB, wallS: r.wallMs / 1000, rssMb: r.maxRssKb === undefined ? undefined : r.maxRssKb / 1024, findings: r.findings, note: r.status === 0 ? undefined : `exit ${r.status}` });
+        rows.push({ target: t.name, tool, jobs: tool === 'flawfinder' ? 1 : jobs, files: t.files.length, mb: t.bytes / MB, wallS: r.wallMs / 1000, rssMb: r.maxRssKb === undefined ? undefined : r.maxRssKb / 1024, findings: r.findings, note: [r.status === 0 ? '' : `exit ${r.status}`, r.excluded ? `${r.excluded} non-UTF-8 files left out` : ''].filter(Boolean).join(', ') || undefined });
       }
       for (const k of scales) {
         const big = k === 1 ? t : duplicate(t, k, scratch);
@@ -220,7 +220,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(2);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  });
+}

@@ -3,7 +3,7 @@
  * packages is the benchmark's job; both run with fixed argument vectors, never through a shell.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measure, Measured } from './measure';
 
@@ -45,6 +45,17 @@ export function toolVersion(tool: ToolName): string | undefined {
 
 export interface ToolRun extends Measured {
   readonly findings: number;
+  /** Files left out because the tool cannot read them (flawfinder aborts the whole run on one non-UTF-8 file). */
+  readonly excluded: number;
+}
+
+function isUtf8(path: string): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -56,12 +67,13 @@ export async function runTool(tool: ToolName, files: readonly string[], jobs: nu
   writeFileSync(list, files.join('\n') + '\n');
   let m: Measured;
   if (tool === 'flawfinder') {
+    const readable = files.filter(isUtf8);
     // flawfinder reads file names from its arguments only; a list this long still fits the argument limit.
-    m = await measure('flawfinder', ['--quiet', '--dataonly', '--singleline', '--minlevel=1', '--', ...files]);
+    m = await measure('flawfinder', ['--quiet', '--dataonly', '--singleline', '--minlevel=1', '--', ...readable]);
     const findings = m.stdout.split('\n').filter((l) => /:\d+:\d*:?\s+\[\d\]/.test(l)).length;
-    return { ...m, findings };
+    return { ...m, findings, excluded: files.length - readable.length };
   }
   m = await measure('cppcheck', ['-j', String(jobs), '--quiet', '--enable=warning', '--template={file}:{line}:{severity}:{id}', `--file-list=${list}`]);
   const findings = m.stderr.split('\n').filter((l) => /:\d+:(error|warning|style|performance|portability):/.test(l)).length;
-  return { ...m, findings };
+  return { ...m, findings, excluded: 0 };
 }
