@@ -39,6 +39,8 @@ export interface TsCursor {
 }
 
 export interface TsTree {
+  /** `hasError`: whether any ERROR or MISSING node lies in the tree (one call, no walk). */
+  readonly rootNode: { readonly hasError: boolean };
   walk(): TsCursor;
   edit(edit: TsEdit): void;
   delete?(): void;

@@ -2,7 +2,7 @@ import { AstNode, child, countErrors } from '../ast';
 import { SourceText } from '../source';
 import type { Backend, LanguageId, TsParser, TsTree } from './backend';
 import { Annotation, MacroOptions, maskMacros } from './mask';
-import { buildAst } from './tree';
+import { buildAst, countTreeErrors } from './tree';
 
 export type HeaderLanguage = 'c' | 'cpp' | 'auto';
 
@@ -73,8 +73,8 @@ export class Parsers {
 export function parseFile(parsers: Parsers, path: string, text: string, options: ParseOptions = {}, langOverride?: LanguageId): ParsedFile {
   const detected = langOverride ?? languageForPath(path) ?? 'c';
   const mask = maskMacros(text, options.macros);
-  const make = (lang: LanguageId, oldTree?: TsTree): ParsedFile => {
-    const tree = parsers.get(lang).parse(mask.text, oldTree);
+  const parseAs = (lang: LanguageId): TsTree => parsers.get(lang).parse(mask.text);
+  const make = (lang: LanguageId, tree: TsTree): ParsedFile => {
     const root = buildAst(tree);
     return {
       path,
@@ -89,18 +89,19 @@ export function parseFile(parsers: Parsers, path: string, text: string, options:
       parseFragment: fragmentParser(parsers, lang, text, options.macros),
     };
   };
-  if (detected !== 'header') return make(detected);
+  if (detected !== 'header') return make(detected, parseAs(detected));
   const headerLanguage = options.headerLanguage ?? 'auto';
-  if (headerLanguage !== 'auto') return make(headerLanguage);
-  const asC = make('c');
-  if (asC.errorCount === 0) return asC;
-  const asCpp = make('cpp');
-  if (asCpp.errorCount < asC.errorCount) {
-    asC.tree.delete?.();
-    return asCpp;
+  if (headerLanguage !== 'auto') return make(headerLanguage, parseAs(headerLanguage));
+  // Only the chosen parse is converted to an AST; the candidates are compared on their trees.
+  const asC = parseAs('c');
+  if (!asC.rootNode.hasError) return make('c', asC);
+  const asCpp = parseAs('cpp');
+  if (countTreeErrors(asCpp) < countTreeErrors(asC)) {
+    asC.delete?.();
+    return make('cpp', asCpp);
   }
-  asCpp.tree.delete?.();
-  return asC;
+  asCpp.delete?.();
+  return make('c', asC);
 }
 
 const FRAGMENT_PREFIX = 'void __kslint_fragment(void) {\n';

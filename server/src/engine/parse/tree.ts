@@ -62,6 +62,29 @@ class NodeReader {
   }
 }
 
+/**
+ * ERROR plus MISSING nodes in a tree, counted with the cursor alone (as `countErrors` counts them on the AST), so
+ * that a candidate parse can be judged without building its AST.
+ */
+export function countTreeErrors(tree: TsTree): number {
+  if (!tree.rootNode.hasError) return 0;
+  const cursor = tree.walk();
+  const isError: boolean[] = [];
+  let count = 0;
+  try {
+    for (;;) {
+      const typeId = cursor.nodeTypeId;
+      let error = isError[typeId];
+      if (error === undefined) error = isError[typeId] = cursor.nodeType === 'ERROR';
+      if (error || (cursor.startIndex === cursor.endIndex && cursor.nodeIsMissing)) count++;
+      if (cursor.gotoFirstChild()) continue;
+      while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) return count;
+    }
+  } finally {
+    cursor.delete?.();
+  }
+}
+
 function convert(cursor: TsCursor, delta: number): AstNode {
   const reader = new NodeReader(cursor, delta);
   const root = reader.read();
