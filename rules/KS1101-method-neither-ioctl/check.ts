@@ -1,13 +1,15 @@
 import { defineCheck, RuleContext, Severity } from '../../server/src/engine/rule';
 import { AstNode, ancestor, child, descendants, namedChildren } from '../../server/src/engine/ast';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { accessPath, callArgs, calleeName } from '../../server/src/engine/syntax';
-import { directUserPointer, insideTryBlock, pointerOf, stripCasts, userMemory, UserPointer } from '../../server/src/engine/user-memory';
+import { callArgs, calleeName } from '../../server/src/engine/syntax';
+import { directUserPointer, insideTryBlock, isNestedFunction, kernelModeOnly, pathOf, pointerOf, stripCasts, userMemory, UserPointer } from '../../server/src/engine/user-memory';
 
 const NEITHER = 'the I/O manager hands the driver the caller\'s raw user-mode addresses, unchecked and unlocked, so every access can fault or be redirected at kernel memory and bug-check the machine. Prefer METHOD_BUFFERED (or METHOD_IN_DIRECT/METHOD_OUT_DIRECT for bulk data)';
 const UNHANDLED: [Severity | undefined, string] = [undefined, 'Probe it inside __try (ProbeForRead/ProbeForWrite, or the user-mode accessors CopyFromUser/ReadULongFromUser) and capture the data into pool before validating and using it; in KMDF call WdfRequestProbeAndLockUserBufferForRead/Write from EvtIoInCallerContext.'];
 const PROBED_ONLY: [Severity, string] = ['warning', 'The buffer is probed inside __try here, but it is then used in place: capture it into pool once and use only the copy, since another thread can change or unmap it at any time.'];
 const HANDLED: [Severity, string] = ['note', 'The buffer is probed and captured here, which is the correct handling; this note remains because a buffered interface removes the risk altogether.'];
+/** A pointer turned into an integer carries a value, not an address (`PtrToUlong(Type3InputBuffer)`). */
+const INTEGER_CASTS = new Set(['PtrToUlong', 'PtrToLong', 'PtrToUint', 'PtrToInt', 'PtrToUshort', 'PtrToShort', 'HandleToUlong', 'HandleToLong']);
 const WDF_UNSAFE = new Set(['WdfRequestRetrieveUnsafeUserInputBuffer', 'WdfRequestRetrieveUnsafeUserOutputBuffer']);
 const WDF_LOCK = new Set(['WdfRequestProbeAndLockUserBufferForRead', 'WdfRequestProbeAndLockUserBufferForWrite']);
 
@@ -50,20 +52,6 @@ function checkDefinitions(ctx: RuleContext): void {
   }
 }
 
-/** Kernel-only paths: internal device controls carry kernel pointers in the same fields. */
-function internalOnly(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
-  if (/intern/i.test(fn.name)) return true;
-  for (let c = ancestor(node, (p) => p.type === 'case_statement'); c; c = ancestor(c, (p) => p.type === 'case_statement')) {
-    for (let k = c.index; k >= 0; k--) {
-      const label = c.parent!.children[k];
-      if (label.type !== 'case_statement' || (k !== c.index && namedChildren(label).length > 1)) break;
-      const v = child(label, 'value');
-      if (v && /INTERNAL/.test(ctx.text(v))) return true;
-    }
-  }
-  return false;
-}
-
 /** A read of the address itself that touches nothing: logging it, comparing it, forwarding it to the next stack location. */
 function inertUse(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
   let up = node;
@@ -77,7 +65,7 @@ function inertUse(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
   if (p.type === 'binary_expression' && /^[=!]=$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) return true;
   const call = ancestor(node, (a) => a.type === 'call_expression' || a.type === 'compound_statement');
   const name = call?.type === 'call_expression' ? calleeName(ctx.file, call) : undefined;
-  return !!name && /print|trace|log/i.test(name);
+  return !!name && (/print|trace|log/i.test(name) || INTEGER_CASTS.has(name));
 }
 
 /** How the function handles the buffer behind `origin`: probed, captured into kernel memory, or neither. */
@@ -103,6 +91,8 @@ function handling(ctx: RuleContext, fn: FunctionInfo, origin: string): { probed:
     };
     if (name && WDF_LOCK.has(name) && isOurs(1)) probed = captured = true;
     if (name === 'IoAllocateMdl' && isOurs(0)) mdl = true;
+    // A partial MDL over the request's locked MDL: the address only names pages that are already locked.
+    if ((name === 'IoBuildPartialMdl' && isOurs(2)) || (name === 'FltLockUserBuffer' && origin.includes('Neither.'))) probed = captured = true;
     if (name === 'MmProbeAndLockPages' && insideTryBlock(ctx.file, call)) locked = true;
   }
   if (mdl && locked) probed = captured = true;
@@ -111,11 +101,12 @@ function handling(ctx: RuleContext, fn: FunctionInfo, origin: string): { probed:
 
 /** Uses of the same request field (or the same retrieve call) are one buffer. */
 function originKey(ctx: RuleContext, p: UserPointer): string {
-  return p.origin.type === 'call_expression' ? String(p.origin.start) : accessPath(ctx.file, p.origin) ?? String(p.origin.start);
+  return p.origin.type === 'call_expression' ? String(p.origin.start) : pathOf(ctx.file, p.origin) ?? String(p.origin.start);
 }
 
 function checkUses(ctx: RuleContext): void {
   for (const fn of ctx.analysis.functions) {
+    if (isNestedFunction(fn)) continue;
     const seen = new Set<string>();
     const uses: { node: AstNode; ptr: UserPointer; what: string }[] = [];
     for (const n of descendants(fn.body, new Set(['field_expression', 'call_expression']))) {
@@ -125,7 +116,7 @@ function checkUses(ctx: RuleContext): void {
         continue;
       }
       const ptr = directUserPointer(ctx.file, fn, n);
-      if (ptr && !inertUse(ctx, fn, n) && !internalOnly(ctx, fn, n)) uses.push({ node: n, ptr, what: `'${ctx.text(child(n, 'field')!)}' is a METHOD_NEITHER buffer` });
+      if (ptr && !inertUse(ctx, fn, n) && !kernelModeOnly(ctx.file, n)) uses.push({ node: n, ptr, what: `'${ctx.text(child(n, 'field')!)}' is a METHOD_NEITHER buffer` });
     }
     for (const use of uses) {
       const key = originKey(ctx, use.ptr);

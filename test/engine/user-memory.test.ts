@@ -112,3 +112,43 @@ VOID F(PVOID Context) { PCTX c = Context; use(c->UserBuffer); }
   assert.match(note.message, /probed and captured/);
   assert.equal(note.path[0].label, "Irp->UserBuffer (the caller's raw user-mode address)");
 });
+
+test('a name reused across switch cases holds a user address only where a user binding reaches', async () => {
+  const { at } = await model(`
+NTSTATUS Dispatch(PIRP Irp, PIO_STACK_LOCATION s, ULONG code) {
+    PUCHAR buf;
+    switch (code) {
+    case IOCTL_BUFFERED:
+        buf = Irp->AssociatedIrp.SystemBuffer;
+        buf[0] = 1;
+        break;
+    case IOCTL_NEITHER:
+        buf = Irp->UserBuffer;
+        buf[0] = 2;
+        break;
+    }
+    return 0;
+}`);
+  assert.deepEqual(at('Dispatch').accesses, ['write buf[0] @buf[0]']);
+  assert.deepEqual(at('Dispatch').aliases, { buf: 'irp-user-buffer' });
+});
+
+test('kernel-mode-only paths: enclosing mode test and early exit for user-mode callers', async () => {
+  const text = `
+VOID A(PIRP Irp, PIO_STACK_LOCATION s) {
+    PULONG p = s->Parameters.DeviceIoControl.Type3InputBuffer;
+    if (Irp->RequestorMode == KernelMode) { use(*p); }
+}
+VOID B(PIRP Irp, PIO_STACK_LOCATION s) {
+    PULONG p = s->Parameters.DeviceIoControl.Type3InputBuffer;
+    if (Irp->RequestorMode != KernelMode || p == NULL) { return; }
+    use(*p);
+}
+VOID C(PIRP Irp, PIO_STACK_LOCATION s) {
+    PULONG p = s->Parameters.DeviceIoControl.Type3InputBuffer;
+    if (ExGetPreviousMode() == UserMode) { log(); }
+    use(*p);
+}`;
+  const result = await lintText('modes.c', text);
+  assert.deepEqual(result.findings.filter((f) => f.ruleId === 'KS1103').map((f) => f.functionName), ['C']);
+});

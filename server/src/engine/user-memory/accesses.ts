@@ -1,0 +1,179 @@
+/** Every place a function touches user memory: dereferences, copies, probes and user-mode accessor calls. */
+import { AstNode, ancestor, child, nodeText, walk } from '../ast';
+import type { FileAnalysis, FunctionInfo } from '../analysis';
+import type { ParsedFile } from '../parse/parse';
+import { callArgs, calleeName } from '../syntax';
+import { derefTarget, MAX_DEPTH, operatorOf, stripCasts } from './expr';
+import { AliasTable, collectAliases, pointerOf, PROBE_ROUTINES, UserPointer } from './pointers';
+
+export type UserAccessKind = 'read' | 'write' | 'copy-read' | 'copy-write' | 'probe' | 'accessor';
+
+export interface UserAccess {
+  readonly kind: UserAccessKind;
+  /** The access: the outermost lvalue (`u->Hdr.Len`) or the call (`RtlCopyMemory(...)`, `ProbeForRead(...)`). */
+  readonly node: AstNode;
+  /** The user pointer the access goes through. */
+  readonly pointer: UserPointer;
+  /** The expression holding the user address at this site (`u`, `(PREQ)u`, `u->Data`). */
+  readonly base: AstNode;
+  /** Canonical location read or written (`u.Len`, `*u`, `u[2]`), when it is a single field or element. */
+  readonly location: string | undefined;
+}
+
+export interface UserMemoryModel {
+  /** Alias access path -> the user pointer it holds. */
+  readonly aliases: AliasTable;
+  readonly accesses: readonly UserAccess[];
+}
+
+/** Copy-like routines: which arguments are read and which are written as memory. */
+const MEMORY_ROUTINES: Record<string, { read: number[]; write: number[] }> = {
+  RtlCopyMemory: { read: [1], write: [0] },
+  RtlMoveMemory: { read: [1], write: [0] },
+  RtlCopyBytes: { read: [1], write: [0] },
+  memcpy: { read: [1], write: [0] },
+  memmove: { read: [1], write: [0] },
+  RtlCompareMemory: { read: [0, 1], write: [] },
+  RtlEqualMemory: { read: [0, 1], write: [] },
+  memcmp: { read: [0, 1], write: [] },
+  RtlZeroMemory: { read: [], write: [0] },
+  RtlSecureZeroMemory: { read: [], write: [0] },
+  RtlFillMemory: { read: [], write: [0] },
+  memset: { read: [], write: [0] },
+  strlen: { read: [0], write: [] },
+  wcslen: { read: [0], write: [] },
+  RtlInitUnicodeString: { read: [1], write: [] },
+  RtlInitAnsiString: { read: [1], write: [] },
+};
+
+/** User-mode accessors (`usermode_accessors.h`): each call checks the address and raises on failure. */
+export function isUserAccessor(name: string): boolean {
+  return /^(Rtl)?(Read\w+From(User|Mode)|Write\w+To(User|Mode)|Copy(From|To)(User|Mode)\w*|Fill(User|Mode)Memory\w*|Zero(User|Mode)Memory\w*|Set(User|Mode)Memory\w*)$/.test(name);
+}
+
+const UNEVALUATED = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'decltype']);
+/** True for the inner links of an lvalue chain: `u->Hdr` in `u->Hdr.Len`, `u->Data` in `u->Data[2]`. */
+function continuesChain(n: AstNode): boolean {
+  const p = n.parent;
+  if (!p || n.field !== 'argument') return false;
+  return (p.type === 'field_expression' && operatorOf(p) === '.') || p.type === 'subscript_expression';
+}
+
+/** `u.Len`, `u.Hdr.Len`, `*u`, `u[2]`, `*(u+4)`; undefined for non-constant subscripts and other shapes. */
+export function locationKey(file: ParsedFile, expr: AstNode, depth = 0): string | undefined {
+  const e = stripCasts(expr);
+  if (depth > MAX_DEPTH) return undefined;
+  switch (e.type) {
+    case 'identifier':
+      return nodeText(file.source, e);
+    case 'field_expression': {
+      const arg = child(e, 'argument');
+      const f = child(e, 'field');
+      const b = arg && locationKey(file, arg, depth + 1);
+      return b && f ? `${b}.${nodeText(file.source, f)}` : undefined;
+    }
+    case 'subscript_expression': {
+      const arg = child(e, 'argument');
+      const idx = child(e, 'index');
+      const b = arg && locationKey(file, arg, depth + 1);
+      return b && idx && idx.type === 'number_literal' ? `${b}[${nodeText(file.source, idx)}]` : undefined;
+    }
+    case 'pointer_expression': {
+      const arg = child(e, 'argument');
+      const b = arg && locationKey(file, arg, depth + 1);
+      return b && e.children[0]?.type === '*' ? `*${b}` : undefined;
+    }
+    case 'binary_expression': {
+      const l = child(e, 'left');
+      const r = child(e, 'right');
+      const b = l && locationKey(file, l, depth + 1);
+      return b && r && r.type === 'number_literal' && operatorOf(e) === '+' ? `(${b}+${nodeText(file.source, r)})` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable): UserAccess[] {
+  const out: UserAccess[] = [];
+  const reported = new Set<AstNode>();
+  walk(fn.body, (n) => {
+    if (UNEVALUATED.has(n.type)) return false;
+    if (n.type === 'call_expression') {
+      const name = calleeName(file, n);
+      if (!name) return;
+      const args = callArgs(n);
+      const at = (i: number, kind: UserAccessKind): boolean => {
+        const a = args[i];
+        const ptr = a && pointerOf(file, fn, aliases, a);
+        if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, location: kind === 'accessor' ? addressedLocation(file, a) : undefined });
+        return !!ptr;
+      };
+      if (PROBE_ROUTINES.has(name)) at(0, 'probe');
+      else if (isUserAccessor(name)) args.some((_, i) => at(i, 'accessor'));
+      else if (Object.prototype.hasOwnProperty.call(MEMORY_ROUTINES, name)) {
+        const spec = MEMORY_ROUTINES[name];
+        spec.read.forEach((i) => at(i, 'copy-read'));
+        spec.write.forEach((i) => at(i, 'copy-write'));
+      }
+      return;
+    }
+    const isDeref = (n.type === 'field_expression' && operatorOf(n) === '->') || n.type === 'subscript_expression' || (n.type === 'pointer_expression' && n.children[0]?.type === '*');
+    if (!isDeref) return;
+    let outer = n;
+    while (continuesChain(outer)) outer = outer.parent!;
+    if (reported.has(outer)) return; // one access per lvalue chain, reported at its outermost link
+    reported.add(outer);
+    const target = derefTarget(outer);
+    if (!target) return;
+    // `u->Data[2]` indexes an array inside the user structure (or a pointer stored there): the structure's
+    // pointer answers for it, which keeps one buffer one buffer.
+    const member = outer.type === 'subscript_expression' ? stripCasts(target) : undefined;
+    const memberBase = member && member.type === 'field_expression' ? derefTarget(member) : undefined;
+    const ptr = pointerOf(file, fn, aliases, target, false) ?? (memberBase && pointerOf(file, fn, aliases, memberBase)) ?? pointerOf(file, fn, aliases, target);
+    if (!ptr) return;
+    let up = outer;
+    while (up.parent && up.parent.type === 'parenthesized_expression') up = up.parent;
+    const p = up.parent;
+    if (p && p.type === 'pointer_expression' && p.children[0]?.type === '&') return; // an address, not an access
+    const write = !!p && p.type === 'assignment_expression' && up.field === 'left' && operatorOf(p) === '=';
+    out.push({ kind: write ? 'write' : 'read', node: outer, pointer: ptr, base: target, location: locationKey(file, outer) });
+  });
+  return out;
+}
+
+/** For `&u->Len` (an accessor's argument), the location `u.Len`; for `u`, `*u`. */
+function addressedLocation(file: ParsedFile, arg: AstNode): string | undefined {
+  const e = stripCasts(arg);
+  if (e.type === 'pointer_expression' && e.children[0]?.type === '&') {
+    const inner = child(e, 'argument');
+    return inner ? locationKey(file, inner) : undefined;
+  }
+  const k = locationKey(file, e);
+  return k ? `*${k}` : undefined;
+}
+
+/**
+ * A definition nested in another one comes from error recovery on macro-heavy code (`try {` read as a
+ * declaration): the enclosing definition owns its code.
+ */
+export function isNestedFunction(fn: FunctionInfo): boolean {
+  return !!ancestor(fn.node, (p) => p.type === 'function_definition');
+}
+
+const modelCache = new WeakMap<FunctionInfo, UserMemoryModel>();
+
+/** The user pointers of a function and every access to the memory behind them (cached per function). */
+export function userMemory(analysis: FileAnalysis, fn: FunctionInfo): UserMemoryModel {
+  let model = modelCache.get(fn);
+  if (!model && isNestedFunction(fn)) {
+    model = { aliases: new AliasTable(), accesses: [] };
+    modelCache.set(fn, model);
+  }
+  if (!model) {
+    const aliases = collectAliases(analysis, fn);
+    model = { aliases, accesses: collectAccesses(analysis.file, fn, aliases) };
+    modelCache.set(fn, model);
+  }
+  return model;
+}

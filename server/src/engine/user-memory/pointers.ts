@@ -1,0 +1,288 @@
+/**
+ * Where user-mode addresses enter a function (METHOD_NEITHER buffers, `Irp->UserBuffer`, KMDF unsafe retrieve
+ * calls, minifilter port messages, addresses the code itself probes) and the local names that hold them.
+ */
+import { AstNode, ancestor, child, descendants, namedChildren, nodeText, walk } from '../ast';
+import type { FileAnalysis, FunctionInfo } from '../analysis';
+import type { ParsedFile } from '../parse/parse';
+import { callArgs, calleeName } from '../syntax';
+import { declaredName, derefTarget, fieldName, MAX_DEPTH, operatorOf, pathOf, stripCasts } from './expr';
+
+export type UserPointerKind =
+  | 'type3-input-buffer'
+  | 'irp-user-buffer'
+  | 'neither-buffer'
+  | 'wdf-unsafe-buffer'
+  | 'port-message-buffer'
+  | 'probed-address'
+  | 'embedded-pointer';
+
+export interface UserPointer {
+  readonly kind: UserPointerKind;
+  /** The expression where the address enters the function (a field read, a parameter, an out-argument). */
+  readonly origin: AstNode;
+  /** Short label for paths and messages, e.g. "Type3InputBuffer (the caller's raw user-mode address)". */
+  readonly label: string;
+  /** True when the system has already probed the range (FltMgr probes port message buffers). */
+  readonly probedBySystem: boolean;
+}
+
+export const PROBE_ROUTINES: ReadonlySet<string> = new Set(['ProbeForRead', 'ProbeForWrite']);
+const WDF_UNSAFE = new Set(['WdfRequestRetrieveUnsafeUserInputBuffer', 'WdfRequestRetrieveUnsafeUserOutputBuffer']);
+const POINTER_OFFSET_MACROS = new Set(['Add2Ptr', 'RtlOffsetToPointer', 'OffsetToPtr']);
+
+/** Whether `name` in `fn` is declared as an IRP pointer (or, undeclared, is named like one). */
+function isIrpName(file: ParsedFile, fn: FunctionInfo | undefined, name: string): boolean {
+  const param = fn?.params.find((p) => p.name === name);
+  if (param) return /\bP?IRP\b|\b_IRP\b/.test(param.typeText);
+  if (fn) {
+    for (const decl of descendants(fn.body, 'declaration')) {
+      const type = child(decl, 'type');
+      for (const d of decl.children.filter((c) => c.field === 'declarator')) {
+        if (declaredName(file, d) === name) return !!type && /\bP?IRP\b|\b_IRP\b/.test(nodeText(file.source, type) + nodeText(file.source, d));
+      }
+    }
+  }
+  return /irp$/i.test(name);
+}
+
+/**
+ * A user address read straight from a request: `...Parameters.DeviceIoControl.Type3InputBuffer`,
+ * `Irp->UserBuffer`, `...Neither.InputBuffer` / `.OutputBuffer` (minifilter FSCTL/IOCTL parameters).
+ */
+export function directUserPointer(file: ParsedFile, fn: FunctionInfo | undefined, expr: AstNode): UserPointer | undefined {
+  const e = stripCasts(expr);
+  const field = fieldName(file, e);
+  if (!field) return undefined;
+  const base = child(e, 'argument');
+  if ((field === 'Type3InputBuffer' || field === 'UserBuffer') && fn && internalRequest(file, fn, e)) return undefined;
+  const parameters = base && fieldName(file, stripCasts(base));
+  if (field === 'Type3InputBuffer' && (parameters === 'DeviceIoControl' || parameters === 'FileSystemControl')) {
+    return { kind: 'type3-input-buffer', origin: e, label: "Type3InputBuffer (the caller's raw user-mode address)", probedBySystem: false };
+  }
+  if (field === 'UserBuffer' && base) {
+    const b = stripCasts(base);
+    const name = b.type === 'identifier' ? nodeText(file.source, b) : fieldName(file, b);
+    if (name && (b.type === 'identifier' ? isIrpName(file, fn, name) && !(fn && ownIrp(file, fn, name)) : /irp$/i.test(name))) {
+      return { kind: 'irp-user-buffer', origin: e, label: "Irp->UserBuffer (the caller's raw user-mode address)", probedBySystem: false };
+    }
+  }
+  if ((field === 'InputBuffer' || field === 'OutputBuffer') && base && fieldName(file, stripCasts(base)) === 'Neither') {
+    return { kind: 'neither-buffer', origin: e, label: `Neither.${field} (the caller's raw user-mode address)`, probedBySystem: false };
+  }
+  return undefined;
+}
+
+const IRP_BUILDERS = new Set(['IoAllocateIrp', 'IoBuildDeviceIoControlRequest', 'IoBuildSynchronousFsdRequest', 'IoBuildAsynchronousFsdRequest', 'IoMakeAssociatedIrp']);
+const IRP_OWNER_CALLS = new Set(['IoFreeIrp', 'IoReuseIrp', 'IoInitializeIrp']);
+
+/** An IRP the function builds (or frees) itself: its `UserBuffer` is the driver's own buffer. */
+function ownIrp(file: ParsedFile, fn: FunctionInfo, name: string): boolean {
+  for (const call of descendants(fn.body, 'call_expression')) {
+    const callee = calleeName(file, call);
+    if (callee && IRP_OWNER_CALLS.has(callee)) {
+      const a = callArgs(call)[0];
+      if (a && nodeText(file.source, stripCasts(a)) === name) return true;
+    } else if (callee && IRP_BUILDERS.has(callee)) {
+      let up = call;
+      while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
+      const target = up.parent && (up.parent.type === 'assignment_expression' ? child(up.parent, 'left') : up.parent.type === 'init_declarator' ? child(up.parent, 'declarator') : undefined);
+      if (target && (target.type === 'identifier' ? nodeText(file.source, target) : declaredName(file, target)) === name) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Internal device controls (`IRP_MJ_INTERNAL_DEVICE_CONTROL`, `IOCTL_INTERNAL_*` codes) come from kernel
+ * components, which pass kernel pointers in the same fields: a use under such a case label, or in a function
+ * named for internal requests, is not a user address.
+ */
+function internalRequest(file: ParsedFile, fn: FunctionInfo, node: AstNode): boolean {
+  if (/intern/i.test(fn.name)) return true;
+  for (let c = ancestor(node, (p) => p.type === 'case_statement'); c; c = ancestor(c, (p) => p.type === 'case_statement')) {
+    // `case A: case B: body` gives empty case statements for A before the one holding the body.
+    for (let k = c.index; k >= 0; k--) {
+      const label = c.parent!.children[k];
+      if (label.type !== 'case_statement' || (k !== c.index && namedChildren(label).length > 1)) break;
+      const v = child(label, 'value');
+      if (v && /INTERNAL/.test(nodeText(file.source, v))) return true;
+    }
+  }
+  return false;
+}
+
+const messageNotifyCache = new WeakMap<ParsedFile, Set<string>>();
+
+/** Functions registered in this file as the MessageNotifyCallback of `FltCreateCommunicationPort`. */
+function messageNotifyNames(file: ParsedFile): Set<string> {
+  let names = messageNotifyCache.get(file);
+  if (!names) {
+    names = new Set();
+    for (const call of descendants(file.root, 'call_expression')) {
+      if (calleeName(file, call) !== 'FltCreateCommunicationPort') continue;
+      const arg = callArgs(call)[6];
+      const a = arg && stripCasts(arg);
+      if (a && a.type === 'identifier') names.add(nodeText(file.source, a));
+    }
+    messageNotifyCache.set(file, names);
+  }
+  return names;
+}
+
+interface Site {
+  readonly node: AstNode;
+  ptr: UserPointer | undefined;
+}
+
+/** Where a branch's effects are confined: a `case`, an `if` arm, a loop body (which may not run). */
+function branchOf(node: AstNode): AstNode | undefined {
+  for (let n: AstNode = node, p = node.parent; p; n = p, p = p.parent) {
+    if (p.type === 'function_definition') return undefined;
+    if (n.type === 'case_statement') return n;
+    if (p.type === 'if_statement' && (n.field === 'consequence' || n.field === 'alternative')) return n;
+    if ((p.type === 'for_statement' || p.type === 'while_statement') && n.field === 'body') return n;
+  }
+  return undefined;
+}
+
+/**
+ * The names (access paths) that hold user addresses, with every place each is bound. A name bound only to user
+ * addresses is one everywhere; a name also bound to other values (`buf = SystemBuffer` in one `case`,
+ * `buf = Type3InputBuffer` in another) holds a user address at a use only when the nearest binding before the
+ * use that can reach it (same branch or an enclosing one; failing that, the nearest before it) is a user address.
+ */
+export class AliasTable implements Iterable<[string, UserPointer]> {
+  private readonly sites = new Map<string, Site[]>();
+
+  add(key: string, node: AstNode, ptr: UserPointer | undefined): Site {
+    const site: Site = { node, ptr };
+    const list = this.sites.get(key);
+    if (list) list.push(site);
+    else this.sites.set(key, [site]);
+    return site;
+  }
+
+  /** The user pointer `key` holds, at `use` when given. */
+  get(key: string, use?: AstNode): UserPointer | undefined {
+    const sites = this.sites.get(key);
+    const user = sites?.find((s) => s.ptr)?.ptr;
+    if (!sites || !user || !use || sites.every((s) => s.ptr)) return user;
+    let best: Site | undefined;
+    let last: Site | undefined;
+    for (const s of sites) {
+      if (s.node.end > use.start) continue;
+      if (!last || s.node.start > last.node.start) last = s;
+      const branch = branchOf(s.node);
+      if ((!branch || (branch.start <= use.start && use.end <= branch.end)) && (!best || s.node.start > best.node.start)) best = s;
+    }
+    // With no binding in an enclosing branch (or a tree broken by error recovery), the nearest one counts.
+    return (best ?? last)?.ptr;
+  }
+
+  has(key: string): boolean {
+    return !!this.get(key);
+  }
+
+  *[Symbol.iterator](): Iterator<[string, UserPointer]> {
+    for (const [key, sites] of this.sites) {
+      const user = sites.find((s) => s.ptr)?.ptr;
+      if (user) yield [key, user];
+    }
+  }
+}
+
+export function collectAliases(analysis: FileAnalysis, fn: FunctionInfo): AliasTable {
+  const file = analysis.file;
+  const table = new AliasTable();
+  const role = analysis.project.entryPoint(fn.name);
+  if ((role === 'filter-message-notify' || messageNotifyNames(file).has(fn.name)) && fn.params.length === 6) {
+    for (const i of [1, 3]) {
+      const p = fn.params[i];
+      if (p.name) table.add(p.name, p.node, { kind: 'port-message-buffer', origin: p.node, label: `${p.name} (a raw user-mode buffer of a port message)`, probedBySystem: true });
+    }
+  }
+  const bindings: { value: AstNode; site: Site }[] = [];
+  const probed: AstNode[] = [];
+  walk(fn.body, (n) => {
+    if (n.type === 'init_declarator' || (n.type === 'assignment_expression' && operatorOf(n) === '=')) {
+      const target = child(n, n.type === 'init_declarator' ? 'declarator' : 'left');
+      const value = child(n, n.type === 'init_declarator' ? 'value' : 'right');
+      const key = !target ? undefined : target.type === 'identifier' || target.type === 'field_expression' ? pathOf(file, target) : declaredName(file, target);
+      if (key && value) bindings.push({ value, site: table.add(key, n, undefined) });
+    } else if (n.type === 'call_expression') {
+      const name = calleeName(file, n);
+      const args = callArgs(n);
+      if (name && WDF_UNSAFE.has(name) && args[2]) {
+        const out = stripCasts(args[2]);
+        const target = out.type === 'pointer_expression' ? child(out, 'argument') : undefined;
+        const key = target && pathOf(file, target);
+        if (key) table.add(key, n, { kind: 'wdf-unsafe-buffer', origin: n, label: `${name} (a raw user-mode address)`, probedBySystem: false });
+      } else if (name && PROBE_ROUTINES.has(name) && args[0]) {
+        probed.push(args[0]);
+      }
+    }
+  });
+  follow(file, fn, table, bindings);
+  // What the code itself probes is a user address by its author's word (an embedded pointer, a helper's
+  // parameter); sources already known keep their more specific origin.
+  let added = false;
+  for (const arg of probed) {
+    const key = pathOf(file, stripCasts(arg));
+    if (!key || key.startsWith('&') || pointerOf(file, fn, table, arg, false)) continue;
+    table.add(key, arg.parent?.parent ?? arg, { kind: 'probed-address', origin: arg, label: `${nodeText(file.source, arg)} (probed as a user-mode address)`, probedBySystem: false });
+    added = true;
+  }
+  if (added) follow(file, fn, table, bindings);
+  return table;
+}
+
+/** Follows copies until nothing changes (bounded: each round turns at least one binding into a user address). */
+function follow(file: ParsedFile, fn: FunctionInfo, table: AliasTable, bindings: readonly { value: AstNode; site: Site }[]): void {
+  for (let round = 0; round < 8; round++) {
+    let changed = false;
+    for (const b of bindings) {
+      if (b.site.ptr) continue;
+      b.site.ptr = pointerOf(file, fn, table, b.value, false);
+      changed ||= !!b.site.ptr;
+    }
+    if (!changed) break;
+  }
+}
+
+/**
+ * The user pointer an expression holds: a direct source, an alias, pointer arithmetic on one, the address of
+ * something inside user memory, or (with `embedded`) a pointer value fetched out of user memory.
+ */
+export function pointerOf(file: ParsedFile, fn: FunctionInfo | undefined, aliases: AliasTable, expr: AstNode, embedded = true, depth = 0): UserPointer | undefined {
+  const e = stripCasts(expr);
+  if (depth > MAX_DEPTH) return undefined;
+  if (e.type === 'binary_expression') {
+    const op = operatorOf(e);
+    if (op !== '+' && op !== '-') return undefined;
+    const l = child(e, 'left');
+    const r = child(e, 'right');
+    return (l && pointerOf(file, fn, aliases, l, embedded, depth + 1)) ?? (op === '+' && r ? pointerOf(file, fn, aliases, r, embedded, depth + 1) : undefined);
+  }
+  if (e.type === 'pointer_expression' && e.children[0]?.type === '&') {
+    const inner = child(e, 'argument');
+    const target = inner && derefTarget(stripCasts(inner));
+    return target ? pointerOf(file, fn, aliases, target, embedded, depth + 1) : undefined;
+  }
+  if (e.type === 'call_expression') {
+    const name = calleeName(file, e);
+    const a0 = callArgs(e)[0];
+    return name && POINTER_OFFSET_MACROS.has(name) && a0 ? pointerOf(file, fn, aliases, a0, embedded, depth + 1) : undefined;
+  }
+  const direct = directUserPointer(file, fn, e);
+  if (direct) return direct;
+  const key = pathOf(file, e);
+  const alias = key ? aliases.get(key, e) : undefined;
+  if (alias) return alias;
+  if (embedded) {
+    const base = derefTarget(e);
+    const outer = base && pointerOf(file, fn, aliases, base, true, depth + 1);
+    if (outer) return { kind: 'embedded-pointer', origin: e, label: `${nodeText(file.source, e)} (an address derived from user memory)`, probedBySystem: false };
+  }
+  return undefined;
+}
