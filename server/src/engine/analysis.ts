@@ -3,8 +3,12 @@
  * Computed lazily and cached per file, so syntactic rules never pay for data flow.
  */
 import type { AstNode } from './ast';
+import { DEFAULT_ENGINE_CONFIG, EngineConfig } from './config';
+import { CfgTooComplex } from './flow/cfg';
+import { FunctionFlow } from './flow/function-flow';
 import { collectFunctions, FunctionInfo } from './index/functions';
 import type { ParsedFile } from './parse/parse';
+import type { Range } from './source';
 
 export type { FunctionInfo, ParamInfo } from './index/functions';
 
@@ -13,8 +17,11 @@ export type { FunctionInfo, ParamInfo } from './index/functions';
  * data from their callers, and which functions are driver entry points.
  */
 export interface ProjectIndex {
-  /** Untrusted parameters of a function (by plain name), seeded from call sites elsewhere. */
-  paramTaint(functionName: string): ReadonlyMap<number, ParamSeed> | undefined;
+  /**
+   * Untrusted parameters of a function (by plain name), seeded from call sites and entry-point roles. With
+   * `file`, the definition in that file is meant (static helpers of the same name in other files stay apart).
+   */
+  paramTaint(functionName: string, file?: string): ReadonlyMap<number, ParamSeed> | undefined;
   /** The entry-point role of a function, if it is registered as one anywhere in the project. */
   entryPoint(functionName: string): EntryPointRole | undefined;
 }
@@ -36,11 +43,24 @@ export type EntryPointRole =
 
 /** Why a parameter is untrusted, for the source-to-sink path shown to users. */
 export interface ParamSeed {
+  /** The main kind (the first of `kinds`). */
   readonly kind: 'buffer' | 'value' | 'user-pointer';
+  /** Every kind the parameter may receive, when more than one. */
+  readonly kinds?: readonly ('buffer' | 'value' | 'user-pointer')[];
   /** Human-readable origin, e.g. "SystemBuffer passed by DispatchIoctl (ioctl.c:42)". */
   readonly origin: string;
   readonly file?: string;
   readonly line?: number;
+  /** Source tags carried over from the caller (`system-buffer`, `request-input-length`, ...). */
+  readonly tags?: readonly string[];
+  /** The parameter is a supplied buffer length. */
+  readonly length?: boolean;
+  /** Every caller checked the buffer's size before the call. */
+  readonly sizeChecked?: boolean;
+  /** Every caller range-checked the value before the call. */
+  readonly bounded?: boolean;
+  /** Steps before the call (in the callers' files), source first, ending at the call's argument. */
+  readonly path?: readonly { readonly file: string; readonly range: Range; readonly label: string }[];
 }
 
 export const EMPTY_PROJECT: ProjectIndex = {
@@ -50,15 +70,53 @@ export const EMPTY_PROJECT: ProjectIndex = {
 
 export class FileAnalysis {
   private functionsCache: FunctionInfo[] | undefined;
+  private readonly flows = new Map<FunctionInfo, FunctionFlow | null>();
 
   constructor(
     readonly file: ParsedFile,
     readonly project: ProjectIndex = EMPTY_PROJECT,
+    readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG,
   ) {}
 
   get functions(): readonly FunctionInfo[] {
     if (!this.functionsCache) this.functionsCache = collectFunctions(this.file);
     return this.functionsCache;
+  }
+
+  /**
+   * Data flow of one function: CFG, dominators, guards and taint (see flow/README.md). Undefined for damaged
+   * functions and for bodies too deep or large to analyse; data-flow rules skip those.
+   */
+  flow(fn: FunctionInfo): FunctionFlow | undefined {
+    if (fn.damaged) return undefined;
+    let f = this.flows.get(fn);
+    if (f === undefined) {
+      try {
+        f = new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
+      } catch (err) {
+        if (!(err instanceof CfgTooComplex)) throw err;
+        f = null;
+      }
+      this.flows.set(fn, f);
+    }
+    return f ?? undefined;
+  }
+
+  /** Functions data-flow rules analyse, each with its flow (damaged and too-complex functions left out). */
+  dataflowFunctions(): { fn: FunctionInfo; flow: FunctionFlow }[] {
+    const out: { fn: FunctionInfo; flow: FunctionFlow }[] = [];
+    for (const fn of this.functions) {
+      const flow = this.flow(fn);
+      if (flow) out.push({ fn, flow });
+    }
+    return out;
+  }
+
+  /** Functions not analysed by data-flow rules: damaged, or too complex (only counted once `flow` was asked). */
+  get skippedFunctions(): number {
+    let n = 0;
+    for (const fn of this.functions) if (fn.damaged || this.flows.get(fn) === null) n++;
+    return n;
   }
 
   /** The innermost function containing a node or offset. */

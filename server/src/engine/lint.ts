@@ -6,8 +6,14 @@ import { createHash } from 'node:crypto';
 import { FileAnalysis, ProjectIndex, EMPTY_PROJECT } from './analysis';
 import type { AstNode } from './ast';
 import type { EngineConfig } from './config';
+import { buildProjectIndex } from './index/project';
+import { summarizeFile } from './index/summary';
 import { ParsedFile, Parsers, parseFile } from './parse/parse';
 import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff, PathStep, Fix } from './rule';
+
+export { summarizeFile } from './index/summary';
+export type { FileSummary } from './index/summary';
+export { buildProjectIndex, dependencyKey } from './index/project';
 
 export interface FileStats {
   readonly functions: number;
@@ -43,7 +49,7 @@ export function severityRank(s: Severity): number {
 
 /** Runs every enabled rule over one parsed file. */
 export function lintParsed(file: ParsedFile, rules: readonly Rule[], config: EngineConfig, project: ProjectIndex = EMPTY_PROJECT): FileResult {
-  const analysis = new FileAnalysis(file, project);
+  const analysis = new FileAnalysis(file, project, config);
   const findings: Finding[] = [];
   const ruleErrors: { ruleId: string; message: string }[] = [];
   for (const rule of rules) {
@@ -65,7 +71,7 @@ export function lintParsed(file: ParsedFile, rules: readonly Rule[], config: Eng
   findings.sort(compareFindings);
   assignFingerprints(file, findings);
   const fns = analysis.functions;
-  const skipped = fns.filter((f) => f.damaged).length;
+  const skipped = analysis.skippedFunctions;
   return {
     path: file.path,
     findings,
@@ -82,16 +88,20 @@ export function lintParsed(file: ParsedFile, rules: readonly Rule[], config: Eng
   };
 }
 
-/** Parses and lints in-memory texts in one thread (tests, small runs). */
+/**
+ * Parses and lints in-memory texts in one thread (tests, editor, small runs), with all three phases of the
+ * project analysis: summarize every file, build the project index from all summaries (unless `project` is
+ * given), then run the rules per file. Results do not depend on the order of `inputs`.
+ */
 export function lintTexts(parsers: Parsers, inputs: readonly { path: string; text: string }[], rules: readonly Rule[], config: EngineConfig, project?: ProjectIndex): FileResult[] {
-  return inputs.map((input) => {
-    const parsed = parseFile(parsers, input.path, input.text, { macros: config.macros, headerLanguage: config.headerLanguage });
-    try {
-      return lintParsed(parsed, rules, config, project);
-    } finally {
-      parsed.tree.delete?.();
-    }
-  });
+  const parsed: ParsedFile[] = [];
+  try {
+    for (const input of inputs) parsed.push(parseFile(parsers, input.path, input.text, { macros: config.macros, headerLanguage: config.headerLanguage }));
+    const index = project ?? buildProjectIndex(parsed.map((p) => summarizeFile(p, config)));
+    return parsed.map((p) => lintParsed(p, rules, config, index));
+  } finally {
+    for (const p of parsed) p.tree.delete?.();
+  }
 }
 
 export function compareFindings(a: Finding, b: Finding): number {

@@ -1,0 +1,349 @@
+/**
+ * The per-function control-flow graph: statements on top of the expression and condition builder in
+ * `cfg-core.ts` (see there for what a node is). Loops, `switch`, `goto`, SEH, C++ `try`, noreturn calls and
+ * preprocessor branches.
+ */
+import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import { Cfg, CfgTooComplex, ExprBuilder } from './cfg-core';
+
+export type { Cfg, CfgNode, CfgNodeKind } from './cfg-core';
+export { CfgTooComplex };
+
+/** Calls that never return; code after them is unreachable. */
+export const NORETURN_CALLS: ReadonlySet<string> = new Set([
+  'KeBugCheck', 'KeBugCheckEx', 'ExRaiseStatus', 'ExRaiseAccessViolation', 'ExRaiseDatatypeMisalignment',
+  'RtlRaiseStatus', 'RtlFailFast', '__fastfail', 'abort', 'exit', '_exit', 'panic', 'BUG', 'longjmp', 'ExitProcess',
+  'RtlRaiseException', '__builtin_unreachable', '__builtin_trap', 'WdfVerifierKeBugCheck',
+]);
+
+interface Targets {
+  readonly breakTo: number[] | undefined;
+  readonly continueTo: number[] | undefined;
+  /** Innermost `switch` node, to which `case` labels are connected. */
+  readonly switchNode: number | undefined;
+  /** Frontier collector for `__leave`. */
+  readonly leaveTo: number[] | undefined;
+}
+
+class StmtBuilder extends ExprBuilder {
+  private readonly labels = new Map<string, number>();
+
+  private label(name: string): number {
+    let id = this.labels.get(name);
+    if (id === undefined) {
+      id = this.make('join', undefined, true);
+      this.labels.set(name, id);
+    }
+    return id;
+  }
+
+  /** Statements of a block in order. Iterative over siblings; recursion only follows nesting. */
+  block(stmts: readonly AstNode[], frontier: readonly number[], t: Targets): number[] {
+    let f = [...frontier];
+    for (const s of stmts) {
+      if (!s.named || s.type === 'comment') continue;
+      f = this.stmt(s, f, t);
+    }
+    return f;
+  }
+
+  stmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    this.enter();
+    try {
+      return this.stmtInner(s, frontier, t);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private stmtInner(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    switch (s.type) {
+      case 'compound_statement':
+        return this.block(s.children, frontier, t);
+      case 'expression_statement': {
+        const e = namedChildren(s).find((c) => c.type !== 'comment');
+        if (!e) return [...frontier];
+        const out = this.expr(e, frontier);
+        this.owner.set(s, out[0]);
+        return isNoReturnCall(this.src, e) ? this.toExit(out) : out;
+      }
+      case 'if_statement':
+        return this.ifStmt(s, frontier, t);
+      case 'while_statement':
+        return this.whileStmt(s, frontier, t);
+      case 'do_statement':
+        return this.doStmt(s, frontier, t);
+      case 'for_statement':
+        return this.forStmt(s, frontier, t);
+      case 'for_range_loop': {
+        const head = this.join(frontier);
+        const decl = this.node('stmt', s, [head]);
+        const brk: number[] = [];
+        const body = child(s, 'body');
+        const end = body ? this.stmt(body, [decl], { ...t, breakTo: brk, continueTo: [head] }) : [decl];
+        this.connect(end, head);
+        return [head, ...brk];
+      }
+      case 'switch_statement':
+        return this.switchStmt(s, frontier, t);
+      case 'case_statement': {
+        const id = this.join(frontier);
+        if (t.switchNode !== undefined) this.edge(t.switchNode, id);
+        const value = child(s, 'value');
+        const stmts = s.children.filter((c) => c !== value);
+        return this.block(stmts, [id], t);
+      }
+      case 'labeled_statement': {
+        const lbl = child(s, 'label');
+        const id = lbl ? this.label(nodeText(this.src, lbl)) : this.make('join', undefined, true);
+        this.connect(frontier, id);
+        const inner = namedChildren(s).filter((c) => c.field !== 'label');
+        return this.block(inner, [id], t);
+      }
+      case 'goto_statement': {
+        const lbl = child(s, 'label');
+        const id = this.node('stmt', s, frontier);
+        if (lbl) this.edge(id, this.label(nodeText(this.src, lbl)));
+        return [];
+      }
+      case 'return_statement':
+      case 'co_return_statement': {
+        const e = namedChildren(s).find((c) => c.type !== 'comment');
+        const out = e ? this.expr(e, frontier) : [this.node('stmt', s, frontier)];
+        if (e) this.owner.set(s, out[0]);
+        return this.toExit(out);
+      }
+      case 'throw_statement': {
+        const id = this.node('stmt', s, frontier);
+        if (!this.excStack.length) this.edge(id, this.exit);
+        return [];
+      }
+      case 'break_statement': {
+        const id = this.node('stmt', s, frontier);
+        if (t.breakTo) t.breakTo.push(id);
+        return [];
+      }
+      case 'continue_statement': {
+        const id = this.node('stmt', s, frontier);
+        if (t.continueTo) for (const c of t.continueTo) this.edge(id, c);
+        return [];
+      }
+      case 'seh_leave_statement': {
+        const id = this.node('stmt', s, frontier);
+        if (t.leaveTo) t.leaveTo.push(id);
+        return [];
+      }
+      case 'seh_try_statement':
+        return this.sehTry(s, frontier, t);
+      case 'try_statement':
+        return this.cppTry(s, frontier, t);
+      case 'preproc_if':
+      case 'preproc_ifdef':
+      case 'preproc_elif':
+      case 'preproc_elifdef':
+      case 'preproc_else':
+        return this.preprocBranches(s, frontier, t);
+      case 'attributed_statement':
+        return this.block(namedChildren(s).filter((c) => c.type !== 'attribute_declaration'), frontier, t);
+      case 'comment':
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_call':
+      case 'preproc_include':
+      case 'empty_statement':
+        return [...frontier];
+      case 'declaration': {
+        const out = this.expr(s, frontier);
+        return out;
+      }
+      default:
+        return [this.node('stmt', s, frontier)];
+    }
+  }
+
+  private toExit(frontier: readonly number[]): number[] {
+    this.connect(frontier, this.exit);
+    return [];
+  }
+
+  private condOf(s: AstNode, frontier: readonly number[]): { t: number[]; f: number[] } {
+    const c = child(s, 'condition');
+    if (!c) return { t: [...frontier], f: [...frontier] };
+    let f = [...frontier];
+    // C++ `if (init; cond)`.
+    const init = c.type === 'condition_clause' ? child(c, 'initializer') : undefined;
+    if (init) f = this.expr(init, f);
+    const value = c.type === 'condition_clause' ? child(c, 'value') : c;
+    if (!value) return { t: f, f };
+    return this.cond(value, f);
+  }
+
+  private ifStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const { t: yes, f: no } = this.condOf(s, frontier);
+    const cons = child(s, 'consequence');
+    const a = cons ? this.stmt(cons, yes, t) : yes;
+    const alt = child(s, 'alternative');
+    if (!alt) return [...a, ...no];
+    const altStmts = alt.type === 'else_clause' ? alt.children : [alt];
+    return [...a, ...this.block(altStmts, no, t)];
+  }
+
+  private whileStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const head = this.join(frontier);
+    const { t: yes, f: no } = this.condOf(s, [head]);
+    const brk: number[] = [];
+    const body = child(s, 'body');
+    const end = body ? this.stmt(body, yes, { ...t, breakTo: brk, continueTo: [head] }) : yes;
+    this.connect(end, head);
+    return [...no, ...brk];
+  }
+
+  private doStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const head = this.join(frontier);
+    const contTarget = this.make('join', undefined, true);
+    const brk: number[] = [];
+    const body = child(s, 'body');
+    const end = body ? this.stmt(body, [head], { ...t, breakTo: brk, continueTo: [contTarget] }) : [head];
+    this.connect(end, contTarget);
+    const { t: yes, f: no } = this.condOf(s, [contTarget]);
+    this.connect(yes, head);
+    return [...no, ...brk];
+  }
+
+  private forStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    let f = [...frontier];
+    const init = child(s, 'initializer');
+    if (init) f = this.expr(init, f);
+    const head = this.join(f);
+    const cond = child(s, 'condition');
+    const { t: yes, f: no } = cond ? this.cond(cond, [head]) : { t: [head], f: [] as number[] };
+    const update = child(s, 'update');
+    const contTarget = this.make('join', undefined, true);
+    const brk: number[] = [];
+    const body = child(s, 'body');
+    const end = body ? this.stmt(body, yes, { ...t, breakTo: brk, continueTo: [contTarget] }) : yes;
+    this.connect(end, contTarget);
+    const after = update ? this.expr(update, [contTarget]) : [contTarget];
+    this.connect(after, head);
+    return [...no, ...brk];
+  }
+
+  private switchStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const c = child(s, 'condition');
+    const value = c && c.type === 'condition_clause' ? child(c, 'value') : c;
+    const sw = value ? this.expr(value, frontier)[0] : this.node('stmt', s, frontier);
+    const brk: number[] = [];
+    const body = child(s, 'body');
+    // Cases are reached from the switch node; statements before the first case are unreachable.
+    const end = body ? this.block(body.type === 'compound_statement' ? body.children : [body], [], { ...t, breakTo: brk, switchNode: sw }) : [];
+    const hasDefault = body ? body.children.some((k) => k.type === 'case_statement' && !child(k, 'value')) : false;
+    return [...end, ...brk, ...(hasDefault ? [] : [sw])];
+  }
+
+  private sehTry(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const body = child(s, 'body');
+    const except = s.children.find((c) => c.type === 'seh_except_clause');
+    const fin = s.children.find((c) => c.type === 'seh_finally_clause');
+    const start = this.join(frontier);
+    const leave: number[] = [];
+    let handler: number | undefined;
+    if (except) {
+      handler = this.make('join', undefined, true);
+      this.edge(start, handler);
+      this.excStack.push(handler);
+    }
+    let end: number[];
+    try {
+      end = body ? this.stmt(body, [start], { ...t, leaveTo: leave }) : [start];
+    } finally {
+      if (except) this.excStack.pop();
+    }
+    let after = [...end, ...leave];
+    if (except && handler !== undefined) {
+      const filter = child(except, 'filter');
+      const h = filter ? this.expr(filter, [handler]) : [handler];
+      const hbody = child(except, 'body');
+      after = [...after, ...(hbody ? this.stmt(hbody, h, t) : h)];
+    }
+    if (fin) {
+      const fbody = child(fin, 'body');
+      after = fbody ? this.stmt(fbody, after, t) : after;
+    }
+    return after;
+  }
+
+  private cppTry(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const body = child(s, 'body');
+    const catches = s.children.filter((c) => c.type === 'catch_clause');
+    const start = this.join(frontier);
+    const handler = this.make('join', undefined, true);
+    this.edge(start, handler);
+    this.excStack.push(handler);
+    let end: number[];
+    try {
+      end = body ? this.stmt(body, [start], t) : [start];
+    } finally {
+      this.excStack.pop();
+    }
+    const out = [...end];
+    for (const c of catches) {
+      const params = child(c, 'parameters');
+      const h = params ? [this.node('stmt', params, [handler])] : [handler];
+      const cbody = child(c, 'body');
+      out.push(...(cbody ? this.stmt(cbody, h, t) : h));
+    }
+    return out;
+  }
+
+  /** `#if`/`#ifdef` chains: each branch is an alternative path; without `#else` the code may be skipped. */
+  private preprocBranches(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const out: number[] = [];
+    let cur: AstNode | undefined = s;
+    let sawElse = false;
+    while (cur) {
+      const alt: AstNode | undefined = child(cur, 'alternative');
+      const stmts = cur.children.filter((c) => c !== alt && c.field !== 'condition' && c.field !== 'name');
+      out.push(...this.block(stmts, frontier, t));
+      if (cur.type === 'preproc_else') sawElse = true;
+      cur = alt;
+    }
+    if (!sawElse) out.push(...frontier);
+    return [...new Set(out)];
+  }
+}
+
+
+function isNoReturnCall(src: TextSource, e: AstNode): boolean {
+  let n = e;
+  while (n.type === 'parenthesized_expression' || n.type === 'cast_expression') {
+    const inner: AstNode | undefined = n.type === 'cast_expression' ? child(n, 'value') : namedChildren(n)[0];
+    if (!inner) return false;
+    n = inner;
+  }
+  if (n.type !== 'call_expression') return false;
+  const fn = child(n, 'function');
+  return !!fn && fn.type === 'identifier' && NORETURN_CALLS.has(nodeText(src, fn));
+}
+
+/** Builds the CFG of a function body. Throws `CfgTooComplex` for absurdly deep or large bodies. */
+export function buildCfg(src: TextSource, body: AstNode): Cfg {
+  const b = new StmtBuilder(src);
+  const end = b.stmt(body, [b.entry], { breakTo: undefined, continueTo: undefined, switchNode: undefined, leaveTo: undefined });
+  for (const f of end) b.edge(f, b.exit);
+  const owner = b.owner;
+  const nodes = b.nodes;
+  return {
+    nodes,
+    entry: b.entry,
+    exit: b.exit,
+    owns: (ast) => owner.has(ast),
+    ownerOf(ast) {
+      for (let n: AstNode | undefined = ast; n; n = n.parent) {
+        const id = owner.get(n);
+        if (id !== undefined) return nodes[id];
+        if (n === body) return undefined;
+      }
+      return undefined;
+    },
+  };
+}

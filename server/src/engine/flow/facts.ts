@@ -1,0 +1,169 @@
+/**
+ * Taint facts: what the may analysis tracks per access path. Parameters are symbolic (`param i`, read through
+ * `loads` pointers) so that one analysis serves both the per-file summary and, once the project index says what
+ * each parameter receives, the rules (`instantiate`).
+ */
+import type { AstNode } from '../ast';
+import type { Range } from '../source';
+import { BUF, USER, VAL } from './sources';
+
+export interface Step {
+  readonly node?: AstNode;
+  readonly file?: string;
+  readonly range?: Range;
+  readonly label: string;
+}
+
+interface StepChain {
+  readonly step: Step;
+  readonly prev: StepChain | undefined;
+  readonly depth: number;
+}
+
+export interface Fact {
+  /** Concrete kinds (BUF | USER | VAL bits). */
+  readonly kinds: number;
+  /** Symbolic parameter labels: `index * 4 + loads` (loads capped at 3), sorted. */
+  readonly params: readonly number[];
+  readonly tags: readonly string[];
+  readonly chain: StepChain | undefined;
+  /** Masked, `min`'d or derived only from range-checked values. */
+  readonly bounded: boolean;
+  /** A buffer known to be at least as large as the code expects (WDF `MinimumRequiredSize`). */
+  readonly sizeChecked: boolean;
+  /** A supplied length of an untrusted buffer. */
+  readonly length: boolean;
+  /** Read through an untrusted pointer. */
+  readonly loaded: boolean;
+  /** Raw `+ - * <<` on an unchecked untrusted operand that fed this value. */
+  readonly arith: AstNode | undefined;
+}
+
+/** Explicitly clean: stops a path's value from being derived from its base (`req->Len = 16`). */
+export const CLEAN: Fact = { kinds: 0, params: [], tags: [], chain: undefined, bounded: true, sizeChecked: false, length: false, loaded: false, arith: undefined };
+
+export const MAX_STEPS = 10;
+
+export function isTainted(f: Fact | undefined): f is Fact {
+  return !!f && (f.kinds !== 0 || f.params.length !== 0);
+}
+
+export function withStep(f: Fact, step: Step): Fact {
+  const prev = f.chain;
+  // Keep the source and the most recent steps when a path grows long.
+  if (prev && prev.depth >= MAX_STEPS) {
+    const steps = stepsOf(prev);
+    let chain: StepChain | undefined;
+    for (const s of [steps[0], ...steps.slice(steps.length - (MAX_STEPS - 2))]) chain = { step: s, prev: chain, depth: (chain?.depth ?? 0) + 1 };
+    return { ...f, chain: { step, prev: chain, depth: (chain?.depth ?? 0) + 1 } };
+  }
+  return { ...f, chain: { step, prev, depth: (prev?.depth ?? 0) + 1 } };
+}
+
+export function stepsOf(chain: StepChain | undefined): Step[] {
+  const out: Step[] = [];
+  for (let c = chain; c; c = c.prev) out.push(c.step);
+  return out.reverse();
+}
+
+export function sourceFact(kind: number, tag: string, label: string, node: AstNode, extra: Partial<Fact> = {}): Fact {
+  return withStep({ ...CLEAN, bounded: false, kinds: kind, tags: [tag], ...extra }, { node, label });
+}
+
+export function paramFact(index: number, kinds: number, tags: readonly string[], node: AstNode, label: string, length = false): Fact {
+  return withStep({ ...CLEAN, bounded: false, kinds, params: [index * 4], tags: [...tags].sort(), length }, { node, label });
+}
+
+function mergeSorted<T>(a: readonly T[], b: readonly T[]): readonly T[] {
+  if (!b.length || a === b) return a;
+  if (!a.length) return b;
+  const set = new Set<T>(a);
+  let grew = false;
+  for (const x of b) if (!set.has(x)) {
+    set.add(x);
+    grew = true;
+  }
+  return grew ? [...set].sort() : a;
+}
+
+/** Union at joins and for expressions combining several values. */
+export function union(a: Fact | undefined, b: Fact | undefined): Fact | undefined {
+  if (!isTainted(a)) return isTainted(b) ? b : a === CLEAN && b === CLEAN ? CLEAN : undefined;
+  if (!isTainted(b) || a === b) return a;
+  const preferB = !a.kinds && !!b.kinds;
+  return {
+    kinds: a.kinds | b.kinds,
+    params: mergeSorted(a.params, b.params),
+    tags: mergeSorted(a.tags, b.tags),
+    chain: preferB ? b.chain : a.chain,
+    bounded: a.bounded && b.bounded,
+    sizeChecked: a.sizeChecked && b.sizeChecked,
+    length: a.length || b.length,
+    loaded: a.loaded || b.loaded,
+    arith: a.arith ?? b.arith,
+  };
+}
+
+/** The value read through a pointer with taint `f`. */
+export function load(f: Fact | undefined): Fact | undefined {
+  if (!isTainted(f)) return undefined;
+  return {
+    ...f,
+    kinds: f.kinds ? VAL : 0,
+    params: f.params.length ? [...new Set(f.params.map((c) => (c & 3) === 3 ? c : c + 1))].sort((x, y) => x - y) : f.params,
+    bounded: false,
+    sizeChecked: false,
+    length: false,
+    loaded: true,
+    arith: undefined,
+  };
+}
+
+/** `&x`: a pointer to memory holding `f` (a pointer into an untrusted buffer stays an untrusted buffer). */
+export function addressOf(f: Fact | undefined): Fact | undefined {
+  if (!isTainted(f)) return undefined;
+  const ptr = f.kinds & (BUF | USER);
+  return {
+    ...f,
+    kinds: ptr ? ptr : f.kinds ? BUF : 0,
+    params: f.params.map((c) => ((c & 3) === 0 ? c : c - 1)),
+    loaded: false,
+    bounded: false,
+    length: false,
+  };
+}
+
+export function factEqual(a: Fact | undefined, b: Fact | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  if (a.kinds !== b.kinds || a.bounded !== b.bounded || a.sizeChecked !== b.sizeChecked || a.length !== b.length || a.loaded !== b.loaded || a.arith !== b.arith) return false;
+  if (a.params.length !== b.params.length || a.tags.length !== b.tags.length) return false;
+  for (let i = 0; i < a.params.length; i++) if (a.params[i] !== b.params[i]) return false;
+  for (let i = 0; i < a.tags.length; i++) if (a.tags[i] !== b.tags[i]) return false;
+  return true;
+}
+
+export type TaintState = ReadonlyMap<string, Fact>;
+
+export function stateJoin(a: TaintState, b: TaintState): TaintState {
+  if (a === b || b.size === 0) return a;
+  if (a.size === 0) return b;
+  // A path missing on one side is derived from its base there, so "clean" on the other side does not survive.
+  const out = new Map<string, Fact>();
+  for (const [k, f] of a) {
+    const g = b.get(k);
+    if (g) {
+      const u = union(f, g);
+      if (u) out.set(k, u);
+    } else if (f !== CLEAN) out.set(k, f);
+  }
+  for (const [k, g] of b) if (!a.has(k) && g !== CLEAN) out.set(k, g);
+  return out;
+}
+
+export function stateEqual(a: TaintState, b: TaintState): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, f] of a) if (!factEqual(f, b.get(k))) return false;
+  return true;
+}

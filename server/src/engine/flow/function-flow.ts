@@ -1,0 +1,339 @@
+/**
+ * `FunctionFlow`: everything a rule asks about one function's data flow. Built lazily: the CFG on creation, the
+ * guard analysis on the first guard or taint question, the taint analysis only when something untrusted can
+ * reach the function at all.
+ */
+import { AstNode, nodeText, TextSource, walk } from '../ast';
+import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
+import type { EngineConfig } from '../config';
+import type { FunctionInfo } from '../index/functions';
+import type { ParsedFile } from '../parse/parse';
+import type { Range } from '../source';
+import { buildCfg, Cfg, CfgNode } from './cfg';
+import { computeDominators, Dominators } from './dominators';
+import { Fact, isTainted, paramFact, stepsOf, TaintState, stateEqual, stateJoin } from './facts';
+import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, provesCompared, provesUpper } from './guards';
+import { leavesOf, pathOf } from './paths';
+import { solveForward, Solution } from './solve';
+import { BUF, CALL_SOURCES, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
+import { calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
+
+/** True when an expression contains `sizeof`, `FIELD_OFFSET` or a similar size constant. */
+export function mentionsSize(src: TextSource, n: AstNode | undefined): boolean {
+  if (!n) return false;
+  let found = false;
+  walk(n, (c) => {
+    if (found) return false;
+    if (c.type === 'sizeof_expression' || c.type === 'offsetof_expression') found = true;
+    else if (c.type === 'call_expression') {
+      const name = calleeName(src, c);
+      if (/^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|RTL_FIELD_SIZE|offsetof|sizeof|FIELD_SIZE)$/.test(name)) found = true;
+    } else if (c.type === 'identifier' && /(_SIZE|_LENGTH|_LEN|SIZEOF_\w+)$/.test(nodeText(src, c)) && /^[A-Z0-9_]+$/.test(nodeText(src, c))) found = true;
+    return !found;
+  });
+  return found;
+}
+
+/** One step of a source-to-sink path; the shape `ReportSpec.path` accepts. */
+export interface FlowStep {
+  readonly node?: AstNode;
+  readonly file?: string;
+  readonly range?: Range;
+  readonly label: string;
+}
+
+/** The answer to "is this expression untrusted here, and where from?". */
+export interface Taint {
+  readonly kinds: readonly TaintKind[];
+  has(kind: TaintKind): boolean;
+  /** Source tags, e.g. `system-buffer`, `request-input-length`, `port-message`, `registry-data`. */
+  readonly tags: readonly string[];
+  /** Source first; the rule appends its sink step. */
+  readonly steps: readonly FlowStep[];
+  /** Masked, `min`'d, or derived only from range-checked values (including checks made by the caller). */
+  readonly bounded: boolean;
+  /** A buffer already known to be at least the expected size (WDF `MinimumRequiredSize`, a caller's check). */
+  readonly sizeChecked: boolean;
+  /** A supplied buffer length (request lengths, returned data lengths, the size named by SAL). */
+  readonly length: boolean;
+  /** Read through an untrusted pointer (a field of a request, an embedded pointer). */
+  readonly loaded: boolean;
+  /** Raw `+ - * <<` on an unchecked untrusted operand that produced this value. */
+  readonly arith: AstNode | undefined;
+}
+
+export interface FlowOptions {
+  readonly project: ProjectIndex;
+  readonly config: EngineConfig;
+}
+
+export class FunctionFlow {
+  readonly cfg: Cfg;
+  private dom: Dominators | undefined;
+  private guardSol: Solution<GuardState> | undefined;
+  private taintSol: Solution<TaintState> | undefined;
+  private hasTaintCache: boolean | undefined;
+  private readonly env: TaintEnv;
+  private readonly seeds: ReadonlyMap<number, ParamSeed> | undefined;
+
+  constructor(readonly fn: FunctionInfo, readonly file: ParsedFile, private readonly options: FlowOptions) {
+    this.cfg = buildCfg(file.source, fn.body);
+    this.env = { src: file.source, cfg: this.cfg, config: options.config };
+    this.seeds = options.project.paramTaint(fn.name, file.path);
+  }
+
+  /** The entry-point role of this function anywhere in the project (`wdm-device-control`, ...). */
+  get role(): EntryPointRole | undefined {
+    return this.options.project.entryPoint(this.fn.name);
+  }
+
+  /** Parameter seeds from the project index (what callers pass in). */
+  get paramSeeds(): ReadonlyMap<number, ParamSeed> | undefined {
+    return this.seeds;
+  }
+
+  get dominators(): Dominators {
+    return (this.dom ??= computeDominators(this.cfg));
+  }
+
+  /** The CFG node evaluating an expression. */
+  nodeOf(expr: AstNode): CfgNode | undefined {
+    return this.cfg.ownerOf(expr);
+  }
+
+  /** True when every path from the function entry to `b` passes through `a` first. */
+  dominates(a: AstNode, b: AstNode): boolean {
+    const na = this.cfg.ownerOf(a);
+    const nb = this.cfg.ownerOf(b);
+    if (!na || !nb) return false;
+    if (na === nb) return a.start <= b.start;
+    return this.dominators.dominates(na.id, nb.id);
+  }
+
+  /** False for code no path from the entry reaches (after `return`, unused labels). */
+  reachable(expr: AstNode): boolean {
+    const n = this.cfg.ownerOf(expr);
+    return !!n && this.dominators.reachable(n.id);
+  }
+
+  /** Whether anything untrusted can reach this function: a source inside it or a parameter seeded by a caller. */
+  get hasTaint(): boolean {
+    if (this.hasTaintCache === undefined) this.hasTaintCache = this.computeHasTaint();
+    return this.hasTaintCache;
+  }
+
+  private computeHasTaint(): boolean {
+    if (this.seeds && this.seeds.size) return true;
+    if (this.fn.params.some((p) => salInputBuffer(p.annotations) || /\b__user\b/.test(p.typeText))) return true;
+    const src = this.file.source;
+    const cfgSources = new Set(this.options.config.sources.map((s) => s.function));
+    let found = false;
+    walk(this.fn.body, (n) => {
+      if (found) return false;
+      if (n.type === 'field_expression') {
+        const p = pathOf(src, n);
+        if (p && pathSource(p)) found = true;
+      } else if (n.type === 'call_expression') {
+        const name = calleeName(src, n);
+        if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') found = true;
+      }
+      return !found;
+    });
+    return found;
+  }
+
+  private guardSolution(): Solution<GuardState> {
+    if (!this.guardSol) {
+      const src = this.file.source;
+      const cfg = this.cfg;
+      this.guardSol = solveForward(cfg, this.dominators.rpo, {
+        entry: EMPTY_GUARDS,
+        transfer: (node, input) => guardTransfer(cfg, src, node, input),
+        join: guardJoin,
+        equal: guardEqual,
+      });
+    }
+    return this.guardSol;
+  }
+
+  private taintSolution(): Solution<TaintState> {
+    if (!this.taintSol) {
+      const guards = this.guardSolution();
+      this.taintSol = solveForward(this.cfg, this.dominators.rpo, {
+        entry: this.entryState(),
+        transfer: (node, input) => taintTransfer(this.env, node, input, guards.inOf[node.id] ?? EMPTY_GUARDS),
+        join: stateJoin,
+        equal: stateEqual,
+      });
+    }
+    return this.taintSol;
+  }
+
+  /** Parameters are symbolic (`param i`); SAL input buffers and `__user` pointers are concrete sources too. */
+  private entryState(): TaintState {
+    const state = new Map<string, Fact>();
+    const names = new Map(this.fn.params.map((p) => [p.name, p.index]));
+    const lengthParams = new Set<number>();
+    for (const p of this.fn.params) {
+      const sal = salInputBuffer(p.annotations);
+      if (sal?.size && names.has(sal.size)) lengthParams.add(names.get(sal.size)!);
+    }
+    for (const p of this.fn.params) {
+      if (!p.name) continue;
+      const sal = salInputBuffer(p.annotations);
+      if (sal) state.set(p.name, paramFact(p.index, BUF, ['annotated-buffer'], p.node, `parameter '${p.name}' (caller-supplied input buffer per its SAL annotation)`));
+      else if (/\b__user\b/.test(p.typeText)) state.set(p.name, paramFact(p.index, USER, ['user-pointer'], p.node, `parameter '${p.name}' (__user pointer)`));
+      else if (lengthParams.has(p.index)) state.set(p.name, paramFact(p.index, VAL, ['annotated-length'], p.node, `parameter '${p.name}' (length of a caller-supplied buffer)`, true));
+      else state.set(p.name, paramFact(p.index, 0, [], p.node, `parameter '${p.name}'`));
+    }
+    return state;
+  }
+
+  /** Taint and guard states just before `expr` is evaluated; undefined in unreachable code. */
+  stateAt(expr: AstNode): { taint: TaintState; guards: GuardState } | undefined {
+    const node = this.cfg.ownerOf(expr);
+    if (!node) return undefined;
+    const gs = this.guardSolution();
+    const gIn = gs.inOf[node.id];
+    if (!gIn) return undefined;
+    const guards = node.kind === 'assume' ? gIn : guardTransfer(this.cfg, this.file.source, node, gIn, expr.start);
+    const ts = this.taintSolution();
+    const tIn = ts.inOf[node.id];
+    if (!tIn) return undefined;
+    return { taint: taintTransfer(this.env, node, tIn, gIn, expr.start), guards };
+  }
+
+  /** Guards only (no taint analysis): comparisons holding for `expr`'s access path just before `expr`. */
+  guards(expr: AstNode): readonly Guard[] {
+    const p = pathOf(this.file.source, expr);
+    return p === undefined ? [] : this.guardsOn(p, expr);
+  }
+
+  /** Guards holding for an access path at the point of `at`. */
+  guardsOn(path: string, at: AstNode): readonly Guard[] {
+    const node = this.cfg.ownerOf(at);
+    if (!node) return [];
+    const gIn = this.guardSolution().inOf[node.id];
+    if (!gIn) return [];
+    const g = node.kind === 'assume' ? gIn : guardTransfer(this.cfg, this.file.source, node, gIn, at.start);
+    return g.facts.get(path) ?? [];
+  }
+
+  /** Every path with at least one guard at the point of `at` (for rules that look for "any length check"). */
+  allGuards(at: AstNode): ReadonlyMap<string, readonly Guard[]> {
+    const node = this.cfg.ownerOf(at);
+    const gIn = node && this.guardSolution().inOf[node.id];
+    if (!node || !gIn) return new Map();
+    return node.kind === 'assume' ? gIn.facts : guardTransfer(this.cfg, this.file.source, node, gIn, at.start).facts;
+  }
+
+  /** The symbolic fact of an expression (parameters unresolved); used by the per-file summary. */
+  rawTaint(expr: AstNode): Fact | undefined {
+    const st = this.stateAt(expr);
+    return st ? evalExpr(this.env, st.taint, st.guards, expr) : undefined;
+  }
+
+  /** Is `expr` untrusted at its point in the function, and where does it come from? */
+  taint(expr: AstNode): Taint | undefined {
+    if (!this.hasTaint) return undefined;
+    const f = this.rawTaint(expr);
+    return isTainted(f) ? this.instantiate(f) : undefined;
+  }
+
+  /**
+   * True when every untrusted part of `expr` is range-checked at this point: bounded by construction (mask,
+   * `min`, a caller's check) or each untrusted leaf has a dominating upper-bound guard.
+   */
+  isBounded(expr: AstNode): boolean {
+    const t = this.taint(expr);
+    if (!t || t.bounded) return true;
+    const st = this.stateAt(expr);
+    if (!st) return true;
+    for (const leaf of leavesOf(this.file.source, expr)) {
+      const lt = this.taint(leaf.node);
+      if (!lt || lt.bounded) continue;
+      if (!(st.guards.facts.get(leaf.path) ?? []).some(provesUpper)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Like `isBounded` but over symbolic facts (parameters count as untrusted): used for call-site summaries, where
+   * "the caller range-checked this argument" must hold whatever the parameter later turns out to receive.
+   */
+  rawBounded(expr: AstNode): boolean {
+    const st = this.stateAt(expr);
+    if (!st) return true;
+    const f = evalExpr(this.env, st.taint, st.guards, expr);
+    if (!isTainted(f) || f.bounded) return true;
+    const leaves = leavesOf(this.file.source, expr);
+    if (!leaves.length) return false;
+    return leaves.every((l) => !isTainted(evalExpr(this.env, st.taint, st.guards, l.node)) || (st.guards.facts.get(l.path) ?? []).some(provesUpper));
+  }
+
+  /**
+   * True when, at `at`, some supplied buffer length is range-checked (`InputBufferLength < sizeof(REQ)`, a WDF
+   * length out-parameter, a SAL size parameter, a caller's length) or any value is compared with a `sizeof`.
+   * With `raw`, parameters count as possible lengths (summaries).
+   */
+  lengthChecked(at: AstNode, raw = false): boolean {
+    const st = this.stateAt(at);
+    if (!st) return false;
+    for (const list of st.guards.facts.values()) {
+      for (const g of list) {
+        if (!provesCompared(g)) continue;
+        if (mentionsSize(this.file.source, g.bound) || mentionsSize(this.file.source, g.node)) return true;
+        if (!g.node) continue;
+        const f = raw ? this.rawTaint(g.node) : undefined;
+        if (raw ? isTainted(f) && (f.length || f.params.some((c) => (c & 3) === 0)) : this.taint(g.node)?.length) return true;
+      }
+    }
+    return false;
+  }
+
+  private instantiate(f: Fact): Taint | undefined {
+    let kinds = f.kinds;
+    const tags = new Set(f.tags);
+    let length = f.length;
+    let sizeChecked = f.sizeChecked;
+    let loaded = f.loaded;
+    let contribBounded = f.kinds === 0 || f.bounded;
+    let firstSeed: ParamSeed | undefined;
+    for (const code of f.params) {
+      const seed = this.seeds?.get(code >> 2);
+      if (!seed) continue;
+      firstSeed ??= seed;
+      const sk = kindsFromList(seed.kinds ?? [seed.kind]);
+      for (const t of seed.tags ?? []) tags.add(t);
+      if ((code & 3) === 0) {
+        kinds |= sk;
+        length ||= !!seed.length;
+        if (sk & (BUF | USER)) sizeChecked ||= !!seed.sizeChecked;
+        if (!seed.bounded) contribBounded = false;
+      } else {
+        kinds |= VAL;
+        loaded = true;
+        contribBounded = false;
+      }
+    }
+    if (!kinds) return undefined;
+    const steps: FlowStep[] = [];
+    if (f.kinds === 0 && firstSeed) {
+      for (const s of firstSeed.path ?? []) steps.push({ file: s.file, range: s.range, label: s.label });
+      if (!firstSeed.path?.length) steps.push({ label: firstSeed.origin });
+    }
+    steps.push(...stepsOf(f.chain));
+    const list = kindsToList(kinds);
+    return {
+      kinds: list,
+      has: (k) => list.includes(k),
+      tags: [...tags].sort(),
+      steps,
+      bounded: f.bounded || contribBounded,
+      sizeChecked,
+      length,
+      loaded,
+      arith: f.arith,
+    };
+  }
+}

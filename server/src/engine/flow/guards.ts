@@ -1,0 +1,311 @@
+/**
+ * Guards: which comparisons hold at a program point, per access path. A must analysis over the CFG: a guard
+ * survives a join only if it holds on every incoming path, and dies when its path (or anything it hangs off) is
+ * redefined. Established by `assume` nodes (if/loop/&&/||/?: conditions), validated calls (`NT_SUCCESS(
+ * RtlULongAdd(a, b, &c))`, `if (!IsValid(x))`) and status variables checked later (`s = Check(x); if
+ * (!NT_SUCCESS(s))`). A copy `x = p` shares guards both ways until either side is redefined.
+ */
+import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import type { Cfg, CfgNode } from './cfg';
+import { isPathBelow, leavesOf, pathOf, stripCasts } from './paths';
+import { declaratorName, declarations, effectNodes } from './solve';
+
+/**
+ * What a guard proves about its path's value: `upper` (x < b or x <= b), `lower`, `eq` (x == b), `ne`,
+ * `nonzero`/`zero` (truth tests and NULL checks), `validated` (passed to a checking call that succeeded).
+ */
+export type GuardRel = 'upper' | 'lower' | 'eq' | 'ne' | 'nonzero' | 'zero' | 'validated';
+
+export interface Guard {
+  readonly id: string;
+  readonly rel: GuardRel;
+  /** The path the comparison was written on (an alias of the queried path, or the path itself). */
+  readonly path: string;
+  /** The atomic condition, or the validating call. */
+  readonly cond: AstNode;
+  /** The other side of the comparison, when there is one. */
+  readonly bound: AstNode | undefined;
+  /** The compared expression itself (the leaf inside `cond`), when the guard comes from a comparison. */
+  readonly node: AstNode | undefined;
+}
+
+/** True when the guard bounds the value from above (or pins it). */
+export function provesUpper(g: Guard): boolean {
+  return g.rel === 'upper' || g.rel === 'eq' || g.rel === 'zero' || g.rel === 'validated';
+}
+
+/** True when the guard is any range comparison or validation (not a mere truth or NULL test). */
+export function provesCompared(g: Guard): boolean {
+  return g.rel !== 'nonzero' && g.rel !== 'zero' && g.rel !== 'ne';
+}
+
+export interface GuardState {
+  readonly facts: ReadonlyMap<string, readonly Guard[]>;
+  /** `x -> p` after `x = p`: guards on either apply to both. */
+  readonly alias: ReadonlyMap<string, string>;
+  /** Status variables: `s = Check(a, b)` remembers a and b, validated when s is tested. */
+  readonly pending: ReadonlyMap<string, { readonly call: AstNode; readonly paths: readonly string[] }>;
+}
+
+export const EMPTY_GUARDS: GuardState = { facts: new Map(), alias: new Map(), pending: new Map() };
+
+const STATUS_TESTS = new Set(['NT_SUCCESS', 'NT_ERROR', 'NT_WARNING', 'NT_INFORMATION', 'SUCCEEDED', 'FAILED', 'IS_ERR', 'IS_ERR_OR_NULL', 'likely', 'unlikely', 'BooleanFlagOn', 'FlagOn']);
+
+/** Calls that neither write through their pointer arguments nor validate anything. */
+const PURE_CALLS = new Set(['sizeof', 'RTL_NUMBER_OF', 'ARRAYSIZE', 'ARRAY_SIZE', '_countof', 'FIELD_OFFSET', 'RtlCompareMemory', 'memcmp', 'RtlEqualMemory', 'DbgPrint', 'DbgPrintEx', 'KdPrint', 'KdPrintEx', 'TraceEvents', 'NT_ASSERT', 'ASSERT', 'UNREFERENCED_PARAMETER', 'PAGED_CODE']);
+
+const INVERT: Record<string, string> = { '<': '>=', '<=': '>', '>': '<=', '>=': '<', '==': '!=', '!=': '==' };
+const FLIP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
+
+function opText(src: TextSource, n: AstNode): string {
+  const op = child(n, 'operator');
+  return op ? nodeText(src, op) : '';
+}
+
+function isZeroLiteral(src: TextSource, n: AstNode): boolean {
+  const s = stripCasts(n);
+  const t = nodeText(src, s);
+  return s.type === 'null' || t === '0' || t === 'NULL' || t === 'nullptr' || t === 'FALSE' || t === '0L' || t === '0U' || t === '0UL';
+}
+
+function calleeOf(src: TextSource, call: AstNode): string {
+  const fn = child(call, 'function');
+  if (!fn) return '';
+  const f = stripCasts(fn);
+  if (f.type === 'identifier') return nodeText(src, f);
+  if (f.type === 'field_expression') {
+    const field = child(f, 'field');
+    return field ? nodeText(src, field) : '';
+  }
+  if (f.type === 'qualified_identifier') return nodeText(src, f).split('::').pop() ?? '';
+  return '';
+}
+
+function argsOf(call: AstNode): AstNode[] {
+  const a = child(call, 'arguments');
+  return a ? namedChildren(a).filter((c) => c.type !== 'comment') : [];
+}
+
+/** Paths a validating call speaks for: its arguments' leaves, and `&x` out-arguments as x. */
+function callPaths(src: TextSource, call: AstNode): string[] {
+  const out: string[] = [];
+  for (const a of argsOf(call)) {
+    for (const l of leavesOf(src, a)) out.push(l.path.startsWith('&') ? l.path.slice(1) : l.path);
+  }
+  return out;
+}
+
+class Mut {
+  facts: Map<string, readonly Guard[]>;
+  alias: Map<string, string>;
+  pending: Map<string, { call: AstNode; paths: readonly string[] }>;
+  constructor(s: GuardState) {
+    this.facts = new Map(s.facts);
+    this.alias = new Map(s.alias);
+    this.pending = new Map(s.pending);
+  }
+  freeze(): GuardState {
+    return { facts: this.facts, alias: this.alias, pending: this.pending };
+  }
+  add(path: string, g: Guard): void {
+    const targets = new Set([path]);
+    const a = this.alias.get(path);
+    if (a) targets.add(a);
+    for (const [k, v] of this.alias) if (v === path) targets.add(k);
+    for (const t of targets) {
+      const list = this.facts.get(t) ?? [];
+      if (!list.some((x) => x.id === g.id)) this.facts.set(t, [...list, g]);
+    }
+  }
+  kill(path: string): void {
+    for (const k of [...this.facts.keys()]) if (isPathBelow(k, path)) this.facts.delete(k);
+    for (const [k, v] of [...this.alias]) if (isPathBelow(k, path) || isPathBelow(v, path)) this.alias.delete(k);
+    for (const k of [...this.pending.keys()]) if (isPathBelow(k, path)) this.pending.delete(k);
+  }
+}
+
+function record(m: Mut, src: TextSource, expr: AstNode, cond: AstNode, bound: AstNode | undefined, relPlus: GuardRel, relMinus: GuardRel): void {
+  for (const leaf of leavesOf(src, expr)) {
+    if (leaf.path.startsWith('&')) continue;
+    const rel = leaf.sign > 0 ? relPlus : relMinus;
+    m.add(leaf.path, { id: `${cond.start}:${cond.end}:${rel}:${leaf.path}`, rel, path: leaf.path, cond, bound, node: leaf.node });
+  }
+}
+
+function validate(m: Mut, cond: AstNode, paths: readonly string[]): void {
+  for (const p of paths) m.add(p, { id: `${cond.start}:${cond.end}:validated:${p}`, rel: 'validated', path: p, cond, bound: undefined, node: undefined });
+}
+
+/** Adds what an atomic condition proves when it evaluated to `polarity`. */
+function assume(m: Mut, src: TextSource, condNode: AstNode, polarity: boolean): void {
+  let e = stripCasts(condNode);
+  let pol = polarity;
+  for (let guard = 0; guard < 16 && e.type === 'unary_expression' && (opText(src, e) === '!' || opText(src, e) === 'not'); guard++) {
+    const arg = child(e, 'argument');
+    if (!arg) break;
+    e = stripCasts(arg);
+    pol = !pol;
+  }
+  if (e.type === 'binary_expression') {
+    let op = opText(src, e);
+    const l = child(e, 'left');
+    const r = child(e, 'right');
+    if (!l || !r || !(op in INVERT)) return;
+    for (const side of [l, r]) {
+      const s = stripCasts(side);
+      const p = pathOf(src, s);
+      const pend = p !== undefined ? m.pending.get(p) : undefined;
+      if (pend) validate(m, pend.call, pend.paths);
+      if (s.type === 'call_expression') validateCall(m, src, s);
+    }
+    if (!pol) op = INVERT[op];
+    // Normalise to `l op r`, then express as facts on each side.
+    const lZero = isZeroLiteral(src, l);
+    const rZero = isZeroLiteral(src, r);
+    const one = (x: AstNode, other: AstNode, o: string, otherZero: boolean): void => {
+      if (o === '<' || o === '<=') record(m, src, x, e, other, 'upper', 'lower');
+      else if (o === '>' || o === '>=') record(m, src, x, e, other, otherZero ? 'nonzero' : 'lower', 'upper');
+      else if (o === '==') record(m, src, x, e, other, otherZero ? 'zero' : 'eq', otherZero ? 'zero' : 'eq');
+      else if (o === '!=') record(m, src, x, e, other, otherZero ? 'nonzero' : 'ne', otherZero ? 'nonzero' : 'ne');
+    };
+    one(l, r, op, rZero);
+    one(r, l, FLIP[op], lZero);
+    return;
+  }
+  if (e.type === 'call_expression') {
+    const name = calleeOf(src, e);
+    const args = argsOf(e);
+    if (STATUS_TESTS.has(name) && args.length === 1) {
+      const a = stripCasts(args[0]);
+      if (a.type === 'call_expression') validateCall(m, src, a);
+      const p = pathOf(src, a);
+      const pend = p !== undefined ? m.pending.get(p) : undefined;
+      if (pend) validate(m, pend.call, pend.paths);
+      return;
+    }
+    validateCall(m, src, e);
+    return;
+  }
+  if (e.type === 'assignment_expression') {
+    const left = child(e, 'left');
+    if (left) record(m, src, left, e, undefined, pol ? 'nonzero' : 'zero', pol ? 'nonzero' : 'zero');
+    return;
+  }
+  const p = pathOf(src, e);
+  if (p !== undefined) {
+    const pend = m.pending.get(p);
+    if (pend) validate(m, pend.call, pend.paths);
+    record(m, src, e, e, undefined, pol ? 'nonzero' : 'zero', pol ? 'nonzero' : 'zero');
+  }
+}
+
+function validateCall(m: Mut, src: TextSource, call: AstNode): void {
+  const name = calleeOf(src, call);
+  if (!name || PURE_CALLS.has(name)) return;
+  validate(m, call, callPaths(src, call));
+}
+
+/** Kills and copies performed by a statement or condition. */
+function effects(m: Mut, src: TextSource, nodes: readonly AstNode[]): void {
+  for (const n of nodes) {
+    switch (n.type) {
+      case 'assignment_expression': {
+        const left = child(n, 'left');
+        const p = left && pathOf(src, left);
+        if (!p) break;
+        m.kill(p);
+        const right = child(n, 'right');
+        if (right && opText(src, n) === '=') copy(m, src, p, right);
+        break;
+      }
+      case 'update_expression': {
+        const arg = child(n, 'argument');
+        const p = arg && pathOf(src, arg);
+        if (p) m.kill(p);
+        break;
+      }
+      case 'declaration':
+      case 'for_range_loop':
+        for (const d of n.type === 'declaration' ? declarations(n) : [{ declarator: child(n, 'declarator'), value: undefined }]) {
+          const name = declaratorName(src, d.declarator);
+          if (!name) continue;
+          m.kill(name);
+          if (d.value) copy(m, src, name, d.value);
+        }
+        break;
+      case 'call_expression': {
+        const name = calleeOf(src, n);
+        if (PURE_CALLS.has(name)) break;
+        for (const a of argsOf(n)) {
+          const s = stripCasts(a);
+          if (s.type === 'pointer_expression' && nodeText(src, s).startsWith('&')) {
+            const inner = child(s, 'argument');
+            const p = inner && pathOf(src, inner);
+            if (p) m.kill(p);
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
+  const v = stripCasts(value);
+  if (v.type === 'call_expression') {
+    const paths = callPaths(src, v);
+    if (paths.length) m.pending.set(target, { call: v, paths });
+    return;
+  }
+  const p = pathOf(src, v);
+  // Subscripts collapse to `[]`, so `p[0]` and `p[1]` share a path: never alias through one.
+  if (!p || p === target || isPathBelow(p, target) || p.includes('[')) return;
+  m.alias.set(target, p);
+  for (const g of m.facts.get(p) ?? []) {
+    const list = m.facts.get(target) ?? [];
+    if (!list.some((x) => x.id === g.id)) m.facts.set(target, [...list, g]);
+  }
+}
+
+export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, stopAt?: number): GuardState {
+  if (node.kind === 'assume' && node.ast) {
+    const m = new Mut(input);
+    assume(m, src, node.ast, node.polarity);
+    return m.freeze();
+  }
+  const nodes = effectNodes(cfg, node, stopAt);
+  if (!nodes.length) return input;
+  const m = new Mut(input);
+  effects(m, src, nodes);
+  return m.freeze();
+}
+
+export function guardJoin(a: GuardState, b: GuardState): GuardState {
+  if (a === b) return a;
+  const facts = new Map<string, readonly Guard[]>();
+  for (const [k, list] of a.facts) {
+    const other = b.facts.get(k);
+    if (!other) continue;
+    const keep = list.filter((g) => other.some((o) => o.id === g.id));
+    if (keep.length) facts.set(k, keep);
+  }
+  const alias = new Map<string, string>();
+  for (const [k, v] of a.alias) if (b.alias.get(k) === v) alias.set(k, v);
+  const pending = new Map<string, { call: AstNode; paths: readonly string[] }>();
+  for (const [k, v] of a.pending) if (b.pending.get(k)?.call === v.call) pending.set(k, v);
+  return { facts, alias, pending };
+}
+
+export function guardEqual(a: GuardState, b: GuardState): boolean {
+  if (a === b) return true;
+  if (a.facts.size !== b.facts.size || a.alias.size !== b.alias.size || a.pending.size !== b.pending.size) return false;
+  for (const [k, list] of a.facts) {
+    const other = b.facts.get(k);
+    if (!other || other.length !== list.length || list.some((g) => !other.some((o) => o.id === g.id))) return false;
+  }
+  for (const [k, v] of a.alias) if (b.alias.get(k) !== v) return false;
+  for (const [k, v] of a.pending) if (b.pending.get(k)?.call !== v.call) return false;
+  return true;
+}

@@ -1,0 +1,166 @@
+/**
+ * Access paths: the canonical name of an lvalue-like expression. `req->Index`, `(*req).Index`, `((PREQ)req)->Index`
+ * and `req.Index` all become `req.Index`; subscripts collapse to `[]` (`hdr->Entries[i].Len` -> `hdr.Entries[].Len`);
+ * `*p` is `p[]`. Parentheses and casts are stripped.
+ */
+import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+
+function opOf(src: TextSource, n: AstNode): string {
+  const op = child(n, 'operator') ?? n.children.find((c) => !c.named);
+  return op ? nodeText(src, op) : '';
+}
+
+/** Strips parentheses and casts (value-preserving wrappers). */
+export function stripCasts(node: AstNode): AstNode {
+  let n = node;
+  for (;;) {
+    if (n.type === 'parenthesized_expression') {
+      const inner = namedChildren(n).filter((c) => c.type !== 'comment');
+      if (inner.length !== 1) return n;
+      n = inner[0];
+    } else if (n.type === 'cast_expression') {
+      const v = child(n, 'value');
+      if (!v) return n;
+      n = v;
+    } else return n;
+  }
+}
+
+/** The subscript's index expression (C: `index`; C++: inside `indices`). */
+export function subscriptIndex(n: AstNode): AstNode | undefined {
+  const idx = child(n, 'index');
+  if (idx) return idx;
+  const list = child(n, 'indices');
+  if (!list) return undefined;
+  const items = namedChildren(list).filter((c) => c.type !== 'comment');
+  return items.length === 1 ? items[0] : undefined;
+}
+
+/** Canonical access path of an expression, or undefined when it is not a path (a call, arithmetic, ...). */
+export function pathOf(src: TextSource, node: AstNode): string | undefined {
+  // Iterative: long member chains must not recurse.
+  const parts: string[] = [];
+  let n = stripCasts(node);
+  for (let guard = 0; guard < 64; guard++) {
+    switch (n.type) {
+      case 'identifier':
+      case 'field_identifier':
+      case 'this':
+        parts.push(nodeText(src, n));
+        return parts.reverse().join('');
+      case 'qualified_identifier':
+        parts.push(nodeText(src, n).replace(/\s+/g, ''));
+        return parts.reverse().join('');
+      case 'field_expression': {
+        const base = child(n, 'argument');
+        const field = child(n, 'field');
+        if (!base || !field) return undefined;
+        parts.push(`.${nodeText(src, field)}`);
+        // `(*p).f` is `p->f`.
+        const b = stripCasts(base);
+        n = b.type === 'pointer_expression' && opOf(src, b) === '*' && child(b, 'argument') ? stripCasts(child(b, 'argument')!) : b;
+        continue;
+      }
+      case 'subscript_expression': {
+        const base = child(n, 'argument');
+        if (!base) return undefined;
+        parts.push('[]');
+        n = stripCasts(base);
+        continue;
+      }
+      case 'pointer_expression': {
+        if (opOf(src, n) !== '*') return undefined;
+        const arg = child(n, 'argument');
+        if (!arg) return undefined;
+        parts.push('[]');
+        n = stripCasts(arg);
+        continue;
+      }
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** True when `p` is `prefix` or a path below it (`a.b`, `a[]`, `a.b.c` are below `a`). */
+export function isPathBelow(p: string, prefix: string): boolean {
+  if (p === prefix) return true;
+  if (!p.startsWith(prefix)) return false;
+  const c = p.charCodeAt(prefix.length);
+  return c === 46 /* . */ || c === 91 /* [ */;
+}
+
+/** The root variable of a path (`hdr.Entries[].Len` -> `hdr`). */
+export function pathRoot(p: string): string {
+  let i = 0;
+  while (i < p.length && p[i] !== '.' && p[i] !== '[') i++;
+  return p.slice(0, i);
+}
+
+export interface Leaf {
+  readonly node: AstNode;
+  readonly path: string;
+  /** -1 when the leaf is subtracted or divides (its growth makes the expression smaller). */
+  readonly sign: 1 | -1;
+}
+
+const ARITH_SIGNS: Record<string, [1 | -1, 1 | -1]> = {
+  '+': [1, 1], '-': [1, -1], '*': [1, 1], '/': [1, -1], '<<': [1, 1], '>>': [1, -1], '%': [1, 1], '&': [1, 1], '|': [1, 1], '^': [1, 1],
+};
+
+/**
+ * The maximal access paths inside an expression, with the direction in which each moves the expression's value.
+ * `sizeof`, call arguments and subscript indices are not entered (their paths are not the value compared).
+ */
+export function leavesOf(src: TextSource, expr: AstNode): Leaf[] {
+  const out: Leaf[] = [];
+  const stack: { n: AstNode; sign: 1 | -1 }[] = [{ n: expr, sign: 1 }];
+  while (stack.length) {
+    const { n, sign } = stack.pop()!;
+    const p = pathOf(src, n);
+    if (p !== undefined) {
+      out.push({ node: stripCasts(n), path: p, sign });
+      continue;
+    }
+    const s = stripCasts(n);
+    if (s !== n) {
+      stack.push({ n: s, sign });
+      continue;
+    }
+    if (n.type === 'binary_expression') {
+      const signs = ARITH_SIGNS[opOf(src, n)];
+      if (!signs) continue;
+      const l = child(n, 'left');
+      const r = child(n, 'right');
+      if (r) stack.push({ n: r, sign: (sign * signs[1]) as 1 | -1 });
+      if (l) stack.push({ n: l, sign: (sign * signs[0]) as 1 | -1 });
+    } else if (n.type === 'unary_expression') {
+      const arg = child(n, 'argument');
+      const op = opOf(src, n);
+      if (arg && (op === '-' || op === '+')) stack.push({ n: arg, sign: (op === '-' ? -sign : sign) as 1 | -1 });
+    } else if (n.type === 'pointer_expression' && opOf(src, n) === '&') {
+      const arg = child(n, 'argument');
+      const p2 = arg && pathOf(src, arg);
+      if (p2) out.push({ node: n, path: `&${p2}`, sign });
+    } else if (n.type === 'call_expression') {
+      // Value-preserving wrappers such as byte swaps: `RtlUlongByteSwap(x) < n` compares x.
+      const fn = child(n, 'function');
+      if (fn && fn.type === 'identifier' && VALUE_PRESERVING_CALLS.has(nodeText(src, fn))) {
+        const args = child(n, 'arguments');
+        for (const a of args ? namedChildren(args) : []) if (a.type !== 'comment') stack.push({ n: a, sign });
+      }
+    }
+  }
+  return out;
+}
+
+/** Calls whose result is their argument's value in another representation (byte order, width). */
+export const VALUE_PRESERVING_CALLS: ReadonlySet<string> = new Set([
+  'RtlUlongByteSwap', 'RtlUshortByteSwap', 'RtlUlonglongByteSwap', '_byteswap_ulong', '_byteswap_ushort', '_byteswap_uint64',
+  'ntohl', 'ntohs', 'htonl', 'htons', 'be16_to_cpu', 'be32_to_cpu', 'be64_to_cpu', 'le16_to_cpu', 'le32_to_cpu',
+  'le64_to_cpu', 'cpu_to_le16', 'cpu_to_le32', 'cpu_to_be16', 'cpu_to_be32', 'get_unaligned', 'get_unaligned_le32',
+  'get_unaligned_le16', 'get_unaligned_be32', 'get_unaligned_be16', 'ReadUnaligned', 'READ_ONCE', 'UInt32x32To64',
+  'Int32x32To64', 'ULongToPtr', 'PtrToUlong', 'UlongToPtr', 'PtrToUint', 'UintToPtr', 'ULongToHandle', 'HandleToULong',
+  'static_cast', 'reinterpret_cast',
+]);

@@ -1,0 +1,132 @@
+/** Shared machinery for the forward data-flow analyses: a bounded fixpoint solver and the effect walker. */
+import { AstNode, child, nodeText, TextSource } from '../ast';
+import type { Cfg, CfgNode } from './cfg';
+
+export interface ForwardProblem<S> {
+  readonly entry: S;
+  transfer(node: CfgNode, input: S): S;
+  join(a: S, b: S): S;
+  equal(a: S, b: S): boolean;
+}
+
+export interface Solution<S> {
+  /** State on entry to each node; undefined for nodes not reached. */
+  readonly inOf: (S | undefined)[];
+  readonly outOf: (S | undefined)[];
+  /** False when the pass bound stopped the iteration before a fixpoint. */
+  readonly converged: boolean;
+}
+
+/**
+ * Round-robin iteration in reverse post-order. Predecessors not yet reached are skipped, which is the neutral
+ * element for both the may analysis (union with nothing) and the must analysis (intersection with everything).
+ */
+export function solveForward<S>(cfg: Cfg, rpo: readonly number[], p: ForwardProblem<S>, maxPasses = 24): Solution<S> {
+  const n = cfg.nodes.length;
+  const inOf: (S | undefined)[] = new Array(n).fill(undefined);
+  const outOf: (S | undefined)[] = new Array(n).fill(undefined);
+  let converged = false;
+  for (let pass = 0; pass < maxPasses && !converged; pass++) {
+    converged = true;
+    for (const id of rpo) {
+      const node = cfg.nodes[id];
+      let input: S | undefined;
+      if (id === cfg.entry) input = p.entry;
+      else {
+        for (const pr of node.preds) {
+          const o = outOf[pr];
+          if (o === undefined) continue;
+          input = input === undefined ? o : p.join(input, o);
+        }
+      }
+      if (input === undefined) continue;
+      inOf[id] = input;
+      const out = p.transfer(node, input);
+      const prev = outOf[id];
+      if (prev === undefined || !p.equal(prev, out)) {
+        outOf[id] = out;
+        converged = false;
+      }
+    }
+  }
+  return { inOf, outOf, converged };
+}
+
+const OPAQUE = new Set(['lambda_expression', 'sizeof_expression', 'alignof_expression', 'offsetof_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'comment']);
+
+/**
+ * The AST nodes whose effects a CFG node performs, in evaluation order (post-order), excluding regions owned by
+ * other CFG nodes. With `stopAt`, only nodes that finish before that offset (effects already done when the
+ * expression at `stopAt` is evaluated).
+ */
+export function effectNodes(cfg: Cfg, node: CfgNode, stopAt?: number): AstNode[] {
+  const ast = node.ast;
+  if (!ast || node.kind === 'assume' || node.kind === 'join') return [];
+  const out: AstNode[] = [];
+  const roots: AstNode[] = [];
+  if (ast.type === 'for_range_loop') {
+    for (const c of ast.children) if (c.field === 'right') roots.push(c);
+    out.push(...postOrder(cfg, roots, ast, stopAt));
+    if (stopAt === undefined || ast.start < stopAt) out.push(ast);
+    return out;
+  }
+  return postOrder(cfg, [ast], ast, stopAt);
+}
+
+function postOrder(cfg: Cfg, roots: AstNode[], self: AstNode, stopAt: number | undefined): AstNode[] {
+  const out: AstNode[] = [];
+  const stack: { n: AstNode; done: boolean }[] = roots.map((n) => ({ n, done: false })).reverse();
+  while (stack.length) {
+    const top = stack.pop()!;
+    if (top.done) {
+      if (stopAt === undefined || top.n.end <= stopAt) out.push(top.n);
+      continue;
+    }
+    const n = top.n;
+    if (OPAQUE.has(n.type)) continue;
+    if (n !== self && cfg.owns(n)) continue;
+    if (stopAt !== undefined && n.start >= stopAt) continue;
+    stack.push({ n, done: true });
+    for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].named) stack.push({ n: n.children[i], done: false });
+  }
+  return out;
+}
+
+/** The declared name of a declarator (`*p`, `a[4]`, `&r`, `x = 1` -> the identifier), or undefined. */
+export function declaratorName(src: TextSource, d: AstNode | undefined): string | undefined {
+  let n = d;
+  for (let guard = 0; n && guard < 32; guard++) {
+    if (n.type === 'identifier' || n.type === 'field_identifier') return nodeText(src, n);
+    const inner: AstNode | undefined = child(n, 'declarator') ?? n.children.find((c) => c.named && (c.type.endsWith('declarator') || c.type === 'identifier'));
+    if (!inner || inner === n) return undefined;
+    n = inner;
+  }
+  return undefined;
+}
+
+/** True when a declarator declares a pointer (or reference to one). */
+export function declaratorIsPointer(d: AstNode | undefined): boolean {
+  for (let n = d; n; n = child(n, 'declarator')) {
+    if (n.type === 'pointer_declarator') return true;
+    if (n.type === 'identifier' || n.type === 'array_declarator' || n.type === 'function_declarator') return false;
+  }
+  return false;
+}
+
+/** The declarators of a declaration with their initializers (`T a = x, *b;` -> [a, x], [b, undefined]). */
+export function declarations(decl: AstNode): { declarator: AstNode; value: AstNode | undefined }[] {
+  const out: { declarator: AstNode; value: AstNode | undefined }[] = [];
+  const directValue = child(decl, 'value');
+  for (const c of decl.children) {
+    if (c.field !== 'declarator') continue;
+    if (c.type === 'init_declarator') out.push({ declarator: child(c, 'declarator') ?? c, value: child(c, 'value') });
+    else out.push({ declarator: c, value: directValue });
+  }
+  return out;
+}
+
+/** Text of a type node, for heuristics on type names (`PVOID`, `PMY_HEADER`). */
+export function typeText(src: TextSource, decl: AstNode): string {
+  const t = child(decl, 'type');
+  return t ? nodeText(src, t) : '';
+}

@@ -1,0 +1,338 @@
+/**
+ * Taint: the may analysis of untrusted data over the CFG. Expression taint is computed structurally (reads
+ * through untrusted pointers are untrusted values, pointer arithmetic keeps a buffer a buffer, `& mask`, `% n`
+ * and `min` bound a value); statements assign facts to access paths; source APIs fill their out-parameters.
+ */
+import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import type { EngineConfig } from '../config';
+import type { Cfg, CfgNode } from './cfg';
+import { addressOf, CLEAN, Fact, isTainted, load, sourceFact, TaintState, union, withStep } from './facts';
+import { GuardState, provesCompared, provesUpper } from './guards';
+import { isPathBelow, leavesOf, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
+import { declaratorName, declarations, effectNodes } from './solve';
+import { BUF, CALL_SOURCES, COPY_CALLS, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, USER, VAL } from './sources';
+
+export interface TaintEnv {
+  readonly src: TextSource;
+  readonly cfg: Cfg;
+  readonly config: EngineConfig;
+}
+
+const SKIP = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'lambda_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'true', 'false', 'null', 'type_descriptor', 'field_identifier', 'argument_list', 'comment', 'initializer_list', 'compound_literal_expression', 'new_expression', 'template_argument_list']);
+const COMPARE_OR_LOGIC = new Set(['<', '<=', '>', '>=', '==', '!=', '&&', '||', 'and', 'or']);
+
+function opText(src: TextSource, n: AstNode): string {
+  const op = child(n, 'operator') ?? n.children.find((c) => !c.named);
+  return op ? nodeText(src, op) : '';
+}
+
+export function calleeName(src: TextSource, call: AstNode): string {
+  const fn = child(call, 'function');
+  if (!fn) return '';
+  const f = stripCasts(fn);
+  if (f.type === 'identifier') return nodeText(src, f);
+  if (f.type === 'field_expression') {
+    const field = child(f, 'field');
+    return field ? nodeText(src, field) : '';
+  }
+  if (f.type === 'qualified_identifier' || f.type === 'template_function') {
+    const t = nodeText(src, f);
+    return (t.split('::').pop() ?? '').replace(/<[\s\S]*$/, '').trim();
+  }
+  return '';
+}
+
+export function callArguments(call: AstNode): AstNode[] {
+  const a = child(call, 'arguments');
+  return a ? namedChildren(a).filter((c) => c.type !== 'comment') : [];
+}
+
+function isZero(src: TextSource, n: AstNode | undefined): boolean {
+  if (!n) return true;
+  const t = nodeText(src, stripCasts(n)).trim();
+  return t === '0' || t === 'NULL' || t === '0UL' || t === '0U';
+}
+
+function isConstant(src: TextSource, n: AstNode): boolean {
+  const s = stripCasts(n);
+  if (s.type === 'number_literal' || s.type === 'sizeof_expression' || s.type === 'char_literal') return true;
+  if (s.type === 'identifier') return /^[A-Z_][A-Z0-9_]*$/.test(nodeText(src, s));
+  if (s.type === 'binary_expression' || s.type === 'parenthesized_expression' || s.type === 'unary_expression') {
+    return namedChildren(s).every((c) => isConstant(src, c));
+  }
+  return false;
+}
+
+/** Is every path leaf of `operand` bounded from above (or, for `compared`, compared at all) at this point? */
+function leavesGuarded(src: TextSource, guards: GuardState, operand: AstNode, compared: boolean): boolean {
+  const leaves = leavesOf(src, operand);
+  if (!leaves.length) return false;
+  return leaves.every((l) => (guards.facts.get(l.path) ?? []).some((g) => (compared ? provesCompared(g) : provesUpper(g))));
+}
+
+/** Evaluates the taint of an expression in a state. Iterative: deep expressions must not exhaust the stack. */
+export function evalExpr(env: TaintEnv, state: TaintState, guards: GuardState, root: AstNode): Fact | undefined {
+  const results = new Map<AstNode, Fact | undefined>();
+  const stack: { n: AstNode; done: boolean }[] = [{ n: root, done: false }];
+  while (stack.length) {
+    const top = stack.pop()!;
+    const n = top.n;
+    if (!top.done) {
+      if (SKIP.has(n.type)) continue;
+      stack.push({ n, done: true });
+      for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].named) stack.push({ n: n.children[i], done: false });
+      continue;
+    }
+    results.set(n, compute(env, state, guards, n, (c) => (c ? results.get(c) : undefined)));
+  }
+  return results.get(root);
+}
+
+function lookup(state: TaintState, path: string): Fact | undefined {
+  const f = state.get(path);
+  return f === CLEAN ? undefined : f;
+}
+
+function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+  const src = env.src;
+  switch (n.type) {
+    case 'identifier':
+    case 'qualified_identifier':
+    case 'this':
+      return lookup(state, pathOf(src, n) ?? '');
+    case 'parenthesized_expression': {
+      const inner = namedChildren(n).filter((c) => c.type !== 'comment');
+      return get(inner[inner.length - 1]);
+    }
+    case 'cast_expression':
+      return get(child(n, 'value'));
+    case 'field_expression':
+    case 'subscript_expression':
+    case 'pointer_expression': {
+      const op = n.type === 'pointer_expression' ? opText(src, n) : n.type === 'field_expression' ? opText(src, n) : '[';
+      const arg = child(n, 'argument');
+      if (n.type === 'pointer_expression' && op === '&') return addressOf(get(arg));
+      const p = pathOf(src, n);
+      if (p !== undefined) {
+        if (state.has(p)) return lookup(state, p);
+        const s = pathSource(p);
+        if (s) return sourceFact(s.kind, s.tag, s.label, n, { length: !!s.length });
+      }
+      const base = get(arg);
+      // `s.f` of a struct value that is itself untrusted content is untrusted too.
+      if (op === '.' && base && !(base.kinds & (BUF | USER)) && !base.params.some((c) => (c & 3) === 0)) return base.kinds || base.params.length ? { ...base, bounded: false, length: false } : undefined;
+      return load(base);
+    }
+    case 'binary_expression':
+      return arithmetic(env, guards, n, get);
+    case 'unary_expression': {
+      const op = opText(src, n);
+      return op === '!' || op === 'not' ? undefined : get(child(n, 'argument'));
+    }
+    case 'update_expression':
+      return get(child(n, 'argument'));
+    case 'conditional_expression':
+      return union(get(child(n, 'consequence')), get(child(n, 'alternative')));
+    case 'assignment_expression':
+      return opText(src, n) === '=' ? get(child(n, 'right')) : union(get(child(n, 'left')), get(child(n, 'right')));
+    case 'comma_expression':
+      return get(child(n, 'right'));
+    case 'call_expression':
+      return callValue(env, n, get);
+    default:
+      return undefined;
+  }
+}
+
+function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+  const src = env.src;
+  const op = opText(src, n);
+  if (COMPARE_OR_LOGIC.has(op)) return undefined;
+  const left = child(n, 'left');
+  const right = child(n, 'right');
+  const l = get(left);
+  const r = get(right);
+  if (!isTainted(l) && !isTainted(r)) return undefined;
+  const ptrL = isTainted(l) && !!(l.kinds & (BUF | USER));
+  const ptrR = isTainted(r) && !!(r.kinds & (BUF | USER));
+  if ((op === '+' || op === '-') && ptrL !== ptrR) return ptrL ? l : r;
+  const u = union(l, r)!;
+  if ((op === '&' && ((left && isConstant(src, left)) || (right && isConstant(src, right)))) || (op === '%' && !isTainted(r))) {
+    return { ...u, bounded: true, arith: undefined };
+  }
+  const okOperand = (f: Fact | undefined, node: AstNode | undefined, compared: boolean): boolean =>
+    !isTainted(f) || f.bounded || (!!node && leavesGuarded(src, guards, node, compared));
+  const lOk = okOperand(l, left, false);
+  const rOk = okOperand(r, right, false);
+  let arith = l?.arith ?? r?.arith;
+  if (!arith) {
+    if (op === '-') {
+      // Underflow needs the minuend compared (len >= HDR) or a subtrahend that is bounded.
+      const minuendOk = !isTainted(l) || okOperand(l, left, true);
+      if (!minuendOk || !rOk) arith = n;
+    } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk)) arith = n;
+  }
+  return { ...u, bounded: lOk && rOk, arith, length: u.length && (op === '+' || op === '-' || op === '/') };
+}
+
+function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+  const src = env.src;
+  const name = calleeName(src, n);
+  const args = callArguments(n);
+  if (!name) return undefined;
+  if (POINTER_CALLS.has(name)) return get(args[0]);
+  if (MIN_CALLS.has(name) || MAX_CALLS.has(name)) {
+    const vals = name.endsWith('_t') ? args.slice(1) : args;
+    const facts = vals.map((a) => get(a));
+    const tainted = facts.filter(isTainted);
+    if (!tainted.length) return undefined;
+    let u: Fact | undefined;
+    for (const f of tainted) u = union(u, f);
+    const bounded = name.startsWith('clamp') || (MIN_CALLS.has(name) ? tainted.length < vals.length || tainted.some((f) => f.bounded) : tainted.every((f) => f.bounded));
+    return { ...u!, bounded, arith: bounded ? undefined : u!.arith };
+  }
+  if (VALUE_PRESERVING_CALLS.has(name)) {
+    let u: Fact | undefined;
+    for (const a of args) u = union(u, get(a));
+    return u;
+  }
+  const spec = CALL_SOURCES.get(name);
+  if (spec?.ret) {
+    if (spec.ret.when === 'mdl') {
+      const mdl = args[0];
+      const p = mdl && pathOf(src, mdl);
+      if (!(p && p.endsWith('.MdlAddress')) && !isTainted(get(mdl))) return undefined;
+    }
+    return sourceFact(spec.ret.kind, spec.ret.tag, spec.ret.label, n);
+  }
+  for (const s of env.config.sources) {
+    if (s.function === name && s.output === 'return') return sourceFact(s.kind === 'buffer' ? BUF : VAL, 'configured', `untrusted data returned by ${name} (configured source)`, n);
+  }
+  if (isUserReadAccessor(name)) return sourceFact(VAL, 'user-data', `value read from user memory by ${name}`, n, { loaded: true });
+  return undefined;
+}
+
+class MutState {
+  readonly map: Map<string, Fact>;
+  constructor(s: TaintState) {
+    this.map = new Map(s);
+  }
+  set(path: string, f: Fact | undefined): void {
+    for (const k of [...this.map.keys()]) if (k !== path && isPathBelow(k, path)) this.map.delete(k);
+    if (f && isTainted(f)) this.map.set(path, f);
+    else if (path.includes('.') || path.includes('[')) this.map.set(path, CLEAN);
+    else this.map.delete(path);
+  }
+}
+
+type OutMode = 'pointer' | 'fill' | 'value';
+
+/** Applies an out-parameter write: `&x` or a pointer argument receiving `fact`. */
+function writeOut(env: TaintEnv, m: MutState, arg: AstNode | undefined, fact: Fact, mode: OutMode, call: AstNode): void {
+  if (!arg) return;
+  const a = stripCasts(arg);
+  const label = (p: string): string => `'${p}' filled by ${calleeName(env.src, call)}`;
+  if (a.type === 'pointer_expression' && opText(env.src, a) === '&') {
+    const inner = child(a, 'argument');
+    const p = inner && pathOf(env.src, inner);
+    if (!p) return;
+    const v = mode === 'fill' ? load(fact) : fact;
+    if (v) m.set(p, withStep(v, { node: call, label: label(p) }));
+    return;
+  }
+  const p = pathOf(env.src, a);
+  if (!p) return;
+  if (mode === 'fill') m.set(p, withStep({ ...fact, kinds: fact.kinds ? BUF : 0, loaded: false }, { node: call, label: label(p) }));
+  else m.set(`${p}[]`, withStep(fact, { node: call, label: label(`*${p}`) }));
+}
+
+function callEffects(env: TaintEnv, m: MutState, guards: GuardState, n: AstNode): void {
+  const src = env.src;
+  const name = calleeName(src, n);
+  if (!name) return;
+  const args = callArguments(n);
+  const spec = CALL_SOURCES.get(name);
+  if (spec?.outs) {
+    const sized = spec.minSizeArg !== undefined && !isZero(src, args[spec.minSizeArg]);
+    for (const o of spec.outs) {
+      const f = sourceFact(o.source.kind, o.source.tag, o.source.label, n, { length: !!o.source.length, sizeChecked: sized && o.source.kind !== VAL });
+      const mode: OutMode = o.source.kind === VAL ? 'value' : spec.minSizeArg !== undefined || name === 'ZwMapViewOfSection' ? 'pointer' : 'fill';
+      writeOut(env, m, args[o.arg], f, mode, n);
+    }
+    return;
+  }
+  const copy = COPY_CALLS.get(name);
+  if (copy) {
+    const s = evalExpr(env, m.map, guards, args[copy.src] ?? n);
+    if (isTainted(s) && ((s.kinds & (BUF | USER)) || s.params.length)) writeOut(env, m, args[copy.dst], s, 'fill', n);
+    return;
+  }
+  if (name === 'get_user' || name === '__get_user') {
+    const p = args[0] && pathOf(src, args[0]);
+    if (p) m.set(p, sourceFact(VAL, 'user-data', 'value read from user space by get_user', n, { loaded: true }));
+    return;
+  }
+  for (const s of env.config.sources) {
+    if (s.function !== name || typeof s.output !== 'number') continue;
+    const f = sourceFact(s.kind === 'buffer' ? BUF : VAL, 'configured', `untrusted data from ${name} (configured source)`, n);
+    writeOut(env, m, args[s.output], f, s.kind === 'buffer' ? 'pointer' : 'value', n);
+  }
+}
+
+function hasCallEffects(env: TaintEnv, name: string): boolean {
+  return !!name && (CALL_SOURCES.has(name) || COPY_CALLS.has(name) || name === 'get_user' || name === '__get_user' || env.config.sources.some((s) => s.function === name));
+}
+
+function assignLabel(p: string): string {
+  return `assigned to '${p}'`;
+}
+
+/** The transfer function: applies a node's assignments, declarations and source calls. */
+export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, guards: GuardState, stopAt?: number): TaintState {
+  const nodes = effectNodes(env.cfg, node, stopAt);
+  if (!nodes.length) return input;
+  let m: MutState | undefined;
+  const mut = (): MutState => (m ??= new MutState(input));
+  const cur = (): TaintState => m?.map ?? input;
+  const src = env.src;
+  for (const n of nodes) {
+    switch (n.type) {
+      case 'assignment_expression': {
+        const left = child(n, 'left');
+        const right = child(n, 'right');
+        const p = left && pathOf(src, left);
+        if (!p || !right) break;
+        const v = evalExpr(env, cur(), guards, right);
+        const op = opText(src, n);
+        const next = op === '=' ? v : union(evalExpr(env, cur(), guards, left!), v);
+        if (!isTainted(next) && !cur().has(p) && !p.includes('.') && !p.includes('[')) break;
+        mut().set(p, isTainted(next) ? withStep(next, { node: n, label: assignLabel(nodeText(src, left!)) }) : undefined);
+        break;
+      }
+      case 'declaration':
+        for (const d of declarations(n)) {
+          const name = declaratorName(src, d.declarator);
+          if (!name) continue;
+          const v = d.value ? evalExpr(env, cur(), guards, d.value) : undefined;
+          if (!isTainted(v) && !cur().has(name)) continue;
+          mut().set(name, isTainted(v) ? withStep(v, { node: d.declarator, label: assignLabel(name) }) : undefined);
+        }
+        break;
+      case 'for_range_loop': {
+        const name = declaratorName(src, child(n, 'declarator'));
+        const right = child(n, 'right');
+        if (!name || !right) break;
+        const v = load(evalExpr(env, cur(), guards, right));
+        if (isTainted(v) || cur().has(name)) mut().set(name, v && withStep(v, { node: n, label: assignLabel(name) }));
+        break;
+      }
+      case 'call_expression':
+        if (hasCallEffects(env, calleeName(src, n))) callEffects(env, mut(), guards, n);
+        break;
+      default:
+        break;
+    }
+  }
+  return m ? m.map : input;
+}
+
