@@ -8,15 +8,10 @@ import { lintTree } from './run-helpers';
 
 export const HOSTILE_NAME = '<img src=x onerror=globalThis.__kslintPwned=1>.c';
 
-export const HOSTILE_CODE = [
-  '#include <ntddk.h>',
-  '/* </script><script>globalThis.__kslintPwned = 2</script> */',
-  'VOID CopyTag(CHAR *dst, const CHAR *src)',
-  '{',
-  '    strcpy(dst, src); /* <b onmouseover="globalThis.__kslintPwned=3">x</b> */',
-  '}',
-  '',
-].join('\n');
+/** Source whose flagged line carries markup that would run if any report inserted it as HTML. */
+export const HOSTILE_LINE = '    strcpy(dst, src); /* </script><script>globalThis.__kslintPwned = 2</script><b onmouseover="globalThis.__kslintPwned=3">x</b> */';
+
+export const HOSTILE_CODE = ['#include <ntddk.h>', 'VOID CopyTag(CHAR *dst, const CHAR *src)', '{', HOSTILE_LINE, '}', ''].join('\n');
 
 const CONTENT = [
   '#include <ntddk.h>',

@@ -2,7 +2,10 @@
  * The report format registry. The CLI and the editor's export command look writers up here by name:
  * `FORMATS[name](run, ctx)` returns the whole report as a string.
  */
+import { writeHtml } from './html';
 import { writeJson } from './json';
+import { writeJunit } from './junit';
+import { writeMarkdown } from './markdown';
 import { writeSarif } from './sarif';
 import type { ReportWriter } from './run';
 
@@ -10,17 +13,23 @@ export type { RunResult, ReportContext, ReportWriter, RuleInfo, SkippedFile, Too
 export { diskSources, summarize, isFailing, findingStatus, baselineState } from './common';
 export type { Summary, FindingStatus } from './common';
 
-export type FormatName = 'json' | 'sarif';
+export type FormatName = 'json' | 'sarif' | 'html' | 'markdown' | 'junit';
 
 export const FORMATS: Readonly<Record<FormatName, ReportWriter>> = {
   json: writeJson,
   sarif: writeSarif,
+  html: writeHtml,
+  markdown: writeMarkdown,
+  junit: writeJunit,
 };
 
 /** File extensions conventionally used for each format (for default output names and the editor's save dialog). */
 export const FORMAT_EXTENSIONS: Readonly<Record<FormatName, string>> = {
   json: 'json',
   sarif: 'sarif',
+  html: 'html',
+  markdown: 'md',
+  junit: 'xml',
 };
 
 export function isFormatName(name: string): name is FormatName {

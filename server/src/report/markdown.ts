@@ -1,0 +1,83 @@
+/**
+ * Markdown for pull-request comments: a summary table and the top findings, kept under the usual comment size
+ * limit (65,536 characters on common hosts) with a note of how many findings were left out. Text from the
+ * linted tree is escaped so that it cannot add emphasis, code, link syntax, HTML, table cells or mentions.
+ */
+import { bySeverityThenLocation, displayPath, findingStatus, isFailing, summarize } from './common';
+import type { ReportWriter, RunResult } from './run';
+
+export const MARKDOWN_LIMIT = 65_000;
+
+/** Text for a table cell: inline Markdown, `|`, HTML and mentions are escaped; line breaks become spaces. */
+export function mdText(s: string): string {
+  return s
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/[\\`*_[\]|~]/g, (c) => '\\' + c)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/@/g, '&#64;');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function findingLine(run: RunResult, f: RunResult['findings'][number]): string {
+  const where = `${displayPath(run, f.file)}:${f.range.start.line + 1}:${f.range.start.character + 1}`;
+  const fn = f.functionName ? ` in ${mdText(f.functionName)}` : '';
+  return `| ${f.severity}${isFailing(run, f) ? ' ❌' : ''} | ${f.ruleId} | ${mdText(where)}${fn} | ${mdText(f.message)} |`;
+}
+
+export const writeMarkdown: ReportWriter = (run) => {
+  const s = summarize(run);
+  const head: string[] = [];
+  const verdict = s.failing ? `❌ ${plural(s.failing, 'finding')} at or above \`${run.failOn}\` fail the run` : '✅ nothing fails the run';
+  head.push(`## Kernel Safety Lint: ${plural(s.active, 'active finding')}`, '', verdict + (run.changedSince ? ` (only lines changed since ${mdText(run.changedSince.ref)}; ${plural(run.changedSince.omitted, 'finding')} on other lines not shown)` : ''), '');
+  head.push('| | Count |', '|---|---:|');
+  head.push(`| Errors | ${s.bySeverity.error} |`, `| Warnings | ${s.bySeverity.warning} |`, `| Notes | ${s.bySeverity.note} |`);
+  head.push(`| Suppressed in source | ${s.suppressed} |`, `| Baselined | ${s.baselined} |`);
+  if (run.baseline) head.push(`| Fixed since baseline | ${s.fixed} |`);
+  if (run.skipped.length) head.push(`| Files not analysed | ${run.skipped.length} |`);
+  if (s.byRule.length) {
+    const names = new Map(run.rules.map((r) => [r.meta.id, r.meta.name]));
+    head.push('', '| Rule | Active |', '|---|---:|', ...s.byRule.map((r) => `| ${r.ruleId} ${mdText(names.get(r.ruleId) ?? '')} | ${r.count} |`));
+  }
+
+  const active = run.findings.filter((f) => findingStatus(run, f) === 'active').sort(bySeverityThenLocation);
+  const waived = run.findings.filter((f) => findingStatus(run, f) !== 'active');
+  const tail = [`<sub>${mdText(`${run.tool.name} ${run.tool.version}`)}</sub>`];
+  const parts: string[] = [...head];
+  let size = parts.join('\n').length + tail.join('\n').length + 400;
+  const take = (lines: readonly string[]) => {
+    const add = lines.join('\n').length + 1;
+    if (size + add > MARKDOWN_LIMIT) return false;
+    parts.push(...lines);
+    size += add;
+    return true;
+  };
+
+  let shown = 0;
+  if (active.length) {
+    take(['', '### Top findings', '', '| Severity | Rule | Location | Message |', '|---|---|---|---|']);
+    for (const f of active) {
+      if (!take([findingLine(run, f)])) break;
+      shown++;
+    }
+  }
+  const omitted = active.length - shown;
+  if (omitted > 0) parts.push('', `… and ${plural(omitted, 'more finding')} not shown here (comment size limit); see the full report.`);
+  if (waived.length) {
+    let listed = 0;
+    if (take(['', `<details><summary>${plural(waived.length, 'suppressed or baselined finding')}</summary>`, '', '| Status | Rule | Location | Justification |', '|---|---|---|---|'])) {
+      for (const f of waived) {
+        const why = f.suppression?.justification ?? `accepted in baseline ${run.baseline?.source ?? ''}`;
+        if (!take([`| ${findingStatus(run, f)} | ${f.ruleId} | ${mdText(`${displayPath(run, f.file)}:${f.range.start.line + 1}`)} | ${mdText(why)} |`])) break;
+        listed++;
+      }
+      if (listed < waived.length) parts.push('', `… and ${waived.length - listed} more not shown.`);
+      parts.push('', '</details>');
+    }
+  }
+  parts.push('', ...tail);
+  return parts.join('\n') + '\n';
+};
