@@ -35,3 +35,8 @@ export const FORMAT_EXTENSIONS: Readonly<Record<FormatName, string>> = {
 export function isFormatName(name: string): name is FormatName {
   return Object.prototype.hasOwnProperty.call(FORMATS, name);
 }
+
+export { assembleRun } from './assemble';
+export type { AssembleInput } from './assemble';
+export { applyBaseline, readBaselineFile, writeBaselineFile, BaselineError } from './baseline';
+export { changedLinesSince, filterToChangedLines, ChangedLinesError } from './changed-lines';
