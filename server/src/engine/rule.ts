@@ -49,7 +49,7 @@ export interface RuleDocs {
   readonly markdown: string;
   readonly why: string;
   readonly saferFix: string;
-  readonly userModeAlternative: string | undefined;
+  readonly userModeAlternative?: string;
 }
 
 export interface TextEdit {
