@@ -1,6 +1,6 @@
 /**
  * Engine-level benchmark run: reads, parses and lints a list of files with the analysis core directly (no CLI),
- * timing each phase, optionally split over N worker threads. Prints one JSON `EngineRunResult` on stdout.
+ * in the CLI's two passes (summaries, project index, rules), timing each phase, optionally over N worker threads. Prints one JSON `EngineRunResult` on stdout.
  *
  *   node out/bench/engine-run.js --list FILES.txt [--jobs N]
  */
@@ -10,8 +10,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { performance } from 'node:perf_hooks';
 import { RULES } from '../rules/index.generated';
 import { DEFAULT_ENGINE_CONFIG } from '../server/src/engine/config';
-import { collectFunctions } from '../server/src/engine/index/functions';
-import { lintParsed } from '../server/src/engine/lint';
+import { buildProjectIndex, FileSummary, lintParsed, summarizeFile } from '../server/src/engine/lint';
 import { loadBackend } from '../server/src/engine/parse/backend';
 import { Parsers, disposeParsed, parseFile } from '../server/src/engine/parse/parse';
 
@@ -23,9 +22,10 @@ export interface ShardResult {
   analysed: number;
   skipped: number;
   filesWithErrors: number;
-  /** Milliseconds per phase, summed over files. */
+  /** Milliseconds per phase, summed over files (parse counts both passes). */
   readMs: number;
   parseMs: number;
+  /** Phase 1 (per-file summaries) plus building the project index. */
   indexMs: number;
   rulesMs: number;
   findings: Record<string, number>;
@@ -45,48 +45,86 @@ function emptyShard(): ShardResult {
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const config = DEFAULT_ENGINE_CONFIG;
 
-async function runShard(paths: readonly string[]): Promise<ShardResult> {
-  const backend = await loadBackend();
-  const parsers = new Parsers(backend);
-  const r = emptyShard();
-  r.backend = backend.kind;
-  for (const path of paths) {
-    try {
-      let t = performance.now();
-      const text = readFileSync(path, 'utf8');
-      r.readMs += performance.now() - t;
-      t = performance.now();
-      const parsed = parseFile(parsers, path, text, { macros: DEFAULT_ENGINE_CONFIG.macros, headerLanguage: DEFAULT_ENGINE_CONFIG.headerLanguage });
-      r.parseMs += performance.now() - t;
-      try {
-        t = performance.now();
-        collectFunctions(parsed);
-        const indexMs = performance.now() - t;
-        r.indexMs += indexMs;
-        t = performance.now();
-        const result = lintParsed(parsed, RULES, DEFAULT_ENGINE_CONFIG);
-        // lintParsed builds the same function model again; count that part once, under index.
-        r.rulesMs += Math.max(0, performance.now() - t - indexMs);
-        r.files++;
-        r.bytes += Buffer.byteLength(text);
-        r.lines += result.stats.lines;
-        r.functions += result.stats.functions;
-        r.analysed += result.stats.analysed;
-        r.skipped += result.stats.skipped;
-        if (result.stats.parseErrors > 0) r.filesWithErrors++;
-        r.ruleErrors += result.ruleErrors.length;
-        for (const f of result.findings) r.findings[f.ruleId] = (r.findings[f.ruleId] ?? 0) + 1;
-      } finally {
-        disposeParsed(parsed);
-      }
-    } catch (err) {
-      r.failures.push({ path, message: err instanceof Error ? err.message : String(err) });
+/**
+ * One shard of files through both passes, as the CLI does it: pass 1 parses and summarises every file; the
+ * project index is built from all shards' summaries; pass 2 parses again and runs the rules. Trees are not kept
+ * between the passes (holding every AST of a large tree costs gigabytes).
+ */
+class Shard {
+  readonly r = emptyShard();
+  private parsers: Parsers | undefined;
+
+  constructor(private readonly paths: readonly string[]) {}
+
+  private async parse(path: string): Promise<{ parsed: ReturnType<typeof parseFile>; text: string }> {
+    if (!this.parsers) {
+      const backend = await loadBackend();
+      this.parsers = new Parsers(backend);
+      this.r.backend = backend.kind;
     }
-    // Native trees are freed by the garbage collector only when the loop gets a turn.
-    await yieldToLoop();
+    let t = performance.now();
+    const text = readFileSync(path, 'utf8');
+    this.r.readMs += performance.now() - t;
+    t = performance.now();
+    const parsed = parseFile(this.parsers, path, text, { macros: config.macros, headerLanguage: config.headerLanguage });
+    this.r.parseMs += performance.now() - t;
+    return { parsed, text };
   }
-  return r;
+
+  async summarize(): Promise<FileSummary[]> {
+    const out: FileSummary[] = [];
+    for (const path of this.paths) {
+      try {
+        const { parsed } = await this.parse(path);
+        try {
+          const t = performance.now();
+          out.push(summarizeFile(parsed, config));
+          this.r.indexMs += performance.now() - t;
+        } finally {
+          disposeParsed(parsed);
+        }
+      } catch (err) {
+        this.r.failures.push({ path, message: `summary: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      // Native trees are freed by the garbage collector only when the loop gets a turn.
+      await yieldToLoop();
+    }
+    return out;
+  }
+
+  async lint(summaries: readonly FileSummary[]): Promise<ShardResult> {
+    const r = this.r;
+    let t = performance.now();
+    const project = buildProjectIndex(summaries);
+    r.indexMs += performance.now() - t;
+    for (const path of this.paths) {
+      try {
+        const { parsed, text } = await this.parse(path);
+        try {
+          t = performance.now();
+          const result = lintParsed(parsed, RULES, config, project);
+          r.rulesMs += performance.now() - t;
+          r.files++;
+          r.bytes += Buffer.byteLength(text);
+          r.lines += result.stats.lines;
+          r.functions += result.stats.functions;
+          r.analysed += result.stats.analysed;
+          r.skipped += result.stats.skipped;
+          if (result.stats.parseErrors > 0) r.filesWithErrors++;
+          r.ruleErrors += result.ruleErrors.length;
+          for (const f of result.findings) r.findings[f.ruleId] = (r.findings[f.ruleId] ?? 0) + 1;
+        } finally {
+          disposeParsed(parsed);
+        }
+      } catch (err) {
+        r.failures.push({ path, message: err instanceof Error ? err.message : String(err) });
+      }
+      await yieldToLoop();
+    }
+    return r;
+  }
 }
 
 function merge(into: ShardResult, s: ShardResult): void {
@@ -118,19 +156,26 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const total = emptyShard();
   if (jobs === 1) {
-    merge(total, await runShard(entries.map((e) => e.path)));
+    const one = new Shard(entries.map((e) => e.path));
+    const summaries = await one.summarize();
+    merge(total, await one.lint(summaries));
   } else {
+    const workers = shard(entries, jobs).map((paths) => new Worker(__filename, { workerData: paths }));
+    const next = <T>(w: Worker): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    const summaries = (await Promise.all(workers.map((w) => next<FileSummary[]>(w)))).flat();
     const results = await Promise.all(
-      shard(entries, jobs).map(
-        (paths) =>
-          new Promise<ShardResult>((resolve, reject) => {
-            const w = new Worker(__filename, { workerData: paths });
-            w.once('message', resolve);
-            w.once('error', reject);
-          }),
-      ),
+      workers.map((w) => {
+        const done = next<ShardResult>(w);
+        w.postMessage(summaries);
+        return done;
+      }),
     );
     for (const r of results) merge(total, r);
+    await Promise.all(workers.map((w) => w.terminate()));
   }
   const out: EngineRunResult = { ...total, jobs, wallMs: performance.now() - t0, maxRssKb: process.resourceUsage().maxRSS };
   process.stdout.write(JSON.stringify(out) + '\n');
@@ -142,5 +187,9 @@ if (isMainThread) {
     process.exit(2);
   });
 } else {
-  runShard(workerData as string[]).then((r) => parentPort!.postMessage(r));
+  const worker = new Shard(workerData as string[]);
+  void worker.summarize().then((summaries) => {
+    parentPort!.once('message', (all: FileSummary[]) => void worker.lint(all).then((r) => parentPort!.postMessage(r)));
+    parentPort!.postMessage(summaries);
+  });
 }
