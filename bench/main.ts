@@ -4,7 +4,7 @@
  * and runs the editor-latency benchmark when it exists. See README "Performance".
  */
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SEED, writeCorpus } from './corpus/generate';
@@ -32,6 +32,7 @@ export interface Row {
   files: number;
   mb: number;
   wallS: number;
+  cpuS: number | undefined;
   rssMb: number | undefined;
   findings: number;
   parseS?: number;
@@ -100,6 +101,7 @@ async function runKslint(t: Target, jobs: number, scratch: string): Promise<Row>
     files: r.files,
     mb: r.bytes / MB,
     wallS: m.wallMs / 1000,
+    cpuS: m.cpuMs === undefined ? undefined : m.cpuMs / 1000,
     rssMb: (m.maxRssKb ?? r.maxRssKb) / 1024,
     findings,
     parseS: r.parseMs / 1000,
@@ -113,11 +115,11 @@ async function runKslint(t: Target, jobs: number, scratch: string): Promise<Row>
 const fmt = (n: number | undefined, digits = 1): string => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
 function printRows(rows: readonly Row[], log: (s: string) => void): void {
-  const head = ['target', 'tool', 'jobs', 'files', 'MB', 'wall s', 'MB/s', 'files/s', 'parse s', 'index s', 'rules s', 'peak RSS MB', 'findings', 'vs kslint'];
+  const head = ['target', 'tool', 'jobs', 'files', 'MB', 'wall s', 'CPU s', 'MB/s', 'files/s', 'parse s', 'index s', 'rules s', 'peak RSS MB', 'findings', 'vs kslint'];
   const table = rows.map((r) => {
     const ks = rows.find((k) => k.tool === 'kslint' && k.target === r.target && k.jobs === Math.max(...rows.filter((x) => x.tool === 'kslint' && x.target === r.target).map((x) => x.jobs)));
-    const ratio = r.tool === 'kslint' || !ks ? '' : `${fmt(r.wallS / ks.wallS, 2)}x time`;
-    return [r.target, r.tool, String(r.jobs), String(r.files), fmt(r.mb), fmt(r.wallS, 2), fmt(r.mb / r.wallS, 2), fmt(r.files / r.wallS, 0), fmt(r.parseS, 2), fmt(r.indexS, 2), fmt(r.rulesS, 2), fmt(r.rssMb, 0), String(r.findings), ratio + (r.note ? ` (${r.note})` : '')];
+    const ratio = r.tool === 'kslint' || !ks ? '' : `${fmt(r.wallS / ks.wallS, 2)}x wall, ${fmt((r.cpuS ?? NaN) / (ks.cpuS ?? NaN), 2)}x CPU`;
+    return [r.target, r.tool, String(r.jobs), String(r.files), fmt(r.mb), fmt(r.wallS, 2), fmt(r.cpuS, 2), fmt(r.mb / r.wallS, 2), fmt(r.files / r.wallS, 0), fmt(r.parseS, 2), fmt(r.indexS, 2), fmt(r.rulesS, 2), fmt(r.rssMb, 0), String(r.findings), ratio + (r.note ? ` (${r.note})` : '')];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -181,19 +183,19 @@ async function main(): Promise<void> {
         }
       }
     }
-    log(`node ${process.version}, ${process.platform}-${process.arch}; kslint jobs 1 and ${jobs}`);
+    log(`node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; kslint jobs 1 and ${jobs} (engine API: parse, summaries, project index, rules)`);
     const rows: Row[] = [];
-    const scaling: { target: string; k: number; mb: number; wallS: number; rssMb: number | undefined }[] = [];
+    const scaling: { target: string; k: number; mb: number; wallS: number; cpuS: number | undefined; rssMb: number | undefined }[] = [];
     for (const t of targets) {
       for (const j of [...new Set([1, jobs])]) rows.push(await runKslint(t, j, scratch));
       for (const tool of tools) {
         const r = await runTool(tool, t.files.map((f) => f.path), jobs, scratch);
-        rows.push({ target: t.name, tool, jobs: tool === 'flawfinder' ? 1 : jobs, files: t.files.length, mb: t.bytes / MB, wallS: r.wallMs / 1000, rssMb: r.maxRssKb === undefined ? undefined : r.maxRssKb / 1024, findings: r.findings, note: [r.status === 0 ? '' : `exit ${r.status}`, r.excluded ? `${r.excluded} non-UTF-8 files left out` : ''].filter(Boolean).join(', ') || undefined });
+        rows.push({ target: t.name, tool, jobs: tool === 'flawfinder' ? 1 : jobs, files: t.files.length, mb: t.bytes / MB, wallS: r.wallMs / 1000, cpuS: r.cpuMs === undefined ? undefined : r.cpuMs / 1000, rssMb: r.maxRssKb === undefined ? undefined : r.maxRssKb / 1024, findings: r.findings, note: [r.status === 0 ? '' : `exit ${r.status}`, r.excluded ? `${r.excluded} non-UTF-8 files left out` : ''].filter(Boolean).join(', ') || undefined });
       }
       for (const k of scales) {
         const big = k === 1 ? t : duplicate(t, k, scratch);
         const r = k === 1 ? rows.find((x) => x.target === t.name && x.tool === 'kslint' && x.jobs === jobs)! : await runKslint(big, jobs, scratch);
-        scaling.push({ target: t.name, k, mb: r.mb, wallS: r.wallS, rssMb: r.rssMb });
+        scaling.push({ target: t.name, k, mb: r.mb, wallS: r.wallS, cpuS: r.cpuS, rssMb: r.rssMb });
         if (k !== 1) rmSync(big.root, { recursive: true, force: true });
       }
     }
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
     if (scaling.length) {
       log('');
       log(`cost per MB as the tree grows (kslint, ${jobs} jobs):`);
-      for (const s of scaling) log(`  ${s.target} x${s.k}: ${fmt(s.mb)} MB in ${fmt(s.wallS, 2)} s = ${fmt((s.wallS * 1000) / s.mb, 0)} ms/MB, peak RSS ${fmt(s.rssMb, 0)} MB`);
+      for (const s of scaling) log(`  ${s.target} x${s.k}: ${fmt(s.mb)} MB in ${fmt(s.wallS, 2)} s = ${fmt((s.wallS * 1000) / s.mb, 0)} ms/MB wall, ${fmt(((s.cpuS ?? NaN) * 1000) / s.mb, 0)} ms/MB CPU, peak RSS ${fmt(s.rssMb, 0)} MB`);
     }
     const latency = [join(repo, 'out', 'bench', 'editor-latency.js'), join(repo, 'bench', 'editor-latency.mjs')].find(existsSync);
     if (latency) {

@@ -9,6 +9,9 @@ export interface Measured {
   readonly wallMs: number;
   /** Peak resident set size of the process and its waited-for children, in KB; undefined when unknown. */
   readonly maxRssKb: number | undefined;
+  /** User + system CPU time of the process and its children, in ms; undefined when unknown. On a shared machine
+   * this moves less than wall time. */
+  readonly cpuMs: number | undefined;
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -18,8 +21,8 @@ const GNU_TIME = '/usr/bin/time';
 
 export function haveGnuTime(): boolean {
   if (!existsSync(GNU_TIME)) return false;
-  const r = spawnSync(GNU_TIME, ['-f', '%M', 'true'], { encoding: 'utf8' });
-  return r.status === 0 && /^\d+\s*$/.test(r.stderr);
+  const r = spawnSync(GNU_TIME, ['-f', '%M %U %S', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /^\d+ [\d.]+ [\d.]+\s*$/.test(r.stderr);
 }
 
 /**
@@ -30,7 +33,7 @@ export function measure(program: string, argv: readonly string[], options: { cwd
   const useTime = haveGnuTime();
   const dir = mkdtempSync(join(tmpdir(), 'kslint-measure-'));
   const timeFile = join(dir, 'time');
-  const [cmd, args] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, program, ...argv]] : [program, [...argv]];
+  const [cmd, args] = useTime ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, program, ...argv]] : [program, [...argv]];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,12 +56,17 @@ export function measure(program: string, argv: readonly string[], options: { cwd
       const wallMs = performance.now() - t0;
       if (timer) clearTimeout(timer);
       let maxRssKb: number | undefined;
+      let cpuMs: number | undefined;
       if (useTime && existsSync(timeFile)) {
-        const m = /(\d+)\s*$/.exec(readFileSync(timeFile, 'utf8'));
-        if (m) maxRssKb = Number(m[1]);
+        // The last line; earlier ones may say that the command exited with a non-zero status.
+        const m = /(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(readFileSync(timeFile, 'utf8'));
+        if (m) {
+          maxRssKb = Number(m[1]);
+          cpuMs = (Number(m[2]) + Number(m[3])) * 1000;
+        }
       }
       rmSync(dir, { recursive: true, force: true });
-      resolve({ wallMs, maxRssKb, status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({ wallMs, maxRssKb, cpuMs, status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
   });
 }
