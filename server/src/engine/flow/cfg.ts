@@ -4,7 +4,7 @@
  * preprocessor branches.
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
-import { Cfg, CfgTooComplex, ExprBuilder } from './cfg-core';
+import { Cfg, CfgNode, CfgTooComplex, ExprBuilder } from './cfg-core';
 
 export type { Cfg, CfgNode, CfgNodeKind } from './cfg-core';
 export { CfgTooComplex };
@@ -332,18 +332,32 @@ export function buildCfg(src: TextSource, body: AstNode): Cfg {
   for (const f of end) b.edge(f, b.exit);
   const owner = b.owner;
   const nodes = b.nodes;
+  const ownerMemo = new Map<AstNode, CfgNode | null>();
   return {
     nodes,
     entry: b.entry,
     exit: b.exit,
     owns: (ast) => owner.has(ast),
     ownerOf(ast) {
+      // Memoised along the walked chain: deep expressions must not make repeated queries quadratic.
+      const walked: AstNode[] = [];
+      let found: CfgNode | null = null;
       for (let n: AstNode | undefined = ast; n; n = n.parent) {
+        const cached = ownerMemo.get(n);
+        if (cached !== undefined) {
+          found = cached;
+          break;
+        }
         const id = owner.get(n);
-        if (id !== undefined) return nodes[id];
-        if (n === body) return undefined;
+        if (id !== undefined) {
+          found = nodes[id];
+          break;
+        }
+        walked.push(n);
+        if (n === body) break;
       }
-      return undefined;
+      for (const w of walked) ownerMemo.set(w, found);
+      return found ?? undefined;
     },
   };
 }

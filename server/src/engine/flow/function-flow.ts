@@ -62,6 +62,23 @@ export interface Taint {
   readonly arith: AstNode | undefined;
 }
 
+interface Checkpoint<S> {
+  readonly end: number;
+  readonly state: S;
+}
+
+/** The state after the last effect that finished at or before `at` (effects' ends never decrease). */
+function lastBefore<S>(cps: readonly Checkpoint<S>[], at: number): S | undefined {
+  let lo = 0;
+  let hi = cps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cps[mid].end <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? cps[lo - 1].state : undefined;
+}
+
 export interface FlowOptions {
   readonly project: ProjectIndex;
   readonly config: EngineConfig;
@@ -189,18 +206,46 @@ export class FunctionFlow {
     return state;
   }
 
+  private guardCps = new Map<number, Checkpoint<GuardState>[]>();
+  private taintCps = new Map<number, Checkpoint<TaintState>[]>();
+  private memos = new WeakMap<TaintState, WeakMap<GuardState, Map<AstNode, Fact | undefined>>>();
+
+  /** Guard state just before offset `at` inside `node` (snapshots of the node's effects are cached). */
+  private guardsAtNode(node: CfgNode, at: number): GuardState | undefined {
+    const gIn = this.guardSolution().inOf[node.id];
+    if (!gIn || node.kind === 'assume') return gIn;
+    let cps = this.guardCps.get(node.id);
+    if (!cps) {
+      const list: Checkpoint<GuardState>[] = [];
+      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }));
+      this.guardCps.set(node.id, (cps = list));
+    }
+    return lastBefore(cps, at) ?? gIn;
+  }
+
   /** Taint and guard states just before `expr` is evaluated; undefined in unreachable code. */
   stateAt(expr: AstNode): { taint: TaintState; guards: GuardState } | undefined {
     const node = this.cfg.ownerOf(expr);
     if (!node) return undefined;
-    const gs = this.guardSolution();
-    const gIn = gs.inOf[node.id];
-    if (!gIn) return undefined;
-    const guards = node.kind === 'assume' ? gIn : guardTransfer(this.cfg, this.file.source, node, gIn, expr.start);
-    const ts = this.taintSolution();
-    const tIn = ts.inOf[node.id];
-    if (!tIn) return undefined;
-    return { taint: taintTransfer(this.env, node, tIn, gIn, expr.start), guards };
+    const guards = this.guardsAtNode(node, expr.start);
+    const gIn = this.guardSolution().inOf[node.id];
+    const tIn = this.taintSolution().inOf[node.id];
+    if (!guards || !gIn || !tIn) return undefined;
+    let cps = this.taintCps.get(node.id);
+    if (!cps) {
+      const list: Checkpoint<TaintState>[] = [];
+      taintTransfer(this.env, node, tIn, gIn, (end, state) => list.push({ end, state }));
+      this.taintCps.set(node.id, (cps = list));
+    }
+    return { taint: lastBefore(cps, expr.start) ?? tIn, guards };
+  }
+
+  private memo(st: { taint: TaintState; guards: GuardState }): Map<AstNode, Fact | undefined> {
+    let byGuards = this.memos.get(st.taint);
+    if (!byGuards) this.memos.set(st.taint, (byGuards = new WeakMap()));
+    let m = byGuards.get(st.guards);
+    if (!m) byGuards.set(st.guards, (m = new Map()));
+    return m;
   }
 
   /** Guards only (no taint analysis): comparisons holding for `expr`'s access path just before `expr`. */
@@ -211,26 +256,20 @@ export class FunctionFlow {
 
   /** Guards holding for an access path at the point of `at`. */
   guardsOn(path: string, at: AstNode): readonly Guard[] {
-    const node = this.cfg.ownerOf(at);
-    if (!node) return [];
-    const gIn = this.guardSolution().inOf[node.id];
-    if (!gIn) return [];
-    const g = node.kind === 'assume' ? gIn : guardTransfer(this.cfg, this.file.source, node, gIn, at.start);
-    return g.facts.get(path) ?? [];
+    return this.allGuards(at).get(path) ?? [];
   }
 
   /** Every path with at least one guard at the point of `at` (for rules that look for "any length check"). */
   allGuards(at: AstNode): ReadonlyMap<string, readonly Guard[]> {
     const node = this.cfg.ownerOf(at);
-    const gIn = node && this.guardSolution().inOf[node.id];
-    if (!node || !gIn) return new Map();
-    return node.kind === 'assume' ? gIn.facts : guardTransfer(this.cfg, this.file.source, node, gIn, at.start).facts;
+    const g = node && this.guardsAtNode(node, at.start);
+    return g ? g.facts : new Map();
   }
 
   /** The symbolic fact of an expression (parameters unresolved); used by the per-file summary. */
   rawTaint(expr: AstNode): Fact | undefined {
     const st = this.stateAt(expr);
-    return st ? evalExpr(this.env, st.taint, st.guards, expr) : undefined;
+    return st ? evalExpr(this.env, st.taint, st.guards, expr, this.memo(st)) : undefined;
   }
 
   /** Is `expr` untrusted at its point in the function, and where does it come from? */
@@ -264,11 +303,12 @@ export class FunctionFlow {
   rawBounded(expr: AstNode): boolean {
     const st = this.stateAt(expr);
     if (!st) return true;
-    const f = evalExpr(this.env, st.taint, st.guards, expr);
+    const memo = this.memo(st);
+    const f = evalExpr(this.env, st.taint, st.guards, expr, memo);
     if (!isTainted(f) || f.bounded) return true;
     const leaves = leavesOf(this.file.source, expr);
     if (!leaves.length) return false;
-    return leaves.every((l) => !isTainted(evalExpr(this.env, st.taint, st.guards, l.node)) || (st.guards.facts.get(l.path) ?? []).some(provesUpper));
+    return leaves.every((l) => !isTainted(evalExpr(this.env, st.taint, st.guards, l.node, memo)) || (st.guards.facts.get(l.path) ?? []).some(provesUpper));
   }
 
   /**

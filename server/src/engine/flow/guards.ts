@@ -99,6 +99,8 @@ class Mut {
   facts: Map<string, readonly Guard[]>;
   alias: Map<string, string>;
   pending: Map<string, { call: AstNode; paths: readonly string[] }>;
+  /** Bumped on every change, so snapshots are taken only after changes. */
+  version = 0;
   constructor(s: GuardState) {
     this.facts = new Map(s.facts);
     this.alias = new Map(s.alias);
@@ -114,13 +116,18 @@ class Mut {
     for (const [k, v] of this.alias) if (v === path) targets.add(k);
     for (const t of targets) {
       const list = this.facts.get(t) ?? [];
-      if (!list.some((x) => x.id === g.id)) this.facts.set(t, [...list, g]);
+      if (!list.some((x) => x.id === g.id)) {
+        this.facts.set(t, [...list, g]);
+        this.version++;
+      }
     }
   }
   kill(path: string): void {
+    const before = this.facts.size + this.alias.size + this.pending.size;
     for (const k of [...this.facts.keys()]) if (isPathBelow(k, path)) this.facts.delete(k);
     for (const [k, v] of [...this.alias]) if (isPathBelow(k, path) || isPathBelow(v, path)) this.alias.delete(k);
     for (const k of [...this.pending.keys()]) if (isPathBelow(k, path)) this.pending.delete(k);
+    if (this.facts.size + this.alias.size + this.pending.size !== before) this.version++;
   }
 }
 
@@ -256,30 +263,45 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
   const v = stripCasts(value);
   if (v.type === 'call_expression') {
     const paths = callPaths(src, v);
-    if (paths.length) m.pending.set(target, { call: v, paths });
+    if (paths.length) {
+      m.pending.set(target, { call: v, paths });
+      m.version++;
+    }
     return;
   }
   const p = pathOf(src, v);
   // Subscripts collapse to `[]`, so `p[0]` and `p[1]` share a path: never alias through one.
   if (!p || p === target || isPathBelow(p, target) || p.includes('[')) return;
   m.alias.set(target, p);
+  m.version++;
   for (const g of m.facts.get(p) ?? []) {
     const list = m.facts.get(target) ?? [];
     if (!list.some((x) => x.id === g.id)) m.facts.set(target, [...list, g]);
   }
 }
 
-export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, stopAt?: number): GuardState {
+/**
+ * The guard transfer function. `record` receives a snapshot after each effect that may have changed the state,
+ * with the effect's end offset (queries inside a statement use the last snapshot before them).
+ */
+export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, record?: (end: number, state: GuardState) => void): GuardState {
   if (node.kind === 'assume' && node.ast) {
     const m = new Mut(input);
     assume(m, src, node.ast, node.polarity);
     return m.freeze();
   }
-  const nodes = effectNodes(cfg, node, stopAt);
+  const nodes = effectNodes(cfg, node);
   if (!nodes.length) return input;
   const m = new Mut(input);
-  effects(m, src, nodes);
-  return m.freeze();
+  let recorded = 0;
+  for (const n of nodes) {
+    effects(m, src, [n]);
+    if (record && m.version !== recorded) {
+      recorded = m.version;
+      record(n.end, { facts: new Map(m.facts), alias: new Map(m.alias), pending: new Map(m.pending) });
+    }
+  }
+  return m.version ? m.freeze() : input;
 }
 
 export function guardJoin(a: GuardState, b: GuardState): GuardState {

@@ -53,40 +53,54 @@ export function solveForward<S>(cfg: Cfg, rpo: readonly number[], p: ForwardProb
 }
 
 const OPAQUE = new Set(['lambda_expression', 'sizeof_expression', 'alignof_expression', 'offsetof_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'comment']);
+/** The node types whose evaluation can change a taint or guard state. */
+const EFFECT_TYPES = new Set(['assignment_expression', 'update_expression', 'declaration', 'for_range_loop', 'call_expression']);
+const effectCache = new WeakMap<Cfg, (AstNode[] | undefined)[]>();
 
 /**
- * The AST nodes whose effects a CFG node performs, in evaluation order (post-order), excluding regions owned by
- * other CFG nodes. With `stopAt`, only nodes that finish before that offset (effects already done when the
- * expression at `stopAt` is evaluated).
+ * The AST nodes whose effects a CFG node performs (assignments, declarations, updates, calls), in evaluation
+ * order (post-order, so their end offsets never decrease), excluding regions owned by other CFG nodes. Cached.
  */
-export function effectNodes(cfg: Cfg, node: CfgNode, stopAt?: number): AstNode[] {
-  const ast = node.ast;
-  if (!ast || node.kind === 'assume' || node.kind === 'join') return [];
-  const out: AstNode[] = [];
-  const roots: AstNode[] = [];
-  if (ast.type === 'for_range_loop') {
-    for (const c of ast.children) if (c.field === 'right') roots.push(c);
-    out.push(...postOrder(cfg, roots, ast, stopAt));
-    if (stopAt === undefined || ast.start < stopAt) out.push(ast);
-    return out;
+export function effectNodes(cfg: Cfg, node: CfgNode): readonly AstNode[] {
+  let cache = effectCache.get(cfg);
+  if (!cache) {
+    cache = new Array(cfg.nodes.length);
+    effectCache.set(cfg, cache);
   }
-  return postOrder(cfg, [ast], ast, stopAt);
+  let out = cache[node.id];
+  if (!out) {
+    out = computeEffects(cfg, node);
+    cache[node.id] = out;
+  }
+  return out;
 }
 
-function postOrder(cfg: Cfg, roots: AstNode[], self: AstNode, stopAt: number | undefined): AstNode[] {
+const NONE: AstNode[] = [];
+
+function computeEffects(cfg: Cfg, node: CfgNode): AstNode[] {
+  const ast = node.ast;
+  if (!ast || node.kind === 'assume' || node.kind === 'join') return NONE;
+  if (ast.type === 'for_range_loop') {
+    const roots = ast.children.filter((c) => c.field === 'right');
+    return [...postOrder(cfg, roots, ast), ast];
+  }
+  const out = postOrder(cfg, [ast], ast);
+  return out.length ? out : NONE;
+}
+
+function postOrder(cfg: Cfg, roots: AstNode[], self: AstNode): AstNode[] {
   const out: AstNode[] = [];
   const stack: { n: AstNode; done: boolean }[] = roots.map((n) => ({ n, done: false })).reverse();
   while (stack.length) {
     const top = stack.pop()!;
     if (top.done) {
-      if (stopAt === undefined || top.n.end <= stopAt) out.push(top.n);
+      out.push(top.n);
       continue;
     }
     const n = top.n;
     if (OPAQUE.has(n.type)) continue;
     if (n !== self && cfg.owns(n)) continue;
-    if (stopAt !== undefined && n.start >= stopAt) continue;
-    stack.push({ n, done: true });
+    if (EFFECT_TYPES.has(n.type)) stack.push({ n, done: true });
     for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].named) stack.push({ n: n.children[i], done: false });
   }
   return out;

@@ -18,7 +18,7 @@ export interface TaintEnv {
   readonly config: EngineConfig;
 }
 
-const SKIP = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'lambda_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'true', 'false', 'null', 'type_descriptor', 'field_identifier', 'argument_list', 'comment', 'initializer_list', 'compound_literal_expression', 'new_expression', 'template_argument_list']);
+const SKIP = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'lambda_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'true', 'false', 'null', 'type_descriptor', 'field_identifier', 'comment', 'initializer_list', 'compound_literal_expression', 'new_expression', 'template_argument_list']);
 const COMPARE_OR_LOGIC = new Set(['<', '<=', '>', '>=', '==', '!=', '&&', '||', 'and', 'or']);
 
 function opText(src: TextSource, n: AstNode): string {
@@ -70,15 +70,19 @@ function leavesGuarded(src: TextSource, guards: GuardState, operand: AstNode, co
   return leaves.every((l) => (guards.facts.get(l.path) ?? []).some((g) => (compared ? provesCompared(g) : provesUpper(g))));
 }
 
-/** Evaluates the taint of an expression in a state. Iterative: deep expressions must not exhaust the stack. */
-export function evalExpr(env: TaintEnv, state: TaintState, guards: GuardState, root: AstNode): Fact | undefined {
-  const results = new Map<AstNode, Fact | undefined>();
+/**
+ * Evaluates the taint of an expression in a state. Iterative: deep expressions must not exhaust the stack.
+ * `memo` caches results for states that no longer change (queries), so nested queries stay linear.
+ */
+export function evalExpr(env: TaintEnv, state: TaintState, guards: GuardState, root: AstNode, memo?: Map<AstNode, Fact | undefined>): Fact | undefined {
+  if (memo?.has(root)) return memo.get(root);
+  const results = memo ?? new Map<AstNode, Fact | undefined>();
   const stack: { n: AstNode; done: boolean }[] = [{ n: root, done: false }];
   while (stack.length) {
     const top = stack.pop()!;
     const n = top.n;
     if (!top.done) {
-      if (SKIP.has(n.type)) continue;
+      if (SKIP.has(n.type) || results.has(n)) continue;
       stack.push({ n, done: true });
       for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].named) stack.push({ n: n.children[i], done: false });
       continue;
@@ -214,10 +218,13 @@ function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => F
 
 class MutState {
   readonly map: Map<string, Fact>;
+  /** Bumped on every write, so snapshots are taken only after changes. */
+  version = 0;
   constructor(s: TaintState) {
     this.map = new Map(s);
   }
   set(path: string, f: Fact | undefined): void {
+    this.version++;
     for (const k of [...this.map.keys()]) if (k !== path && isPathBelow(k, path)) this.map.delete(k);
     if (f && isTainted(f)) this.map.set(path, f);
     else if (path.includes('.') || path.includes('[')) this.map.set(path, CLEAN);
@@ -287,13 +294,17 @@ function assignLabel(p: string): string {
   return `assigned to '${p}'`;
 }
 
-/** The transfer function: applies a node's assignments, declarations and source calls. */
-export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, guards: GuardState, stopAt?: number): TaintState {
-  const nodes = effectNodes(env.cfg, node, stopAt);
+/**
+ * The transfer function: applies a node's assignments, declarations and source calls. `record` receives a
+ * snapshot after each effect that changed the state, with the effect's end offset.
+ */
+export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, guards: GuardState, record?: (end: number, state: TaintState) => void): TaintState {
+  const nodes = effectNodes(env.cfg, node);
   if (!nodes.length) return input;
   let m: MutState | undefined;
   const mut = (): MutState => (m ??= new MutState(input));
   const cur = (): TaintState => m?.map ?? input;
+  let recorded = -1;
   const src = env.src;
   for (const n of nodes) {
     switch (n.type) {
@@ -331,6 +342,10 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         break;
       default:
         break;
+    }
+    if (record && m && m.version !== recorded) {
+      recorded = m.version;
+      record(n.end, new Map(m.map));
     }
   }
   return m ? m.map : input;

@@ -1,0 +1,161 @@
+/**
+ * Declared shapes of the arrays and pointers a function indexes: `ULONG Inputs[20]` (local, parameter, global or
+ * struct/class field declared in the same file), flexible trailing arrays (`ENTRY Entries[1]` / `[]` / `[ANYSIZE_ARRAY]`
+ * at the end of a struct), and pointer declarations. Looked up by name, so only the file's own declarations count.
+ */
+import { AstNode, child, nodeText, walk } from '../ast';
+import type { FunctionInfo } from '../index/functions';
+import type { ParsedFile } from '../parse/parse';
+import { stripCasts } from './paths';
+import { declaratorName } from './solve';
+
+export interface ArrayDecl {
+  readonly name: string;
+  /** The size expression between the brackets; undefined for `[]`. */
+  readonly size: AstNode | undefined;
+  readonly where: 'local' | 'param' | 'global' | 'field';
+  /** Last member of its struct with a size of `[]`, `[0]`, `[1]` or `[ANYSIZE_ARRAY]`: sized by data, not by type. */
+  readonly trailing: boolean;
+  readonly node: AstNode;
+}
+
+interface FileDecls {
+  readonly globals: Map<string, ArrayDecl>;
+  readonly fields: Map<string, ArrayDecl>;
+  readonly pointers: Set<string>;
+}
+
+const cache = new WeakMap<ParsedFile, FileDecls>();
+
+function arrayDeclarator(d: AstNode | undefined): AstNode | undefined {
+  for (let n = d; n; n = child(n, 'declarator')) {
+    if (n.type === 'array_declarator') return n;
+    if (n.type === 'pointer_declarator' || n.type === 'function_declarator') return undefined;
+    if (n.type === 'init_declarator') continue;
+  }
+  return undefined;
+}
+
+function isPointerDecl(d: AstNode | undefined): boolean {
+  for (let n = d; n; n = child(n, 'declarator')) {
+    if (n.type === 'pointer_declarator') return true;
+    if (n.type === 'array_declarator') return true;
+    if (n.type === 'identifier' || n.type === 'field_identifier' || n.type === 'function_declarator') return false;
+  }
+  return false;
+}
+
+function declOf(file: ParsedFile, d: AstNode, where: ArrayDecl['where'], trailing = false): ArrayDecl | undefined {
+  const arr = arrayDeclarator(d);
+  const name = declaratorName(file.source, d);
+  if (!arr || !name) return undefined;
+  return { name, size: child(arr, 'size'), where, trailing, node: arr };
+}
+
+function isFlexibleSize(file: ParsedFile, size: AstNode | undefined): boolean {
+  if (!size) return true;
+  const t = nodeText(file.source, size).trim();
+  return t === '0' || t === '1' || t === 'ANYSIZE_ARRAY';
+}
+
+function fileDecls(file: ParsedFile): FileDecls {
+  let d = cache.get(file);
+  if (d) return d;
+  const globals = new Map<string, ArrayDecl>();
+  const fields = new Map<string, ArrayDecl>();
+  const pointers = new Set<string>();
+  for (const top of file.root.children) {
+    if (top.type !== 'declaration') continue;
+    for (const c of top.children) {
+      if (c.field !== 'declarator') continue;
+      const a = declOf(file, c, 'global');
+      if (a) globals.set(a.name, a);
+      else if (isPointerDecl(c)) {
+        const n = declaratorName(file.source, c);
+        if (n) pointers.add(n);
+      }
+    }
+  }
+  walk(file.root, (n) => {
+    if (n.type === 'function_definition') return false;
+    if (n.type !== 'field_declaration_list') return true;
+    const members = n.children.filter((c) => c.type === 'field_declaration');
+    members.forEach((m, i) => {
+      for (const c of m.children) {
+        if (c.field !== 'declarator') continue;
+        const probe = declOf(file, c, 'field');
+        const a = probe && declOf(file, c, 'field', i === members.length - 1 && isFlexibleSize(file, probe.size));
+        if (a && !fields.has(a.name)) fields.set(a.name, a);
+        else if (!a && isPointerDecl(c)) {
+          const nm = declaratorName(file.source, c);
+          if (nm) pointers.add(nm);
+        }
+      }
+    });
+    return true;
+  });
+  d = { globals, fields, pointers };
+  cache.set(file, d);
+  return d;
+}
+
+function localDecls(file: ParsedFile, fn: FunctionInfo, name: string): { array?: ArrayDecl; pointer: boolean } | undefined {
+  for (const p of fn.params) {
+    if (p.name !== name) continue;
+    const d = child(p.node, 'declarator');
+    const a = d && declOf(file, d, 'param');
+    return { array: a, pointer: isPointerDecl(d) || /\bP[A-Z0-9_]+\b|\*/.test(p.typeText) };
+  }
+  let found: { array?: ArrayDecl; pointer: boolean } | undefined;
+  walk(fn.body, (n) => {
+    if (found) return false;
+    if (n.type !== 'declaration') return true;
+    for (const c of n.children) {
+      if (c.field !== 'declarator' || declaratorName(file.source, c) !== name) continue;
+      const type = child(n, 'type');
+      found = { array: declOf(file, c, 'local'), pointer: isPointerDecl(c) || (!!type && /^P[A-Z0-9_]+$/.test(nodeText(file.source, type))) };
+    }
+    return !found;
+  });
+  return found;
+}
+
+/** The declaration of the array an expression names (`Inputs`, `ctx->Inputs`, `this->Inputs`), if the file has it. */
+export function arrayDeclOf(file: ParsedFile, fn: FunctionInfo, expr: AstNode): ArrayDecl | undefined {
+  const e = stripCasts(expr);
+  if (e.type === 'identifier') {
+    const name = nodeText(file.source, e);
+    const local = localDecls(file, fn, name);
+    if (local) return local.array;
+    const d = fileDecls(file);
+    return d.globals.get(name) ?? d.fields.get(name);
+  }
+  if (e.type === 'field_expression') {
+    const f = child(e, 'field');
+    return f ? fileDecls(file).fields.get(nodeText(file.source, f)) : undefined;
+  }
+  return undefined;
+}
+
+/** True when an expression is declared as a pointer or array (so `e + i` is pointer arithmetic). */
+export function isPointerLike(file: ParsedFile, fn: FunctionInfo, expr: AstNode): boolean {
+  const e = stripCasts(expr);
+  if (e !== expr && expr.type === 'cast_expression') {
+    const t = child(expr, 'type');
+    if (t && /\*|^\s*P[A-Z0-9_]+\s*$/.test(nodeText(file.source, t))) return true;
+  }
+  if (e.type === 'identifier') {
+    const name = nodeText(file.source, e);
+    const local = localDecls(file, fn, name);
+    if (local) return !!local.array || local.pointer;
+    const d = fileDecls(file);
+    return d.globals.has(name) || d.pointers.has(name);
+  }
+  if (e.type === 'field_expression') {
+    const f = child(e, 'field');
+    const name = f ? nodeText(file.source, f) : '';
+    const d = fileDecls(file);
+    return d.fields.has(name) || d.pointers.has(name);
+  }
+  return false;
+}

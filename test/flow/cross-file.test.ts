@@ -1,0 +1,30 @@
+/** Rules see taint that enters in one file and is used in another (lintTexts runs all three phases). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lintTexts } from '../../server/src/engine/lint';
+import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
+import { RULES } from '../../rules/index.generated';
+import { actual, expectations, getParsers } from '../helpers';
+
+const dir = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cross-file');
+const inputs = ['dispatch.c', 'records.c'].map((name) => ({ path: `cross-file/${name}`, text: readFileSync(join(dir, name), 'utf8') }));
+
+test('a helper in another file is analysed with the taint its caller passes, and the path crosses files', async () => {
+  const parsers = await getParsers();
+  const results = lintTexts(parsers, inputs, RULES, DEFAULT_ENGINE_CONFIG);
+  for (const [i, r] of results.entries()) assert.deepEqual(actual(r), expectations(inputs[i].text), `${r.path}: ${r.findings.map((f) => f.message).join('\n')}`);
+  const f = results[1].findings.find((x) => x.ruleId === 'KS1001')!;
+  assert.deepEqual([...new Set(f.path.map((s) => s.file))], ['cross-file/dispatch.c', 'cross-file/records.c']);
+  assert.equal(f.path[0].label, 'request buffer (SystemBuffer)');
+});
+
+test('alone, the helper file has no untrusted input; the order of files does not change results', async () => {
+  const parsers = await getParsers();
+  const alone = lintTexts(parsers, [inputs[1]], RULES, DEFAULT_ENGINE_CONFIG);
+  assert.deepEqual(actual(alone[0]), []);
+  const fwd = lintTexts(parsers, inputs, RULES, DEFAULT_ENGINE_CONFIG);
+  const rev = lintTexts(parsers, [...inputs].reverse(), RULES, DEFAULT_ENGINE_CONFIG).reverse();
+  assert.equal(JSON.stringify(rev.map((r) => r.findings)), JSON.stringify(fwd.map((r) => r.findings)));
+});
