@@ -60,8 +60,17 @@ const effectCache = new WeakMap<Cfg, (AstNode[] | undefined)[]>();
 /**
  * The AST nodes whose effects a CFG node performs (assignments, declarations, updates, calls), in evaluation
  * order (post-order, so their end offsets never decrease), excluding regions owned by other CFG nodes. Cached.
+ * With `stopAt`, only the effects finished by that offset (those done before the expression there is evaluated).
  */
-export function effectNodes(cfg: Cfg, node: CfgNode): readonly AstNode[] {
+export function effectNodes(cfg: Cfg, node: CfgNode, stopAt?: number): readonly AstNode[] {
+  const all = allEffects(cfg, node);
+  if (stopAt === undefined) return all;
+  let n = 0;
+  while (n < all.length && all[n].end <= stopAt) n++;
+  return n === all.length ? all : all.slice(0, n);
+}
+
+function allEffects(cfg: Cfg, node: CfgNode): readonly AstNode[] {
   let cache = effectCache.get(cfg);
   if (!cache) {
     cache = new Array(cfg.nodes.length);
