@@ -1,7 +1,7 @@
 import { AstNode, child, countErrors } from '../ast';
 import { SourceText } from '../source';
-import type { Backend, LanguageId, TsParser, TsTree } from './backend';
-import { Annotation, MacroOptions, maskMacros } from './mask';
+import type { Backend, LanguageId, TsEdit, TsParser, TsPoint, TsTree } from './backend';
+import { Annotation, MacroOptions, MaskResult, maskMacros } from './mask';
 import { buildAst, countTreeErrors } from './tree';
 
 export type HeaderLanguage = 'c' | 'cpp' | 'auto';
@@ -74,21 +74,7 @@ export function parseFile(parsers: Parsers, path: string, text: string, options:
   const detected = langOverride ?? languageForPath(path) ?? 'c';
   const mask = maskMacros(text, options.macros);
   const parseAs = (lang: LanguageId): TsTree => parsers.get(lang).parse(mask.text);
-  const make = (lang: LanguageId, tree: TsTree): ParsedFile => {
-    const root = buildAst(tree);
-    return {
-      path,
-      lang,
-      source: new SourceText(text),
-      masked: mask.text,
-      annotations: mask.annotations,
-      root,
-      errorCount: countErrors(root),
-      tree,
-      maskedMacros: mask.masked,
-      parseFragment: fragmentParser(parsers, lang, text, options.macros),
-    };
-  };
+  const make = (lang: LanguageId, tree: TsTree): ParsedFile => assemble(parsers, path, lang, text, mask, tree, options.macros);
   if (detected !== 'header') return make(detected, parseAs(detected));
   const headerLanguage = options.headerLanguage ?? 'auto';
   if (headerLanguage !== 'auto') return make(headerLanguage, parseAs(headerLanguage));
@@ -102,6 +88,80 @@ export function parseFile(parsers: Parsers, path: string, text: string, options:
   }
   asCpp.delete?.();
   return make('c', asC);
+}
+
+/**
+ * Re-parses an edited version of `previous` incrementally (the editor's path): the new text is masked, the span
+ * where the old and new masked texts differ is reported to the old tree with `tree.edit`, and the grammar
+ * re-parses reusing every untouched subtree. Diffing the masked texts (rather than replaying the editor's
+ * change ranges) stays correct when an edit changes how text outside it is masked, e.g. a new `(` after a
+ * masked macro name. Text that does not parse cleanly is parsed from scratch (see below). The language chosen for
+ * `previous` is kept (a header does not flip grammar mid-edit).
+ * `previous.tree` is edited in place and must not be used for anything else afterwards; the caller disposes it.
+ */
+export function reparseFile(parsers: Parsers, previous: ParsedFile, text: string, options: ParseOptions = {}): ParsedFile {
+  const mask = maskMacros(text, options.macros);
+  const parser = parsers.get(previous.lang);
+  const edit = maskedEdit(previous.masked, mask.text);
+  if (edit) previous.tree.edit(edit);
+  // Even with an identical masked text the caller gets a fresh tree per version (it disposes the old one).
+  let tree = parser.parse(mask.text, previous.tree);
+  if (tree.rootNode.hasError) {
+    // Error recovery may take a different turn when it starts from reused subtrees (seen: 4 ERROR nodes
+    // incrementally where a fresh parse has 1). Damaged text is parsed from scratch so that the editor's tree is
+    // always the one the command line gets for the same text.
+    tree.delete?.();
+    tree = parser.parse(mask.text);
+  }
+  return assemble(parsers, previous.path, previous.lang, text, mask, tree, options.macros);
+}
+
+/** The single edit turning `before` into `after` (common prefix and suffix kept), or undefined if equal. */
+function maskedEdit(before: string, after: string): TsEdit | undefined {
+  if (before === after) return undefined;
+  const limit = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < limit && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  const maxSuffix = limit - prefix;
+  while (suffix < maxSuffix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+  const oldEnd = before.length - suffix;
+  const newEnd = after.length - suffix;
+  return {
+    startIndex: prefix,
+    oldEndIndex: oldEnd,
+    newEndIndex: newEnd,
+    startPosition: pointAt(before, prefix),
+    oldEndPosition: pointAt(before, oldEnd),
+    newEndPosition: pointAt(after, newEnd),
+  };
+}
+
+/** tree-sitter's point for an offset: rows end at `\n` only, columns count UTF-16 units (both bindings convert). */
+function pointAt(text: string, offset: number): TsPoint {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+function assemble(parsers: Parsers, path: string, lang: LanguageId, text: string, mask: MaskResult, tree: TsTree, macros: MacroOptions | undefined): ParsedFile {
+  const root = buildAst(tree);
+  return {
+    path,
+    lang,
+    source: new SourceText(text),
+    masked: mask.text,
+    annotations: mask.annotations,
+    root,
+    errorCount: countErrors(root),
+    tree,
+    maskedMacros: mask.masked,
+    parseFragment: fragmentParser(parsers, lang, text, macros),
+  };
 }
 
 const FRAGMENT_PREFIX = 'void __kslint_fragment(void) {\n';
