@@ -140,5 +140,7 @@ export function filterToChangedLines(run: RunResult, changed: ChangedLines): Run
   const findings = run.findings.filter(
     (f) => touches(lookup(f.file), f.range.start.line, f.range.end.line) || f.path.some((s) => touches(lookup(s.file), s.range.start.line, s.range.end.line)),
   );
-  return { ...run, findings, changedSince: { ref: changed.ref, omitted: run.findings.length - findings.length } };
+  // A baselined finding that disappeared from an untouched file was not fixed by this change.
+  const baseline = run.baseline && { ...run.baseline, fixed: run.baseline.fixed.filter((e) => lookup(resolve(run.baseDir, e.file)) !== undefined) };
+  return { ...run, findings, ...(baseline ? { baseline } : {}), changedSince: { ref: changed.ref, omitted: run.findings.length - findings.length } };
 }
