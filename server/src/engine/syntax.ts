@@ -74,3 +74,133 @@ export function insideSehTry(node: AstNode): boolean {
   }
   return false;
 }
+
+/**
+ * The operands of a `|` chain (`POOL_FLAG_NON_PAGED | POOL_FLAG_UNINITIALIZED`), parentheses and casts removed.
+ * A single expression gives itself.
+ */
+export function bitOrOperands(expr: AstNode): AstNode[] {
+  const out: AstNode[] = [];
+  const stack = [expr];
+  while (stack.length > 0 && out.length < 64) {
+    const e = unwrap(stack.pop()!);
+    const op = e.type === 'binary_expression' ? e.children.find((c) => c.field === 'operator') : undefined;
+    const l = child(e, 'left');
+    const r = child(e, 'right');
+    if (op && op.type === '|' && l && r) stack.push(r, l);
+    else out.push(e);
+  }
+  return out;
+}
+
+/**
+ * The names in a flags expression made only of `|`-joined identifiers and integer literals, or undefined when
+ * some operand is anything else (a variable holding flags, a call): then the flags are unknown.
+ */
+export function flagNames(file: ParsedFile, expr: AstNode): Set<string> | undefined {
+  const names = new Set<string>();
+  for (const o of bitOrOperands(expr)) {
+    if (o.type === 'identifier') names.add(nodeText(file.source, o));
+    else if (o.type !== 'number_literal') return undefined;
+  }
+  return names;
+}
+
+const BLOCK_PARENTS = new Set(['compound_statement', 'case_statement', 'labeled_statement', 'translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'seh_try_statement', 'fragment']);
+
+/** The statement (or declaration) holding `node` that sits directly in a block; undefined outside functions. */
+export function statementOf(node: AstNode): AstNode | undefined {
+  for (let n: AstNode | undefined = node; n && n.parent; n = n.parent) {
+    if (BLOCK_PARENTS.has(n.parent.type) && (n.type.endsWith('statement') || n.type === 'declaration')) return n;
+    if (n.type === 'function_definition' || n.type === 'lambda_expression') return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Comments that explain a piece of code: those inside it, trailing on its last line, or on the lines directly
+ * above it (a comment block with no blank line or code in between).
+ */
+export function commentsAbout(file: ParsedFile, node: AstNode): AstNode[] {
+  const out = descendants(node, 'comment');
+  const parent = node.parent;
+  if (!parent) return out;
+  const src = file.source;
+  const lastLine = src.positionAt(node.end).line;
+  let line = src.positionAt(node.start).line;
+  for (let k = node.index + 1; k < parent.children.length; k++) {
+    const c = parent.children[k];
+    if (c.type !== 'comment' || src.positionAt(c.start).line !== lastLine) break;
+    out.push(c);
+  }
+  for (let k = node.index - 1; k >= 0; k--) {
+    const c = parent.children[k];
+    if (c.type !== 'comment' || src.positionAt(c.end).line < line - 1) break;
+    out.push(c);
+    line = src.positionAt(c.start).line;
+  }
+  return out;
+}
+
+/**
+ * True when `expr` names an object whose `sizeof` is its buffer size: a local or global array (never a
+ * parameter, whose array type decays to a pointer), or a field declared as an array in every struct of this
+ * file that declares a field of that name. Unknown declarations give false.
+ */
+export function isArrayObject(file: ParsedFile, expr: AstNode): boolean {
+  const e = unwrap(expr);
+  if (e.type === 'identifier') return identifierIsArray(file, e);
+  if (e.type === 'field_expression') {
+    const field = child(e, 'field');
+    return !!field && fieldIsArray(file, nodeText(file.source, field));
+  }
+  return false;
+}
+
+function declaredName(file: ParsedFile, decl: AstNode | undefined): { name: string; array: boolean } | undefined {
+  let d = decl;
+  let array = false;
+  let first = true;
+  while (d) {
+    if (d.type === 'identifier' || d.type === 'field_identifier') return { name: nodeText(file.source, d), array };
+    if (d.type === 'array_declarator') array ||= first;
+    else if (d.type !== 'init_declarator' && d.type !== 'parenthesized_declarator' && d.type !== 'attributed_declarator') return undefined;
+    if (d.type !== 'init_declarator') first = false;
+    d = child(d, 'declarator');
+  }
+  return undefined;
+}
+
+function identifierIsArray(file: ParsedFile, id: AstNode): boolean {
+  const name = nodeText(file.source, id);
+  // The innermost scope that declares the name decides: blocks outwards, then parameters, then the file.
+  for (let scope = id.parent; scope; scope = scope.parent) {
+    if (scope.type === 'function_definition') {
+      const params = descendants(child(scope, 'declarator') ?? scope, 'parameter_declaration');
+      if (params.some((p) => declaredName(file, child(p, 'declarator'))?.name === name)) return false;
+      continue;
+    }
+    if (scope.type !== 'compound_statement' && scope.type !== 'translation_unit' && scope.type !== 'for_statement') continue;
+    for (const c of scope.children) {
+      if (c.type !== 'declaration' || c.start > id.start) continue;
+      for (const d of c.children.filter((x) => x.field === 'declarator')) {
+        const dn = declaredName(file, d);
+        if (dn?.name === name) return dn.array;
+      }
+    }
+  }
+  return false;
+}
+
+function fieldIsArray(file: ParsedFile, name: string): boolean {
+  let arrays = 0;
+  for (const f of descendants(file.root, 'field_declaration')) {
+    for (const d of f.children.filter((x) => x.field === 'declarator')) {
+      const dn = declaredName(file, d);
+      if (dn?.name !== name) continue;
+      if (!dn.array) return false;
+      arrays++;
+    }
+  }
+  return arrays > 0;
+}
