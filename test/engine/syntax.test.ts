@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFile, ParsedFile } from '../../server/src/engine/parse/parse';
 import { AstNode, walk } from '../../server/src/engine/ast';
-import { commentsAbout, flagNames, isArrayObject, statementOf } from '../../server/src/engine/syntax';
+import { commentsAbout, flagNames, isArrayObject, isConstantName, statementOf } from '../../server/src/engine/syntax';
 import { getParsers } from '../helpers';
 
 async function parse(text: string, path = 't.c'): Promise<ParsedFile> {
@@ -26,6 +26,8 @@ test('flagNames reads |-chains of names and literals, and gives up on anything e
   assert.deepEqual([...flagNames(f, at(f, '(ULONG)C'))!], ['C']);
   // `v` is a variable here, but syntactically an identifier too: callers decide which names are flags.
   assert.deepEqual([...flagNames(f, at(f, 'v | A'))!], ['v', 'A']);
+  assert.equal(flagNames(f, at(f, 'v | A'), isConstantName), undefined);
+  assert.deepEqual([...flagNames(f, at(f, 'A | (B | 0x10)'), isConstantName)!], ['A', 'B']);
   const g = await parse('void f(void) { g(h() | A, x + 1); }');
   assert.equal(flagNames(g, at(g, 'h() | A')), undefined);
   assert.equal(flagNames(g, at(g, 'x + 1')), undefined);

@@ -95,15 +95,22 @@ export function bitOrOperands(expr: AstNode): AstNode[] {
 
 /**
  * The names in a flags expression made only of `|`-joined identifiers and integer literals, or undefined when
- * some operand is anything else (a variable holding flags, a call): then the flags are unknown.
+ * some operand is anything else (a call, or a name `isFlag` rejects, such as a variable holding flags): then
+ * the flags are unknown.
  */
-export function flagNames(file: ParsedFile, expr: AstNode): Set<string> | undefined {
+export function flagNames(file: ParsedFile, expr: AstNode, isFlag: (name: string) => boolean = () => true): Set<string> | undefined {
   const names = new Set<string>();
   for (const o of bitOrOperands(expr)) {
-    if (o.type === 'identifier') names.add(nodeText(file.source, o));
+    const name = o.type === 'identifier' ? nodeText(file.source, o) : undefined;
+    if (name !== undefined && isFlag(name)) names.add(name);
     else if (o.type !== 'number_literal') return undefined;
   }
   return names;
+}
+
+/** Upper-case names such as `OBJ_KERNEL_HANDLE`: by convention macros or enumerators, not variables. */
+export function isConstantName(name: string): boolean {
+  return /^[A-Z][A-Z0-9_]*$/.test(name);
 }
 
 const BLOCK_PARENTS = new Set(['compound_statement', 'case_statement', 'labeled_statement', 'translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'seh_try_statement', 'fragment']);
