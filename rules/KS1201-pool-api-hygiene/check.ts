@@ -1,7 +1,8 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, child, descendants, unwrap } from '../../server/src/engine/ast';
 import { bitOrOperands, callArgs, calleeName, callsIn, commentsAbout, flagNames, statementOf } from '../../server/src/engine/syntax';
-import { POOL2_BUILD, replacement, targetBuild } from './fix';
+import { targetBuild } from '../../server/src/engine/target-os';
+import { POOL2_BUILD, replacement } from './fix';
 
 /** Deprecated allocators (C28751): pool type, size and tag positions. */
 const DEPRECATED: Record<string, { tag?: number; quota?: boolean; next: string }> = {
@@ -87,7 +88,7 @@ function justified(ctx: RuleContext, node: AstNode): boolean {
 
 export default defineCheck({
   check(ctx) {
-    const build = targetBuild(ctx);
+    const build = targetBuild(ctx.options.minimumTargetOs);
     const nx = defines(ctx);
     if (nx.optOut) ctx.report({ node: nx.optOut, message: 'POOL_NX_OPTOUT keeps every NonPagedPool allocation in this file executable: an attacker who can write into such a block (an overrun, a use-after-free) has memory the CPU will run, which NX pool exists to prevent. Remove the opt-out and allocate NonPagedPoolNx (POOL_FLAG_NON_PAGED); use NonPagedPoolExecute only where code really runs.' });
     const implicitExec = (names: Set<string>): string | undefined => [...names].find((n) => EXEC_IMPLICIT.has(n) && !nx.optIn);

@@ -5,19 +5,11 @@
 import type { FixSafety, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, child, unwrap } from '../../server/src/engine/ast';
 import { callArgs, flagNames } from '../../server/src/engine/syntax';
+import { WINDOWS_BUILDS } from '../../server/src/engine/target-os';
 
 const TO_FLAGS: Record<string, string> = { NonPagedPool: 'POOL_FLAG_NON_PAGED', NonPagedPoolNx: 'POOL_FLAG_NON_PAGED', PagedPool: 'POOL_FLAG_PAGED' };
-const NAMED_TARGETS: Record<string, number> = { win7: 7600, win8: 9200, 'win8.1': 9600, win10: 10240, 'win10-2004': 19041, win11: 22000 };
 /** Windows 10, version 2004: the first build with ExAllocatePool2. */
-export const POOL2_BUILD = 19041;
-const WIN8_BUILD = 9200;
-
-/** The minimum Windows build the driver targets (rule option `minimumTargetOs`), if configured. */
-export function targetBuild(ctx: RuleContext): number | undefined {
-  const v = ctx.options.minimumTargetOs;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(NAMED_TARGETS, v) ? NAMED_TARGETS[v] : undefined;
-}
+export const POOL2_BUILD = WINDOWS_BUILDS['win10-2004'];
 
 type Spec = { title: string; safety: FixSafety; edits: { start: number; end: number; newText: string }[] };
 
@@ -33,7 +25,7 @@ export function replacement(ctx: RuleContext, call: AstNode, name: string, build
   if (base.length !== 1 || !TO_FLAGS[base[0]] || (!quota && types.size !== 1)) return [];
   const executable = base[0] === 'NonPagedPool';
   if (build !== undefined && build < POOL2_BUILD) {
-    const nx = executable && build >= WIN8_BUILD ? [{ start: pool.start, end: pool.end, newText: ctx.text(pool).replace('NonPagedPool', 'NonPagedPoolNx') }] : [];
+    const nx = executable && build >= WINDOWS_BUILDS.win8 ? [{ start: pool.start, end: pool.end, newText: ctx.text(pool).replace('NonPagedPool', 'NonPagedPoolNx') }] : [];
     const next = quota ? 'ExAllocatePoolQuotaZero' : 'ExAllocatePoolZero';
     return [{ title: `Replace with ${next} (define POOL_ZERO_DOWN_LEVEL_SUPPORT and call ExInitializeDriverRuntime first)`, safety: 'unsafe', edits: [{ start: callee.start, end: callee.end, newText: next }, ...nx] }];
   }
