@@ -1,6 +1,7 @@
 import { defineCheck } from '../../server/src/engine/rule';
 import { descendants } from '../../server/src/engine/ast';
 import { calleeName, callsIn, callArgs } from '../../server/src/engine/syntax';
+import { stringFix } from './fix';
 
 /** Banned routine -> the ntstrsafe replacement named in the message. */
 const BANNED: Record<string, string> = {
@@ -54,6 +55,7 @@ export default defineCheck({
         node: fn,
         message: `'${name}' ${why}; an oversized string from a request, registry or content file overruns kernel memory and can bug-check the machine. Use ${BANNED[name]} (ntstrsafe.h) and check its NTSTATUS.`,
         severity: args.length === 0 ? 'note' : undefined,
+        fixes: stringFix(ctx.file, call, name),
       });
     }
   },
