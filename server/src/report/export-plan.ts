@@ -1,8 +1,8 @@
 /**
- * What the editor's "Export Report" command runs: the `kslint` CLI with a fixed argument vector (the same
- * configuration, discovery and results as CI), and how its exit status reads. Kept free of editor APIs so that
- * it is tested like the rest of the report code. It imports nothing else from the project, so that the client
- * bundle stays free of the analysis core.
+ * What the editor's "Export Report" command runs: the `kslint` CLI in a child Node process with a fixed argument
+ * vector (so the same configuration, discovery and results as CI), and how its exit status reads. Free of
+ * editor APIs so that it is tested like the rest of the report code, and importing nothing else from the
+ * project, so that the client bundle stays free of the analysis core.
  */
 import { basename } from 'node:path';
 
@@ -16,8 +16,8 @@ export const EXPORT_FORMATS: readonly { readonly format: ExportFormat; readonly 
 ];
 
 export interface ExportRequest {
-  /** Absolute path of the CLI entry (`bin/kslint.js` in the extension). */
-  readonly cliPath: string;
+  /** Absolute path of the CLI module, which exports `run(argv): Promise<exitCode>` (`dist/cli.js` when bundled). */
+  readonly cliModule: string;
   readonly format: ExportFormat;
   readonly output: string;
   /** Files or folders to lint. */
@@ -25,9 +25,16 @@ export interface ExportRequest {
   readonly configPath?: string;
 }
 
-/** Arguments for `node`: the CLI, its options, then `--` so that no target is ever read as an option. */
+/**
+ * Runs the CLI module's `run` with the arguments that follow it, and exits with its code. Fixed text: the
+ * module path and every argument arrive through `process.argv`, never inside the script.
+ */
+export const CLI_LAUNCHER =
+  "const [m, ...a] = process.argv.slice(1); require(m).run(a).then((c) => { process.exitCode = c; }, (e) => { process.stderr.write(String((e && e.stack) || e) + '\\n'); process.exitCode = 2; });";
+
+/** Arguments for `node`: the launcher, the CLI module, its options, then `--` so that no target is read as an option. */
 export function exportArgs(req: ExportRequest): string[] {
-  return [req.cliPath, '--format', req.format, '--output', req.output, ...(req.configPath ? ['--config', req.configPath] : []), '--', ...req.targets];
+  return ['-e', CLI_LAUNCHER, '--', req.cliModule, '--format', req.format, '--output', req.output, ...(req.configPath ? ['--config', req.configPath] : []), '--', ...req.targets];
 }
 
 const EXTENSIONS: Record<ExportFormat, string> = { sarif: 'sarif', html: 'html', markdown: 'md' };
