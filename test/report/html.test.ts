@@ -91,6 +91,19 @@ test('HTML report in Chromium: summary, filters, sorting, details, waivers; host
       assert.ok(((await hostilePage.textContent('#findings-body tr.details pre.code')) ?? '').includes(HOSTILE_LINE));
       assert.ok(((await hostilePage.textContent('#skipped-list')) ?? '').includes('internal error'));
       await hostilePage.screenshot({ path: join(ARTIFACTS, 'report-html-hostile.png'), fullPage: true });
+
+      // A large run lists its rows a page at a time.
+      const base = golden.findings.find((f) => f.message.startsWith("'strcpy'"))!;
+      const findings = Array.from({ length: 1200 }, (_, i) => ({ ...base, fingerprint: String(i).padStart(32, '0'), message: `${base.message} #${i}` }));
+      const bigPage = await context.newPage();
+      await open(bigPage, { ...golden, findings, baseline: undefined }, dir, 'big.html');
+      assert.equal(await num(bigPage, '#count-active'), 1200);
+      assert.equal((await rows(bigPage)).length, 500);
+      await bigPage.click('#show-more');
+      assert.equal((await rows(bigPage)).length, 1000);
+      await bigPage.fill('#filter-text', '#11');
+      assert.equal((await rows(bigPage)).length, 111, '#11, #110-#119 and #1100-#1199');
+      assert.equal(await bigPage.textContent('#shown-count'), '111 of 1200 findings match');
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

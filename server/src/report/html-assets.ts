@@ -51,7 +51,8 @@ export const HTML_SCRIPT = `
   'use strict';
   var data = JSON.parse(document.getElementById('kslint-data').textContent);
   var RANK = { error: 2, warning: 1, note: 0 };
-  var state = { severity: '', rule: '', status: 'active', text: '', sortKey: 'severity', sortDir: -1, open: {} };
+  var PAGE = 500;
+  var state = { severity: '', rule: '', status: 'active', text: '', sortKey: 'severity', sortDir: -1, open: {}, limit: PAGE };
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -126,7 +127,8 @@ export const HTML_SCRIPT = `
     var body = document.getElementById('findings-body');
     while (body.firstChild) body.removeChild(body.firstChild);
     var shown = data.findings.filter(matches).sort(compare);
-    shown.forEach(function (f) {
+    // Large runs: build rows a page at a time so that filtering stays quick.
+    shown.slice(0, state.limit).forEach(function (f) {
       var tr = el('tr', 'finding');
       tr.setAttribute('data-index', String(f.index));
       tr.setAttribute('tabindex', '0');
@@ -145,7 +147,18 @@ export const HTML_SCRIPT = `
       body.appendChild(tr);
       if (state.open[f.index]) body.appendChild(details(f));
     });
-    document.getElementById('shown-count').textContent = shown.length + ' of ' + data.findings.length + ' findings shown';
+    if (shown.length > state.limit) {
+      var more = el('tr', 'more');
+      var td = el('td');
+      td.colSpan = 5;
+      var button = el('button', null, 'Show ' + Math.min(PAGE, shown.length - state.limit) + ' more of ' + (shown.length - state.limit) + ' not yet listed');
+      button.id = 'show-more';
+      button.addEventListener('click', function () { state.limit += PAGE; render(); });
+      td.appendChild(button);
+      more.appendChild(td);
+      body.appendChild(more);
+    }
+    document.getElementById('shown-count').textContent = shown.length + ' of ' + data.findings.length + ' findings match';
     var empty = document.getElementById('findings-empty');
     empty.hidden = shown.length !== 0;
     Array.prototype.forEach.call(document.querySelectorAll('th.sortable'), function (th) {
@@ -153,10 +166,10 @@ export const HTML_SCRIPT = `
     });
   }
 
-  document.getElementById('filter-severity').addEventListener('change', function (e) { state.severity = e.target.value; render(); });
-  ruleSel.addEventListener('change', function (e) { state.rule = e.target.value; render(); });
-  document.getElementById('filter-status').addEventListener('change', function (e) { state.status = e.target.value; render(); });
-  document.getElementById('filter-text').addEventListener('input', function (e) { state.text = e.target.value.toLowerCase(); render(); });
+  document.getElementById('filter-severity').addEventListener('change', function (e) { state.severity = e.target.value; state.limit = PAGE; render(); });
+  ruleSel.addEventListener('change', function (e) { state.rule = e.target.value; state.limit = PAGE; render(); });
+  document.getElementById('filter-status').addEventListener('change', function (e) { state.status = e.target.value; state.limit = PAGE; render(); });
+  document.getElementById('filter-text').addEventListener('input', function (e) { state.text = e.target.value.toLowerCase(); state.limit = PAGE; render(); });
   Array.prototype.forEach.call(document.querySelectorAll('th.sortable'), function (th) {
     th.addEventListener('click', function () {
       var key = th.getAttribute('data-key');
