@@ -87,3 +87,18 @@ test('thousands of annotated functions keep each parameter\'s SAL', async () => 
   });
   file.tree.delete?.();
 });
+
+test('a function with one enormous statement is skipped by data flow and counted; its neighbours are analysed', async () => {
+  const text = [
+    'void Huge(char *d, char *s)',
+    `{ x = ${'g('.repeat(N)}1${')'.repeat(N)}; strcpy(d, s); }`,
+    'void Normal(char *d, char *s)',
+    '{ strcpy(d, s); }',
+    '',
+  ].join('\n');
+  const r = await lintWith('auto', 'huge-statement.c', text);
+  assertSane(r, text);
+  assert.equal(r.stats.functions, 2);
+  assert.equal(r.stats.skipped, 1);
+  assert.equal(r.findings.filter((f) => f.ruleId === 'KS1301').length, 2, 'syntactic rules still run in the skipped function');
+});

@@ -43,6 +43,24 @@ export class CfgTooComplex extends Error {}
 
 const MAX_DEPTH = 400;
 const MAX_NODES = 60000;
+/**
+ * Effects (calls, assignments, updates) in one statement or condition. Queries about points inside a statement
+ * re-apply its effects up to that point, so their cost grows with the square of this number: 10,000 nested calls
+ * in one statement took minutes. Real statements stay far below it; long side-effect-free expressions are fine.
+ */
+const MAX_STATEMENT_EFFECTS = 1000;
+const EFFECTS = new Set(['call_expression', 'assignment_expression', 'update_expression']);
+
+function tooManyEffects(ast: AstNode): boolean {
+  const stack: AstNode[] = [ast];
+  let count = 0;
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (EFFECTS.has(n.type) && ++count > MAX_STATEMENT_EFFECTS) return true;
+    for (const c of n.children) stack.push(c);
+  }
+  return false;
+}
 
 const SHORT_CIRCUIT_OPS = new Set(['&&', '||', 'and', 'or']);
 
@@ -107,6 +125,9 @@ export class ExprBuilder {
 
   /** A node evaluating `ast`, after `frontier`. */
   protected node(kind: CfgNodeKind, ast: AstNode | undefined, frontier: readonly number[], polarity = true): number {
+    // A range-for's node stands for its head; its body gets nodes of its own.
+    const own = ast?.type === 'for_range_loop' ? child(ast, 'right') : ast;
+    if (own && (kind === 'stmt' || kind === 'cond') && tooManyEffects(own)) throw new CfgTooComplex('statement with too many effects for flow analysis');
     const id = this.make(kind, ast, polarity);
     this.connect(frontier, id);
     if (ast && (kind === 'stmt' || kind === 'cond') && !this.owner.has(ast)) this.owner.set(ast, id);
