@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFile, ParsedFile } from '../../server/src/engine/parse/parse';
 import { AstNode, walk } from '../../server/src/engine/ast';
-import { commentsAbout, flagNames, isArrayObject, isConstantName, statementOf } from '../../server/src/engine/syntax';
+import { commentsAbout, controllingConditions, flagNames, isArrayObject, isConstantName, statementOf } from '../../server/src/engine/syntax';
 import { getParsers } from '../helpers';
 
 async function parse(text: string, path = 't.c'): Promise<ParsedFile> {
@@ -73,4 +73,16 @@ void f(char p[8], S *s)
   assert.equal(isArrayObject(f, arg('s->Ptr')), false);
   assert.equal(isArrayObject(f, arg('s->Mixed')), false, 'a scalar of the same name in another struct');
   assert.equal(isArrayObject(f, arg('unknown')), false);
+});
+
+test('controllingConditions lists the tests deciding whether code runs, innermost first', async () => {
+  const text = 'void f(int a, int b, int c, int d) {\n  while (a) {\n    switch (b) { case 1: if (c) { g(1); } else g(2); break; }\n  }\n  d && g(3);\n  g(4);\n}\n';
+  const f = await parse(text);
+  const conds = (t: string): string[] => controllingConditions(at(f, t)).map((c) => text.slice(c.start, c.end));
+  assert.deepEqual(conds('g(1)'), ['(c)', '(b)', '(a)']);
+  assert.deepEqual(conds('g(2)'), ['(c)', '(b)', '(a)']);
+  assert.deepEqual(conds('g(3)'), ['d']);
+  assert.deepEqual(conds('g(4)'), []);
+  const cpp = await parse('void f(int c) { if (c > 1) { g(1); } }', 't.cpp');
+  assert.deepEqual(controllingConditions(at(cpp, 'g(1)')).map((c) => c.type), ['binary_expression']);
 });

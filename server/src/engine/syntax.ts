@@ -211,3 +211,28 @@ function fieldIsArray(file: ParsedFile, name: string): boolean {
   }
   return arrays > 0;
 }
+
+/** The expression of an `if`/`while`/`switch` condition (C++ wraps it in a `condition_clause`). */
+export function conditionValue(cond: AstNode | undefined): AstNode | undefined {
+  if (cond?.type === 'condition_clause') return child(cond, 'value') ?? namedChildren(cond).pop();
+  return cond;
+}
+
+/**
+ * The conditions deciding whether `node` runs, innermost first: enclosing `if` and `?:` branches, loop bodies,
+ * `case` labels (their `switch`), and the right operand of `&&`/`||`. Stops at the enclosing function.
+ */
+export function controllingConditions(node: AstNode): AstNode[] {
+  const out: AstNode[] = [];
+  for (let n: AstNode = node, p = node.parent; p; n = p, p = p.parent) {
+    if (p.type === 'function_definition' || p.type === 'lambda_expression') break;
+    let cond: AstNode | undefined;
+    if ((p.type === 'if_statement' || p.type === 'conditional_expression') && (n.field === 'consequence' || n.field === 'alternative')) cond = child(p, 'condition');
+    else if ((p.type === 'while_statement' || p.type === 'for_statement' || p.type === 'do_statement') && n.field === 'body') cond = child(p, 'condition');
+    else if (p.type === 'switch_statement' && n.field === 'body') cond = child(p, 'condition');
+    else if (p.type === 'binary_expression' && n.field === 'right' && /^(&&|\|\||and|or)$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) cond = child(p, 'left');
+    const value = conditionValue(cond);
+    if (value) out.push(value);
+  }
+  return out;
+}

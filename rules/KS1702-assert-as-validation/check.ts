@@ -1,0 +1,70 @@
+import { defineCheck, RuleContext } from '../../server/src/engine/rule';
+import { AstNode, walk } from '../../server/src/engine/ast';
+import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
+import { provesCompared } from '../../server/src/engine/flow/guards';
+import { pathOf } from '../../server/src/engine/flow/paths';
+import { callArgs, calleeName, callsIn, controllingConditions, statementOf } from '../../server/src/engine/syntax';
+import { untrustedOperands } from '../../server/src/engine/untrusted';
+
+/** Assertion macros and the position of the asserted expression. */
+const ASSERTS: Record<string, number> = {
+  ASSERT: 0, NT_ASSERT: 0, NT_ASSERT_ASSUME: 0, NT_VERIFY: 0, NT_ASSERT_NOASSUME: 0, assert: 0, WDFVERIFY: 0,
+  ASSERTMSG: 1, NT_ASSERTMSG: 1, NT_ASSERTMSGW: 1, NT_VERIFYMSG: 1, NT_VERIFYMSGW: 1, NT_ASSERTMSG_ASSUME: 1,
+};
+/** How many statements after the assertion a runtime check of the same value may follow and still count. */
+const NEARBY = 3;
+
+/** Access paths compared in the conditions of the statements right after `stmt` (or of enclosing tests). */
+function checkedNearby(ctx: RuleContext, stmt: AstNode): Set<string> {
+  const paths = new Set<string>();
+  const conditions: AstNode[] = [...controllingConditions(stmt)];
+  const parent = stmt.parent;
+  for (let k = stmt.index + 1, seen = 0; parent && k < parent.children.length && seen < NEARBY; k++) {
+    const next = parent.children[k];
+    if (!next.named || next.type === 'comment') continue;
+    seen++;
+    walk(next, (n) => {
+      if (n.type === 'if_statement' || n.type === 'while_statement' || n.type === 'for_statement' || n.type === 'conditional_expression' || n.type === 'switch_statement') {
+        const c = n.children.find((x) => x.field === 'condition');
+        if (c) conditions.push(c);
+      }
+      return n.type !== 'lambda_expression';
+    });
+  }
+  for (const c of conditions) walk(c, (n) => {
+    const p = pathOf(ctx.file.source, n);
+    if (p !== undefined) paths.add(p);
+    return true;
+  });
+  return paths;
+}
+
+function unchecked(ctx: RuleContext, flow: FunctionFlow, expr: AstNode): { node: AstNode; source: string; steps: { node: AstNode; label: string }[] }[] {
+  return untrustedOperands(flow, ctx.file, expr, ['value'], true)
+    .filter((o) => !o.taint.bounded && !flow.guards(o.node).some(provesCompared))
+    .map((o) => ({ node: o.node, source: o.taint.steps[0]?.label ?? 'untrusted data', steps: o.taint.steps.filter((s) => s.node).map((s) => ({ node: s.node!, label: s.label })) }));
+}
+
+export default defineCheck({
+  check(ctx) {
+    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+      if (!flow.hasTaint) continue;
+      for (const call of callsIn(fn.body)) {
+        const name = calleeName(ctx.file, call) ?? '';
+        if (!Object.prototype.hasOwnProperty.call(ASSERTS, name)) continue;
+        const expr = callArgs(call)[ASSERTS[name]];
+        if (!expr) continue;
+        const stmt = statementOf(call) ?? call;
+        const nearby = checkedNearby(ctx, stmt);
+        const open = unchecked(ctx, flow, expr).filter((o) => !nearby.has(pathOf(ctx.file.source, o.node) ?? ''));
+        if (!open.length) continue;
+        const o = open[0];
+        ctx.report({
+          node: call,
+          message: `${name}(${ctx.text(expr).replace(/\s+/g, ' ')}) is the only check of '${ctx.text(o.node)}', which comes from ${o.source}: assertions vanish from release builds, so malformed input goes on unchecked (and in a debug build it halts the machine). Check it at run time, e.g. 'if (!(${ctx.text(expr).replace(/\s+/g, ' ')})) return STATUS_INVALID_PARAMETER;', and keep assertions for internal invariants.`,
+          path: [...o.steps, { node: call, label: 'checked only by an assertion' }],
+        });
+      }
+    }
+  },
+});
