@@ -61,7 +61,7 @@ function macroTryRegions(file: ParsedFile, body: AstNode): [number, number][] {
 }
 
 /** `Irp->RequestorMode` / `ExGetPreviousMode()` compared with `KernelMode` or `UserMode`: which callers pass. */
-function modeTest(file: ParsedFile, cmp: AstNode): 'kernel' | 'user' | undefined {
+export function modeTest(file: ParsedFile, cmp: AstNode): 'kernel' | 'user' | undefined {
   const op = operatorOf(cmp);
   if (cmp.type !== 'binary_expression' || (op !== '==' && op !== '!=')) return undefined;
   const [l, r] = [child(cmp, 'left'), child(cmp, 'right')].map((x) => (x ? stripCasts(x) : undefined));

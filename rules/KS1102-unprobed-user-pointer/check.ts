@@ -1,0 +1,88 @@
+import { defineCheck, RuleContext } from '../../server/src/engine/rule';
+import { AstNode, ancestor, child, descendants } from '../../server/src/engine/ast';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
+import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
+import { pathOf } from '../../server/src/engine/flow/paths';
+import { callArgs, calleeName } from '../../server/src/engine/syntax';
+import { derefTarget, isNestedFunction, kernelModeOnly, modeTest, operatorOf, pointerOf, PROBE_ROUTINES, stripCasts, userMemory } from '../../server/src/engine/user-memory';
+
+const LOCKS = new Set(['WdfRequestProbeAndLockUserBufferForRead', 'WdfRequestProbeAndLockUserBufferForWrite']);
+/** Request buffers whose embedded pointers are user addresses (internal requests excepted). */
+const REQUEST_TAGS = new Set(['system-buffer', 'wdf-input-buffer', 'wdf-output-buffer', 'wdf-memory-buffer', 'port-message']);
+
+interface Deref {
+  readonly node: AstNode;
+  readonly base: AstNode;
+  readonly origin: AstNode | undefined;
+  readonly label: string;
+  readonly embedded: boolean;
+}
+
+/** A probe (or probe-and-lock) of the same pointer that runs before `use` on every path. */
+function probedBefore(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow, d: Deref): boolean {
+  const src = ctx.file.source;
+  const basePath = pathOf(src, d.base);
+  const aliases = userMemory(ctx.analysis, fn).aliases;
+  for (const call of descendants(fn.body, 'call_expression')) {
+    const name = calleeName(ctx.file, call);
+    const arg = name && PROBE_ROUTINES.has(name) ? callArgs(call)[0] : name && LOCKS.has(name) ? callArgs(call)[1] : undefined;
+    if (!arg) continue;
+    const same = (basePath !== undefined && pathOf(src, arg) === basePath) || (!!d.origin && pointerOf(ctx.file, fn, aliases, arg)?.origin === d.origin);
+    if (!same) continue;
+    // `if (Irp->RequestorMode != KernelMode) ProbeForRead(...)`: kernel callers need no probe.
+    const modeIf = ancestor(call, (p) => p.type === 'if_statement');
+    const cond = modeIf && child(modeIf, 'condition');
+    const userTest = cond && descendants(cond, 'binary_expression').find((c) => modeTest(ctx.file, c) === 'user');
+    const at = userTest ?? call;
+    if (flow.dominates(at, d.node)) return true;
+  }
+  return false;
+}
+
+/** Dereferences through user pointers the model knows, and through pointers read out of a request buffer. */
+function derefs(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow): Deref[] {
+  const out: Deref[] = [];
+  const seen = new Set<AstNode>();
+  for (const a of userMemory(ctx.analysis, fn).accesses) {
+    if (a.kind === 'probe' || a.kind === 'accessor' || a.pointer.probedBySystem || a.pointer.kind === 'probed-address') continue;
+    // `u->Data[i]` and `RtlCopyMemory(k, u->Data, n)` may use an inline array of the structure: only `->` and `*`
+    // surely follow a pointer stored in it.
+    if (a.pointer.kind === 'embedded-pointer' && (a.node.type === 'subscript_expression' || a.kind === 'copy-read' || a.kind === 'copy-write')) continue;
+    seen.add(a.node);
+    out.push({ node: a.node, base: a.base, origin: a.pointer.origin, label: a.pointer.label, embedded: a.pointer.kind === 'embedded-pointer' });
+  }
+  if (!flow.hasTaint || /intern/i.test(fn.name)) return out;
+  const params = new Set(fn.params.map((p) => p.name));
+  for (const n of descendants(fn.body, 'field_expression')) {
+    if (seen.has(n) || operatorOf(n) !== '->') continue;
+    // Only `req->Ptr->Field`: without types, `*req->Data` or an alias of `req->Data` may be an inline array,
+    // and structures reached through parameters may be the driver's own.
+    const b = stripCasts(derefTarget(n) ?? n);
+    const root = b.type === 'field_expression' ? pathOf(ctx.file.source, b)?.split(/[.[]/)[0] : undefined;
+    if (!root || params.has(root)) continue;
+    const t = flow.taint(b);
+    if (!t || !t.loaded || t.has('buffer') || t.has('user-pointer') || !t.tags.some((g) => REQUEST_TAGS.has(g))) continue;
+    out.push({ node: n, base: b, origin: undefined, label: `${ctx.text(b)} (a pointer read from the request buffer, so a user-mode address)`, embedded: true });
+  }
+  return out;
+}
+
+export default defineCheck({
+  check(ctx) {
+    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+      if (isNestedFunction(fn)) continue;
+      const reported = new Set<string>();
+      for (const d of derefs(ctx, fn, flow).sort((x, y) => x.node.start - y.node.start)) {
+        const key = d.origin ? String(d.origin.start) : pathOf(ctx.file.source, d.base) ?? String(d.base.start);
+        if (reported.has(key) || !flow.reachable(d.node) || kernelModeOnly(ctx.file, d.node) || probedBefore(ctx, fn, flow, d)) continue;
+        reported.add(key);
+        const what = d.embedded ? 'a pointer taken from the request' : 'a user-mode address';
+        ctx.report({
+          node: d.node,
+          message: `'${ctx.text(d.node).replace(/\s+/g, ' ')}' dereferences ${what} (${d.label}) that is not probed first: a caller can pass a kernel address and make the driver read or overwrite kernel memory, or an invalid one and bug-check the machine. Call ProbeForRead/ProbeForWrite inside __try before the first access, or copy it with CopyFromUser/ReadULongFromUser.`,
+          path: [{ node: d.origin ?? d.base, label: d.label }, { node: d.node, label: 'dereferenced without a dominating probe' }],
+        });
+      }
+    }
+  },
+});
