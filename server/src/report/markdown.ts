@@ -66,17 +66,19 @@ export const writeMarkdown: ReportWriter = (run) => {
   }
   const omitted = active.length - shown;
   if (omitted > 0) parts.push('', `… and ${plural(omitted, 'more finding')} not shown here (comment size limit); see the full report.`);
-  if (waived.length) {
+  // In-source suppressions and baselined findings are listed apart: each kind of waiver is audited on its own.
+  for (const [status, title] of [['suppressed', 'suppressed in the source'], ['baselined', 'accepted by the baseline']] as const) {
+    const list = waived.filter((f) => findingStatus(run, f) === status);
+    if (!list.length) continue;
+    if (!take(['', `<details><summary>${plural(list.length, 'finding')} ${title}</summary>`, '', '| Rule | Location | Justification |', '|---|---|---|'])) break;
     let listed = 0;
-    if (take(['', `<details><summary>${plural(waived.length, 'suppressed or baselined finding')}</summary>`, '', '| Status | Rule | Location | Justification |', '|---|---|---|---|'])) {
-      for (const f of waived) {
-        const why = f.suppression?.justification ?? `accepted in baseline ${run.baseline?.source ?? ''}`;
-        if (!take([`| ${findingStatus(run, f)} | ${f.ruleId} | ${mdText(`${displayPath(run, f.file)}:${f.range.start.line + 1}`)} | ${mdText(why)} |`])) break;
-        listed++;
-      }
-      if (listed < waived.length) parts.push('', `… and ${waived.length - listed} more not shown.`);
-      parts.push('', '</details>');
+    for (const f of list) {
+      const why = f.suppression?.justification ?? `accepted in baseline ${run.baseline?.source ?? ''}`;
+      if (!take([`| ${f.ruleId} | ${mdText(`${displayPath(run, f.file)}:${f.range.start.line + 1}`)} | ${mdText(why)} |`])) break;
+      listed++;
     }
+    if (listed < list.length) parts.push('', `… and ${list.length - listed} more not shown.`);
+    parts.push('', '</details>');
   }
   parts.push('', ...tail);
   return parts.join('\n') + '\n';
