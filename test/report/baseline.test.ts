@@ -96,6 +96,11 @@ test('unreadable or malformed baselines are reported with the file name, never c
     bad('{"__proto__":{"polluted":1},"kind":"x"}', /neither/);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.throws(() => readBaselineFile(join(dir, 'missing.json')), /cannot read the baseline \(ENOENT\)/);
+    writeFileSync(join(dir, 'file'), '');
+    const emptyRun = { findings: [], tool: { name: 'kslint', version: 'x' }, invocation: { endTime: '' } } as unknown as Parameters<typeof writeBaselineFile>[1];
+    assert.throws(() => writeBaselineFile(join(dir, 'file', 'b.json'), emptyRun), (e: unknown) => e instanceof BaselineError && /file\/b\.json: cannot write the baseline \(E/.test(e.message));
+    writeBaselineFile(join(dir, 'new', 'deeper', 'b.json'), emptyRun);
+    assert.equal(readBaselineFile(join(dir, 'new', 'deeper', 'b.json')).length, 0, 'missing folders are created');
     assert.equal(readFileSync(join(dir, 'b.json'), 'utf8').length > 0, true);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
  * findings by file and line-independent fingerprint; lines are kept only to show where fixed findings were.
  * A previous SARIF log from kslint is accepted as a baseline too.
  */
-import { renameSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { baselineKey, displayPath, findingStatus } from './common';
 import { FINGERPRINT_KEY } from './sarif';
 import type { BaselineEntry, RunResult } from './run';
@@ -34,10 +35,11 @@ export function serializeBaseline(b: BaselineFile): string {
   return JSON.stringify(b, null, 2) + '\n';
 }
 
-/** Writes atomically: a reader (or a crash) never sees half a baseline. */
+/** Writes atomically (a reader, or a crash, never sees half a file), creating missing parent folders. */
 export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(tmp, text);
     renameSync(tmp, path);
   } catch (err) {
@@ -52,7 +54,11 @@ export function writeFileAtomic(path: string, text: string): void {
 
 export function writeBaselineFile(path: string, run: RunResult): BaselineFile {
   const b = createBaseline(run);
-  writeFileAtomic(path, serializeBaseline(b));
+  try {
+    writeFileAtomic(path, serializeBaseline(b));
+  } catch (err) {
+    throw new BaselineError(`${path}: cannot write the baseline (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
   return b;
 }
 
