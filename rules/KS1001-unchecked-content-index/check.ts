@@ -1,8 +1,8 @@
 import { defineCheck } from '../../server/src/engine/rule';
 import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
-import { arrayDeclOf, isPointerLike } from '../../server/src/engine/flow/arrays';
+import { allocatedWith, arrayDeclOf, isPointerLike } from '../../server/src/engine/flow/arrays';
 import { insertCheckFix, enclosingStatement } from '../../server/src/engine/flow/fixes';
-import { pathOf, stripCasts, subscriptIndex } from '../../server/src/engine/flow/paths';
+import { insideSizeContext, leavesOf, pathOf, stripCasts, subscriptIndex } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 
@@ -25,13 +25,6 @@ function usedAsAddress(src: TextSource, plus: AstNode): boolean {
   return false;
 }
 
-function insideSizeof(n: AstNode): boolean {
-  for (let p = n.parent; p; p = p.parent) {
-    if (p.type === 'sizeof_expression' || p.type === 'alignof_expression') return true;
-    if (p.type === 'function_definition') return false;
-  }
-  return false;
-}
 
 export default defineCheck({
   check(ctx) {
@@ -56,16 +49,20 @@ export default defineCheck({
           [base, index] = pointerLeft ? [l, r] : [r, l];
           if (!pointerLeft && !isPointerLike(ctx.file, fn, r) && !flow.taint(r)?.has('buffer')) continue;
         }
-        if (!index || !base || insideSizeof(n)) continue;
+        if (!index || !base || insideSizeContext(src, n)) continue;
         const t = flow.taint(index);
         if (!t || !t.has('value') || t.has('buffer') || t.has('user-pointer') || t.length || flow.isBounded(index)) continue;
+        const decl = n.type === 'subscript_expression' ? arrayDeclOf(ctx.file, fn, base) : undefined;
+        const size = decl && !decl.trailing ? decl.elements : undefined;
+        // Bounded by its type (a byte shifted right by 4 indexes a 16-entry table) or sized by the same value.
+        if (t.max !== undefined && size !== undefined && t.max < size) continue;
+        if (allocatedWith(ctx.file, fn, base, leavesOf(src, index).map((l) => l.path))) continue;
         const stmt = enclosingStatement(n);
         const key = `${stmt?.start ?? n.start}:${pathOf(src, index) ?? nodeText(src, index)}`;
         if (reported.has(key)) continue;
         reported.add(key);
         const idx = nodeText(src, stripCasts(index)).replace(/\s+/g, ' ');
         const arr = nodeText(src, stripCasts(base)).replace(/\s+/g, ' ');
-        const decl = n.type === 'subscript_expression' ? arrayDeclOf(ctx.file, fn, base) : undefined;
         const bound = decl?.size && !decl.trailing ? `RTL_NUMBER_OF(${arr})` : undefined;
         // A SAL-annotated buffer is caller-supplied, but the caller may be trusted kernel code.
         const uncertain = t.tags.every((x) => x.startsWith('annotated-'));

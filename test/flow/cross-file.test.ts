@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lintTexts } from '../../server/src/engine/lint';
+import { buildProjectIndex, lintTexts, summarizeFile } from '../../server/src/engine/lint';
+import { parseFile } from '../../server/src/engine/parse/parse';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { RULES } from '../../rules/index.generated';
 import { actual, expectations, getParsers } from '../helpers';
@@ -27,4 +28,13 @@ test('alone, the helper file has no untrusted input; the order of files does not
   const fwd = lintTexts(parsers, inputs, RULES, DEFAULT_ENGINE_CONFIG);
   const rev = lintTexts(parsers, [...inputs].reverse(), RULES, DEFAULT_ENGINE_CONFIG).reverse();
   assert.equal(JSON.stringify(rev.map((r) => r.findings)), JSON.stringify(fwd.map((r) => r.findings)));
+});
+
+test('phase 3 reusing the phase-1 flows gives the same findings as fresh analyses under the same index', async () => {
+  const parsers = await getParsers();
+  const index = buildProjectIndex(inputs.map((i) => summarizeFile(parseFile(parsers, i.path, i.text), DEFAULT_ENGINE_CONFIG)));
+  const fresh = lintTexts(parsers, inputs, RULES, DEFAULT_ENGINE_CONFIG, index);
+  const reused = lintTexts(parsers, inputs, RULES, DEFAULT_ENGINE_CONFIG);
+  assert.equal(JSON.stringify(reused.map((r) => r.findings)), JSON.stringify(fresh.map((r) => r.findings)));
+  assert.ok(reused.some((r) => r.findings.length));
 });

@@ -71,6 +71,8 @@ export const EMPTY_PROJECT: ProjectIndex = {
 export class FileAnalysis {
   private functionsCache: FunctionInfo[] | undefined;
   private readonly flows = new Map<FunctionInfo, FunctionFlow | null>();
+  /** The analysis this one was derived from with `withProject`, whose solved flows are reused. */
+  private base: FileAnalysis | undefined;
 
   constructor(
     readonly file: ParsedFile,
@@ -90,6 +92,13 @@ export class FileAnalysis {
   flow(fn: FunctionInfo): FunctionFlow | undefined {
     if (fn.damaged) return undefined;
     let f = this.flows.get(fn);
+    if (f === undefined && this.base) {
+      const b = this.base.flows.get(fn);
+      if (b !== undefined) {
+        f = b && b.withProject(this.project);
+        this.flows.set(fn, f);
+      }
+    }
     if (f === undefined) {
       try {
         f = new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
@@ -100,6 +109,17 @@ export class FileAnalysis {
       this.flows.set(fn, f);
     }
     return f ?? undefined;
+  }
+
+  /**
+   * This file's analysis under another project index (phase 3 after phase 1 in one process): the function model
+   * and every flow already solved are reused.
+   */
+  withProject(project: ProjectIndex): FileAnalysis {
+    const a = new FileAnalysis(this.file, project, this.config);
+    a.functionsCache = this.functionsCache;
+    a.base = this;
+    return a;
   }
 
   /** Functions data-flow rules analyse, each with its flow (damaged and too-complex functions left out). */

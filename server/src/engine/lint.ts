@@ -48,8 +48,8 @@ export function severityRank(s: Severity): number {
 }
 
 /** Runs every enabled rule over one parsed file. */
-export function lintParsed(file: ParsedFile, rules: readonly Rule[], config: EngineConfig, project: ProjectIndex = EMPTY_PROJECT): FileResult {
-  const analysis = new FileAnalysis(file, project, config);
+export function lintParsed(file: ParsedFile, rules: readonly Rule[], config: EngineConfig, project: ProjectIndex = EMPTY_PROJECT, prepared?: FileAnalysis): FileResult {
+  const analysis = prepared ?? new FileAnalysis(file, project, config);
   const findings: Finding[] = [];
   const ruleErrors: { ruleId: string; message: string }[] = [];
   for (const rule of rules) {
@@ -97,8 +97,11 @@ export function lintTexts(parsers: Parsers, inputs: readonly { path: string; tex
   const parsed: ParsedFile[] = [];
   try {
     for (const input of inputs) parsed.push(parseFile(parsers, input.path, input.text, { macros: config.macros, headerLanguage: config.headerLanguage }));
-    const index = project ?? buildProjectIndex(parsed.map((p) => summarizeFile(p, config)));
-    return parsed.map((p) => lintParsed(p, rules, config, index));
+    if (project) return parsed.map((p) => lintParsed(p, rules, config, project));
+    // Phase 1 analyses are kept: phase 3 reuses their solved flows under the project index.
+    const analyses = parsed.map((p) => new FileAnalysis(p, EMPTY_PROJECT, config));
+    const index = buildProjectIndex(parsed.map((p, i) => summarizeFile(p, config, analyses[i])));
+    return parsed.map((p, i) => lintParsed(p, rules, config, index, analyses[i].withProject(index)));
   } finally {
     for (const p of parsed) p.tree.delete?.();
   }

@@ -6,7 +6,7 @@
 import { AstNode, child, nodeText, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { ParsedFile } from '../parse/parse';
-import { stripCasts } from './paths';
+import { leavesOf, pathOf, stripCasts } from './paths';
 import { declaratorName } from './solve';
 
 export interface ArrayDecl {
@@ -16,6 +16,8 @@ export interface ArrayDecl {
   readonly where: 'local' | 'param' | 'global' | 'field';
   /** Last member of its struct with a size of `[]`, `[0]`, `[1]` or `[ANYSIZE_ARRAY]`: sized by data, not by type. */
   readonly trailing: boolean;
+  /** The element count when it is a literal (`[16]`) or follows from the initializer (`[] = {...}`, `"..."`). */
+  readonly elements: number | undefined;
   readonly node: AstNode;
 }
 
@@ -45,11 +47,23 @@ function isPointerDecl(d: AstNode | undefined): boolean {
   return false;
 }
 
+function elementCount(file: ParsedFile, size: AstNode | undefined, init: AstNode | undefined): number | undefined {
+  if (size) {
+    const t = nodeText(file.source, size).trim().replace(/[uUlL]+$/, '');
+    return /^[0-9]+$/.test(t) ? parseInt(t, 10) : /^0[xX][0-9a-fA-F]+$/.test(t) ? parseInt(t, 16) : undefined;
+  }
+  if (init?.type === 'initializer_list') return init.children.filter((c) => c.named && c.type !== 'comment').length;
+  if (init?.type === 'string_literal') return nodeText(file.source, init).length - 1;
+  return undefined;
+}
+
 function declOf(file: ParsedFile, d: AstNode, where: ArrayDecl['where'], trailing = false): ArrayDecl | undefined {
   const arr = arrayDeclarator(d);
   const name = declaratorName(file.source, d);
   if (!arr || !name) return undefined;
-  return { name, size: child(arr, 'size'), where, trailing, node: arr };
+  const size = child(arr, 'size');
+  const init = d.type === 'init_declarator' ? child(d, 'value') : undefined;
+  return { name, size, where, trailing, node: arr, elements: elementCount(file, size, init) };
 }
 
 function isFlexibleSize(file: ParsedFile, size: AstNode | undefined): boolean {
@@ -158,4 +172,39 @@ export function isPointerLike(file: ParsedFile, fn: FunctionInfo, expr: AstNode)
     return d.fields.has(name) || d.pointers.has(name);
   }
   return false;
+}
+
+const ALLOCATORS = /^(ExAllocatePool\w*|ExAllocateFromNPagedLookasideList|ExAllocateFromPagedLookasideList|MmAllocate\w*|malloc|calloc|kmalloc|kzalloc|kcalloc|vmalloc|vzalloc|kvmalloc|WdfMemoryCreate)$/;
+
+/**
+ * True when `base` was allocated in this function with a size that mentions one of `paths` (`p = ExAllocatePool2(
+ * ..., n + 4, ...)`): the array is then sized by the same value that indexes it.
+ */
+export function allocatedWith(file: ParsedFile, fn: FunctionInfo, base: AstNode, paths: readonly string[]): boolean {
+  const target = pathOf(file.source, base);
+  if (!target || !paths.length) return false;
+  const src = file.source;
+  let found = false;
+  const check = (value: AstNode | undefined): void => {
+    const v = value && stripCasts(value);
+    if (!v || v.type !== 'call_expression') return;
+    const f = child(v, 'function');
+    if (!f || !ALLOCATORS.test(nodeText(src, f))) return;
+    const args = child(v, 'arguments');
+    for (const a of args ? args.children : []) {
+      if (!a.named) continue;
+      for (const l of leavesOf(src, a)) if (paths.includes(l.path)) found = true;
+    }
+  };
+  walk(fn.body, (n) => {
+    if (found) return false;
+    if (n.type === 'assignment_expression') {
+      const l = child(n, 'left');
+      if (l && pathOf(src, l) === target) check(child(n, 'right'));
+    } else if (n.type === 'init_declarator') {
+      if (declaratorName(src, child(n, 'declarator')) === target) check(child(n, 'value'));
+    }
+    return true;
+  });
+  return found;
 }

@@ -37,6 +37,8 @@ export interface Fact {
   readonly loaded: boolean;
   /** Raw `+ - * <<` on an unchecked untrusted operand that fed this value. */
   readonly arith: AstNode | undefined;
+  /** Largest value possible by construction (an 8-bit type, `& 0xF`, `>> 4` of a byte), when known. */
+  readonly max?: number;
 }
 
 /** Explicitly clean: stops a path's value from being derived from its base (`req->Len = 16`). */
@@ -101,6 +103,7 @@ export function union(a: Fact | undefined, b: Fact | undefined): Fact | undefine
     length: a.length || b.length,
     loaded: a.loaded || b.loaded,
     arith: a.arith ?? b.arith,
+    max: a.max !== undefined && b.max !== undefined ? Math.max(a.max, b.max) : undefined,
   };
 }
 
@@ -116,6 +119,7 @@ export function load(f: Fact | undefined): Fact | undefined {
     length: false,
     loaded: true,
     arith: undefined,
+    max: undefined,
   };
 }
 
@@ -130,13 +134,14 @@ export function addressOf(f: Fact | undefined): Fact | undefined {
     loaded: false,
     bounded: false,
     length: false,
+    max: undefined,
   };
 }
 
 export function factEqual(a: Fact | undefined, b: Fact | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
-  if (a.kinds !== b.kinds || a.bounded !== b.bounded || a.sizeChecked !== b.sizeChecked || a.length !== b.length || a.loaded !== b.loaded || a.arith !== b.arith) return false;
+  if (a.kinds !== b.kinds || a.bounded !== b.bounded || a.sizeChecked !== b.sizeChecked || a.length !== b.length || a.loaded !== b.loaded || a.arith !== b.arith || a.max !== b.max) return false;
   if (a.params.length !== b.params.length || a.tags.length !== b.tags.length) return false;
   for (let i = 0; i < a.params.length; i++) if (a.params[i] !== b.params[i]) return false;
   for (let i = 0; i < a.tags.length; i++) if (a.tags[i] !== b.tags[i]) return false;

@@ -15,8 +15,9 @@ import { Fact, isTainted, paramFact, stepsOf, TaintState, stateEqual, stateJoin 
 import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { solveForward, Solution } from './solve';
-import { BUF, CALL_SOURCES, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
+import { BUF, CALL_SOURCES, isObjectParam, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
 import { calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
+import { declaredTypes } from './types';
 
 /** True when an expression contains `sizeof`, `FIELD_OFFSET` or a similar size constant. */
 export function mentionsSize(src: TextSource, n: AstNode | undefined): boolean {
@@ -60,6 +61,8 @@ export interface Taint {
   readonly loaded: boolean;
   /** Raw `+ - * <<` on an unchecked untrusted operand that produced this value. */
   readonly arith: AstNode | undefined;
+  /** Largest value possible by construction (an 8-bit type, `& 0xF`, `>> 4` of a byte), when known. */
+  readonly max: number | undefined;
 }
 
 interface Checkpoint<S> {
@@ -91,12 +94,24 @@ export class FunctionFlow {
   private taintSol: Solution<TaintState> | undefined;
   private hasTaintCache: boolean | undefined;
   private readonly env: TaintEnv;
-  private readonly seeds: ReadonlyMap<number, ParamSeed> | undefined;
+  private seeds: ReadonlyMap<number, ParamSeed> | undefined;
 
-  constructor(readonly fn: FunctionInfo, readonly file: ParsedFile, private readonly options: FlowOptions) {
+  constructor(readonly fn: FunctionInfo, readonly file: ParsedFile, private options: FlowOptions) {
     this.cfg = buildCfg(file.source, fn.body);
-    this.env = { src: file.source, cfg: this.cfg, config: options.config };
+    this.env = { src: file.source, cfg: this.cfg, config: options.config, types: declaredTypes(file.source, fn) };
     this.seeds = options.project.paramTaint(fn.name, file.path);
+  }
+
+  /**
+   * The same function under another project index: solved states are symbolic in the parameters, so they are
+   * shared; only the instantiation with parameter seeds (and entry-point roles) changes.
+   */
+  withProject(project: ProjectIndex): FunctionFlow {
+    const copy = Object.assign(Object.create(FunctionFlow.prototype) as FunctionFlow, this);
+    copy.options = { ...this.options, project };
+    copy.seeds = project.paramTaint(this.fn.name, this.file.path);
+    copy.hasTaintCache = undefined;
+    return copy;
   }
 
   /** The entry-point role of this function anywhere in the project (`wdm-device-control`, ...). */
@@ -201,7 +216,7 @@ export class FunctionFlow {
       if (sal) state.set(p.name, paramFact(p.index, BUF, ['annotated-buffer'], p.node, `parameter '${p.name}' (caller-supplied input buffer per its SAL annotation)`));
       else if (/\b__user\b/.test(p.typeText)) state.set(p.name, paramFact(p.index, USER, ['user-pointer'], p.node, `parameter '${p.name}' (__user pointer)`));
       else if (lengthParams.has(p.index)) state.set(p.name, paramFact(p.index, VAL, ['annotated-length'], p.node, `parameter '${p.name}' (length of a caller-supplied buffer)`, true));
-      else state.set(p.name, paramFact(p.index, 0, [], p.node, `parameter '${p.name}'`));
+      else if (!isObjectParam(p.typeText)) state.set(p.name, paramFact(p.index, 0, [], p.node, `parameter '${p.name}'`));
     }
     return state;
   }
@@ -374,6 +389,7 @@ export class FunctionFlow {
       length,
       loaded,
       arith: f.arith,
+      max: f.max,
     };
   }
 }

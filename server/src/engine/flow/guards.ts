@@ -45,9 +45,16 @@ export interface GuardState {
   readonly alias: ReadonlyMap<string, string>;
   /** Status variables: `s = Check(a, b)` remembers a and b, validated when s is tested. */
   readonly pending: ReadonlyMap<string, { readonly call: AstNode; readonly paths: readonly string[] }>;
+  /** `size = hdr + count * 4` remembers its inputs: an upper bound on `size` bounds `count` too. */
+  readonly derived: ReadonlyMap<string, Derived>;
 }
 
-export const EMPTY_GUARDS: GuardState = { facts: new Map(), alias: new Map(), pending: new Map() };
+interface Derived {
+  readonly value: AstNode;
+  readonly leaves: readonly { readonly path: string; readonly sign: 1 | -1; readonly node: AstNode }[];
+}
+
+export const EMPTY_GUARDS: GuardState = { facts: new Map(), alias: new Map(), pending: new Map(), derived: new Map() };
 
 const STATUS_TESTS = new Set(['NT_SUCCESS', 'NT_ERROR', 'NT_WARNING', 'NT_INFORMATION', 'SUCCEEDED', 'FAILED', 'IS_ERR', 'IS_ERR_OR_NULL', 'likely', 'unlikely', 'BooleanFlagOn', 'FlagOn']);
 
@@ -99,17 +106,42 @@ class Mut {
   facts: Map<string, readonly Guard[]>;
   alias: Map<string, string>;
   pending: Map<string, { call: AstNode; paths: readonly string[] }>;
+  derived: Map<string, Derived>;
   /** Bumped on every change, so snapshots are taken only after changes. */
   version = 0;
+  private owned = false;
   constructor(s: GuardState) {
-    this.facts = new Map(s.facts);
-    this.alias = new Map(s.alias);
-    this.pending = new Map(s.pending);
+    this.facts = s.facts as Map<string, readonly Guard[]>;
+    this.alias = s.alias as Map<string, string>;
+    this.pending = s.pending as Map<string, { call: AstNode; paths: readonly string[] }>;
+    this.derived = s.derived as Map<string, Derived>;
+  }
+  /** Copy on first write: most statements change no guard. */
+  own(): void {
+    if (this.owned) return;
+    this.owned = true;
+    this.facts = new Map(this.facts);
+    this.alias = new Map(this.alias);
+    this.pending = new Map(this.pending);
+    this.derived = new Map(this.derived);
   }
   freeze(): GuardState {
-    return { facts: this.facts, alias: this.alias, pending: this.pending };
+    return { facts: this.facts, alias: this.alias, pending: this.pending, derived: this.derived };
+  }
+  snapshot(): GuardState {
+    return { facts: new Map(this.facts), alias: new Map(this.alias), pending: new Map(this.pending), derived: new Map(this.derived) };
   }
   add(path: string, g: Guard): void {
+    const d = this.derived.get(path);
+    if (d && (g.rel === 'upper' || g.rel === 'eq' || g.rel === 'validated')) {
+      for (const l of d.leaves) {
+        const rel: GuardRel = g.rel === 'validated' ? 'validated' : l.sign > 0 ? 'upper' : 'lower';
+        this.addOne(l.path, { ...g, id: `${g.id}>${l.path}`, rel, path: l.path, node: l.node });
+      }
+    }
+    this.addOne(path, g);
+  }
+  private addOne(path: string, g: Guard): void {
     const targets = new Set([path]);
     const a = this.alias.get(path);
     if (a) targets.add(a);
@@ -117,17 +149,26 @@ class Mut {
     for (const t of targets) {
       const list = this.facts.get(t) ?? [];
       if (!list.some((x) => x.id === g.id)) {
+        this.own();
         this.facts.set(t, [...list, g]);
         this.version++;
       }
     }
   }
   kill(path: string): void {
-    const before = this.facts.size + this.alias.size + this.pending.size;
-    for (const k of [...this.facts.keys()]) if (isPathBelow(k, path)) this.facts.delete(k);
-    for (const [k, v] of [...this.alias]) if (isPathBelow(k, path) || isPathBelow(v, path)) this.alias.delete(k);
-    for (const k of [...this.pending.keys()]) if (isPathBelow(k, path)) this.pending.delete(k);
-    if (this.facts.size + this.alias.size + this.pending.size !== before) this.version++;
+    const hit = (k: string): boolean => isPathBelow(k, path);
+    let any = false;
+    for (const k of this.facts.keys()) if (hit(k)) any = true;
+    for (const [k, v] of this.alias) if (hit(k) || hit(v)) any = true;
+    for (const k of this.pending.keys()) if (hit(k)) any = true;
+    for (const [k, d] of this.derived) if (hit(k) || d.leaves.some((l) => hit(l.path))) any = true;
+    if (!any) return;
+    this.own();
+    for (const k of [...this.facts.keys()]) if (hit(k)) this.facts.delete(k);
+    for (const [k, v] of [...this.alias]) if (hit(k) || hit(v)) this.alias.delete(k);
+    for (const k of [...this.pending.keys()]) if (hit(k)) this.pending.delete(k);
+    for (const [k, d] of [...this.derived]) if (hit(k) || d.leaves.some((l) => hit(l.path))) this.derived.delete(k);
+    this.version++;
   }
 }
 
@@ -264,14 +305,25 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
   if (v.type === 'call_expression') {
     const paths = callPaths(src, v);
     if (paths.length) {
+      m.own();
       m.pending.set(target, { call: v, paths });
       m.version++;
     }
     return;
   }
   const p = pathOf(src, v);
+  if (p === undefined) {
+    const leaves = leavesOf(src, v).filter((l) => !l.path.startsWith('&') && !isPathBelow(l.path, target) && !l.path.includes('['));
+    if (leaves.length && leaves.length <= 8) {
+      m.own();
+      m.derived.set(target, { value: v, leaves: leaves.map((l) => ({ path: l.path, sign: l.sign, node: l.node })) });
+      m.version++;
+    }
+    return;
+  }
   // Subscripts collapse to `[]`, so `p[0]` and `p[1]` share a path: never alias through one.
-  if (!p || p === target || isPathBelow(p, target) || p.includes('[')) return;
+  if (p === target || isPathBelow(p, target) || p.includes('[')) return;
+  m.own();
   m.alias.set(target, p);
   m.version++;
   for (const g of m.facts.get(p) ?? []) {
@@ -288,7 +340,7 @@ export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: G
   if (node.kind === 'assume' && node.ast) {
     const m = new Mut(input);
     assume(m, src, node.ast, node.polarity);
-    return m.freeze();
+    return m.version ? m.freeze() : input;
   }
   const nodes = effectNodes(cfg, node);
   if (!nodes.length) return input;
@@ -298,7 +350,7 @@ export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: G
     effects(m, src, [n]);
     if (record && m.version !== recorded) {
       recorded = m.version;
-      record(n.end, { facts: new Map(m.facts), alias: new Map(m.alias), pending: new Map(m.pending) });
+      record(n.end, m.snapshot());
     }
   }
   return m.version ? m.freeze() : input;
@@ -317,12 +369,15 @@ export function guardJoin(a: GuardState, b: GuardState): GuardState {
   for (const [k, v] of a.alias) if (b.alias.get(k) === v) alias.set(k, v);
   const pending = new Map<string, { call: AstNode; paths: readonly string[] }>();
   for (const [k, v] of a.pending) if (b.pending.get(k)?.call === v.call) pending.set(k, v);
-  return { facts, alias, pending };
+  const derived = new Map<string, Derived>();
+  for (const [k, v] of a.derived) if (b.derived.get(k)?.value === v.value) derived.set(k, v);
+  return { facts, alias, pending, derived };
 }
 
 export function guardEqual(a: GuardState, b: GuardState): boolean {
   if (a === b) return true;
-  if (a.facts.size !== b.facts.size || a.alias.size !== b.alias.size || a.pending.size !== b.pending.size) return false;
+  if (a.facts.size !== b.facts.size || a.alias.size !== b.alias.size || a.pending.size !== b.pending.size || a.derived.size !== b.derived.size) return false;
+  for (const [k, v] of a.derived) if (b.derived.get(k)?.value !== v.value) return false;
   for (const [k, list] of a.facts) {
     const other = b.facts.get(k);
     if (!other || other.length !== list.length || list.some((g) => !other.some((o) => o.id === g.id))) return false;

@@ -164,3 +164,18 @@ export const VALUE_PRESERVING_CALLS: ReadonlySet<string> = new Set([
   'Int32x32To64', 'ULongToPtr', 'PtrToUlong', 'UlongToPtr', 'PtrToUint', 'UintToPtr', 'ULongToHandle', 'HandleToULong',
   'static_cast', 'reinterpret_cast',
 ]);
+
+const SIZE_MACROS = new Set(['FIELD_OFFSET', 'offsetof', 'RTL_SIZEOF_THROUGH_FIELD', 'RTL_FIELD_SIZE', 'FIELD_SIZE', 'TYPE_ALIGNMENT', 'RTL_NUMBER_OF', 'ARRAYSIZE', 'ARRAY_SIZE', '_countof', 'RTL_NUMBER_OF_FIELD', 'C_ASSERT', 'static_assert', '_Static_assert']);
+
+/** True inside `sizeof`, `FIELD_OFFSET(T, a[n])` and similar, where an expression is never evaluated at run time. */
+export function insideSizeContext(src: TextSource, n: AstNode): boolean {
+  for (let p = n.parent; p; p = p.parent) {
+    if (p.type === 'sizeof_expression' || p.type === 'alignof_expression' || p.type === 'offsetof_expression') return true;
+    if (p.type === 'call_expression') {
+      const fn = child(p, 'function');
+      if (fn && fn.type === 'identifier' && SIZE_MACROS.has(nodeText(src, fn))) return true;
+    }
+    if (p.type === 'function_definition' || p.type === 'lambda_expression') return false;
+  }
+  return false;
+}

@@ -25,10 +25,15 @@ export function solveForward<S>(cfg: Cfg, rpo: readonly number[], p: ForwardProb
   const n = cfg.nodes.length;
   const inOf: (S | undefined)[] = new Array(n).fill(undefined);
   const outOf: (S | undefined)[] = new Array(n).fill(undefined);
+  // Sweeps in reverse post-order, visiting only nodes whose inputs changed since their last visit.
+  const dirty = new Uint8Array(n);
+  dirty[cfg.entry] = 1;
   let converged = false;
   for (let pass = 0; pass < maxPasses && !converged; pass++) {
     converged = true;
     for (const id of rpo) {
+      if (!dirty[id]) continue;
+      dirty[id] = 0;
       const node = cfg.nodes[id];
       let input: S | undefined;
       if (id === cfg.entry) input = p.entry;
@@ -45,6 +50,7 @@ export function solveForward<S>(cfg: Cfg, rpo: readonly number[], p: ForwardProb
       const prev = outOf[id];
       if (prev === undefined || !p.equal(prev, out)) {
         outOf[id] = out;
+        for (const s of node.succs) dirty[s] = 1;
         converged = false;
       }
     }

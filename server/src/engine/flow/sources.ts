@@ -2,6 +2,7 @@
  * Where untrusted data enters kernel code (RULES.md §3 "Untrusted source seeds"): request buffers and lengths
  * recognised by access path, APIs that return or fill untrusted memory, and SAL-annotated parameters.
  */
+import type { AstNode } from '../ast';
 import type { Annotation } from '../parse/mask';
 
 /** Bit flags for taint kinds. */
@@ -49,6 +50,21 @@ export function pathSource(path: string): SourceDesc | undefined {
   if (m) return { kind: VAL, tag: m[3] === 'InputBufferLength' ? 'request-input-length' : 'request-output-length', label: `request length (${m[3]})`, length: true };
   if (RW_LENGTH.test(path)) return { kind: VAL, tag: 'request-input-length', label: 'request length', length: true };
   return undefined;
+}
+
+/**
+ * Fields the kernel itself writes into the structure a source fills: `ZwQueryValueKey`'s `DataOffset`,
+ * `NameLength`, `Type` are consistent with the returned buffer; only the value data is untrusted.
+ */
+const TRUSTED_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  'registry-data': new Set(['DataOffset', 'NameLength', 'TitleIndex', 'Type', 'NextEntryOffset']),
+};
+
+export function trustedField(src: { text: string }, field: AstNode, base: { tags: readonly string[] }): boolean {
+  const f = field.children.find((c) => c.field === 'field');
+  if (!f) return false;
+  const name = src.text.slice(f.start, f.end);
+  return base.tags.length > 0 && base.tags.every((t) => TRUSTED_FIELDS[t]?.has(name));
 }
 
 export interface OutParam {
@@ -141,4 +157,15 @@ const SAL_BUFFER = /^(_In_reads_bytes_|_In_reads_bytes_opt_|_In_reads_|_In_reads
 export function salInputBuffer(anns: readonly Annotation[]): { size: string | undefined } | undefined {
   for (const a of anns) if (SAL_BUFFER.test(a.name)) return { size: a.args?.split(',')[0]?.trim() };
   return undefined;
+}
+
+const OBJECT_TYPES = /^(PDEVICE_OBJECT|PDRIVER_OBJECT|PIRP|PIO_STACK_LOCATION|PFILE_OBJECT|PKSPIN_LOCK|PKEVENT|PKDPC|PKTIMER|PERESOURCE|PFAST_MUTEX|PKMUTEX|PEPROCESS|PETHREAD|PKTHREAD|PKAPC|PIO_WORKITEM|PIO_REMOVE_LOCK|PCFLT_RELATED_OBJECTS|PFLT_[A-Z_]+|WDF[A-Z_]+|NDIS_HANDLE|PNDIS_[A-Z_]+|PNET_BUFFER_LIST|PNET_BUFFER|PSCSI_REQUEST_BLOCK|PSTORAGE_REQUEST_BLOCK|PDEVICE_EXTENSION|PFUNCTIONAL_DEVICE_EXTENSION|PPHYSICAL_DEVICE_EXTENSION|PCOMMON_DEVICE_EXTENSION|PFDO_DEVICE_DATA|PPDO_DEVICE_DATA|PDEVICE_CONTEXT|PKINTERRUPT|PDMA_ADAPTER|PCM_RESOURCE_LIST|PCM_PARTIAL_RESOURCE_DESCRIPTOR|PPOWER_STATE|PLIST_ENTRY|PSLIST_ENTRY|PKLOCK_QUEUE_HANDLE|PDRIVER_EXTENSION|PSECURITY_DESCRIPTOR|PACCESS_STATE|POBJECT_ATTRIBUTES)$/;
+
+/**
+ * Parameters of kernel object types (`PDEVICE_OBJECT`, `PIRP`, `WDFREQUEST`, ...) never carry attacker bytes
+ * themselves (the request buffers hanging off them are recognised by path), so they get no symbolic label.
+ */
+export function isObjectParam(typeText: string): boolean {
+  const t = typeText.replace(/\b(const|CONST|IN|OUT|OPTIONAL|volatile)\b/g, ' ').trim().split(/\s+/)[0] ?? '';
+  return OBJECT_TYPES.test(t);
 }

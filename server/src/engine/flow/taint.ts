@@ -10,13 +10,28 @@ import { addressOf, CLEAN, Fact, isTainted, load, sourceFact, TaintState, union,
 import { GuardState, provesCompared, provesUpper } from './guards';
 import { isPathBelow, leavesOf, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
 import { declaratorName, declarations, effectNodes } from './solve';
-import { BUF, CALL_SOURCES, COPY_CALLS, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, USER, VAL } from './sources';
+import { BUF, CALL_SOURCES, COPY_CALLS, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
+import { castMax, NameType } from './types';
 
 export interface TaintEnv {
   readonly src: TextSource;
   readonly cfg: Cfg;
   readonly config: EngineConfig;
+  /** Narrow declared types of the function's names (value ranges). */
+  readonly types: ReadonlyMap<string, NameType>;
 }
+
+/** The value of an integer literal (`16`, `0x1F`, `255UL`), or undefined. */
+export function literalValue(src: TextSource, n: AstNode | undefined): number | undefined {
+  const s = n && stripCasts(n);
+  if (!s || s.type !== 'number_literal') return undefined;
+  const t = nodeText(src, s).replace(/[uUlL]+$/, '');
+  const v = /^0[xX][0-9a-fA-F]+$/.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? parseInt(t, 10) : NaN;
+  return Number.isFinite(v) ? v : undefined;
+}
+
+const withMax = (f: Fact | undefined, max: number | undefined): Fact | undefined =>
+  !isTainted(f) || max === undefined || (f.max !== undefined && f.max <= max) ? f : { ...f, max };
 
 const SKIP = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'lambda_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'true', 'false', 'null', 'type_descriptor', 'field_identifier', 'comment', 'initializer_list', 'compound_literal_expression', 'new_expression', 'template_argument_list']);
 const COMPARE_OR_LOGIC = new Set(['<', '<=', '>', '>=', '==', '!=', '&&', '||', 'and', 'or']);
@@ -101,6 +116,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
   const src = env.src;
   switch (n.type) {
     case 'identifier':
+      return withMax(lookup(state, nodeText(src, n)), env.types.get(nodeText(src, n))?.max);
     case 'qualified_identifier':
     case 'this':
       return lookup(state, pathOf(src, n) ?? '');
@@ -109,7 +125,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return get(inner[inner.length - 1]);
     }
     case 'cast_expression':
-      return get(child(n, 'value'));
+      return withMax(get(child(n, 'value')), castMax(src, child(n, 'type')));
     case 'field_expression':
     case 'subscript_expression':
     case 'pointer_expression': {
@@ -123,9 +139,11 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
         if (s) return sourceFact(s.kind, s.tag, s.label, n, { length: !!s.length });
       }
       const base = get(arg);
+      if (n.type === 'field_expression' && base && trustedField(src, n, base)) return undefined;
       // `s.f` of a struct value that is itself untrusted content is untrusted too.
-      if (op === '.' && base && !(base.kinds & (BUF | USER)) && !base.params.some((c) => (c & 3) === 0)) return base.kinds || base.params.length ? { ...base, bounded: false, length: false } : undefined;
-      return load(base);
+      if (op === '.' && base && !(base.kinds & (BUF | USER)) && !base.params.some((c) => (c & 3) === 0)) return base.kinds || base.params.length ? { ...base, bounded: false, length: false, max: undefined } : undefined;
+      const root = arg && stripCasts(arg).type === 'identifier' ? nodeText(src, stripCasts(arg)) : undefined;
+      return withMax(load(base), n.type !== 'field_expression' && root ? env.types.get(root)?.elementMax : undefined);
     }
     case 'binary_expression':
       return arithmetic(env, guards, n, get);
@@ -161,8 +179,11 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   const ptrR = isTainted(r) && !!(r.kinds & (BUF | USER));
   if ((op === '+' || op === '-') && ptrL !== ptrR) return ptrL ? l : r;
   const u = union(l, r)!;
+  const lv = literalValue(src, left);
+  const rv = literalValue(src, right);
   if ((op === '&' && ((left && isConstant(src, left)) || (right && isConstant(src, right)))) || (op === '%' && !isTainted(r))) {
-    return { ...u, bounded: true, arith: undefined };
+    const max = op === '&' ? (rv ?? lv) : rv !== undefined && rv > 0 ? rv - 1 : undefined;
+    return { ...u, bounded: true, arith: undefined, max };
   }
   const okOperand = (f: Fact | undefined, node: AstNode | undefined, compared: boolean): boolean =>
     !isTainted(f) || f.bounded || (!!node && leavesGuarded(src, guards, node, compared));
@@ -176,7 +197,9 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
       if (!minuendOk || !rOk) arith = n;
     } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk)) arith = n;
   }
-  return { ...u, bounded: lOk && rOk, arith, length: u.length && (op === '+' || op === '-' || op === '/') };
+  const lmax = isTainted(l) ? l.max : lv;
+  const max = (op === '>>' || op === '/') && lmax !== undefined && rv !== undefined && !isTainted(r) ? (op === '>>' ? lmax >>> Math.min(rv, 31) : rv > 0 ? Math.floor(lmax / rv) : undefined) : undefined;
+  return { ...u, bounded: lOk && rOk, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max };
 }
 
 function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
@@ -286,6 +309,18 @@ function callEffects(env: TaintEnv, m: MutState, guards: GuardState, n: AstNode)
   }
 }
 
+/** A value computed only from range-checked untrusted leaves is itself bounded (`n = hdr->Count` after a check). */
+function checked(env: TaintEnv, state: TaintState, guards: GuardState, expr: AstNode, v: Fact | undefined): Fact | undefined {
+  if (!isTainted(v) || v.bounded) return v;
+  const leaves = leavesOf(env.src, expr);
+  if (!leaves.length) return v;
+  for (const l of leaves) {
+    if (!isTainted(evalExpr(env, state, guards, l.node))) continue;
+    if (!(guards.facts.get(l.path) ?? []).some(provesUpper)) return v;
+  }
+  return { ...v, bounded: true, arith: undefined };
+}
+
 function hasCallEffects(env: TaintEnv, name: string): boolean {
   return !!name && (CALL_SOURCES.has(name) || COPY_CALLS.has(name) || name === 'get_user' || name === '__get_user' || env.config.sources.some((s) => s.function === name));
 }
@@ -313,7 +348,7 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         const right = child(n, 'right');
         const p = left && pathOf(src, left);
         if (!p || !right) break;
-        const v = evalExpr(env, cur(), guards, right);
+        const v = checked(env, cur(), guards, right, evalExpr(env, cur(), guards, right));
         const op = opText(src, n);
         const next = op === '=' ? v : union(evalExpr(env, cur(), guards, left!), v);
         if (!isTainted(next) && !cur().has(p) && !p.includes('.') && !p.includes('[')) break;
@@ -324,7 +359,7 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         for (const d of declarations(n)) {
           const name = declaratorName(src, d.declarator);
           if (!name) continue;
-          const v = d.value ? evalExpr(env, cur(), guards, d.value) : undefined;
+          const v = d.value ? checked(env, cur(), guards, d.value, evalExpr(env, cur(), guards, d.value)) : undefined;
           if (!isTainted(v) && !cur().has(name)) continue;
           mut().set(name, isTainted(v) ? withStep(v, { node: d.declarator, label: assignLabel(name) }) : undefined);
         }

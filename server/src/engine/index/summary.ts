@@ -7,7 +7,7 @@ import { AstNode, descendants } from '../ast';
 import { EMPTY_PROJECT, FileAnalysis } from '../analysis';
 import type { EngineConfig } from '../config';
 import { isTainted, stepsOf } from '../flow/facts';
-import { kindsToList, TaintKind } from '../flow/sources';
+import { isObjectParam, kindsToList, TaintKind } from '../flow/sources';
 import { callArguments, calleeName } from '../flow/taint';
 import type { ParsedFile } from '../parse/parse';
 import type { Range } from '../source';
@@ -57,6 +57,24 @@ export interface ArgSummary {
 
 const NOT_PROJECT_FUNCTIONS = new Set(['sizeof', 'RTL_NUMBER_OF', 'ARRAYSIZE', 'FIELD_OFFSET', 'NT_SUCCESS', 'UNREFERENCED_PARAMETER', 'ASSERT', 'NT_ASSERT', 'KdPrint', 'KdPrintEx', 'DbgPrint', 'DbgPrintEx', 'TraceEvents', 'CONTAINING_RECORD', 'min', 'max']);
 
+/** WDK/SDK routine families (prefix + capital letter), C runtime names and ALL-CAPS macros: not the project's code. */
+const SYSTEM_PREFIX = /^(Rtl|Ex|Io|Ke|Mm|Ob|Ps|Zw|Nt|Wdf|Flt|Fwps|Fwpm|Ndis|Cm|Se|Po|Hal|Kd|Dbg|Wmi|Tdi|Wsk|Usbd|Hid|StorPort|ScsiPort|Acx|Ucx|Ufx|SerCx|SpbCx|Gpio|Wpp|Etw|Tlg|Interlocked|Nmr|NetAdapter|NetPacket|NetRx|NetTx|Vmb|Pci|Acpi|Sx|Kse|Wsk|ClassAcquire)[A-Z_0-9]/;
+const C_RUNTIME = new Set(['memcpy', 'memmove', 'memset', 'memcmp', 'strlen', 'wcslen', 'strcmp', 'wcscmp', 'strncmp', 'wcsncmp', '_stricmp', '_wcsicmp', 'strcpy', 'wcscpy', 'sprintf', 'swprintf', 'printf', 'malloc', 'free', 'calloc', 'realloc', 'abs', 'labs', 'va_start', 'va_end', 'offsetof', 'static_cast', 'reinterpret_cast', 'const_cast', 'dynamic_cast']);
+
+/** True for callees that cannot be functions of the linted project (so their arguments need no summary). */
+export function isSystemCallee(name: string): boolean {
+  return NOT_PROJECT_FUNCTIONS.has(name) || C_RUNTIME.has(name) || SYSTEM_PREFIX.test(name) || /^[A-Z0-9_]+$/.test(name);
+}
+
+/** Tracing and logging helpers (`TracePrint`, `DebugPrint`, `LogEvent`): their arguments reach no sink. */
+function isLoggingCallee(name: string): boolean {
+  return /(^|[a-z0-9_])(Trace|Log|Print|Debug|Dbg)([A-Z_]|$)/.test(name);
+}
+
+function hasVariableArgument(call: AstNode): boolean {
+  return callArguments(call).some((a) => a.type !== 'number_literal' && a.type !== 'string_literal' && a.type !== 'null' && a.type !== 'true' && a.type !== 'false' && a.type !== 'concatenated_string');
+}
+
 function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<FileAnalysis['flow']>>, call: AstNode, callee: string): CallSummary | undefined {
   const src = analysis.file.source;
   let any = false;
@@ -80,6 +98,10 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
   return any ? { callee, range: src.rangeOf(call.start, call.end), args } : undefined;
 }
 
+function hasLocalSource(a: FileAnalysis, fn: FileAnalysis['functions'][number]): boolean {
+  return !!a.flow(fn)?.hasTaint;
+}
+
 /** Phase 1: the file's contribution to the project index. Deterministic and JSON-serializable. */
 export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis?: FileAnalysis): FileSummary {
   const a = analysis ?? new FileAnalysis(parsed, EMPTY_PROJECT, config);
@@ -88,14 +110,19 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
   const functions: FunctionSummary[] = [];
   for (const fn of a.functions) {
     const calls: CallSummary[] = [];
-    const flow = a.flow(fn);
-    const mayCarry = !!flow && (fn.params.some((p) => p.name) || flow.hasTaint);
+    const candidates: { call: AstNode; callee: string }[] = [];
     for (const call of descendants(fn.body, 'call_expression')) {
       const callee = calleeName(src, call);
       if (!callee || NOT_PROJECT_FUNCTIONS.has(callee)) continue;
       callees.add(callee);
-      if (!mayCarry || !flow || !flow.reachable(call)) continue;
-      const s = summarizeCall(a, flow, call, callee);
+      if (!isSystemCallee(callee) && !isLoggingCallee(callee) && hasVariableArgument(call)) candidates.push({ call, callee });
+    }
+    // The data flow runs only where an argument may carry something to another project function.
+    const flow = candidates.length && (fn.params.some((p) => p.name && !isObjectParam(p.typeText)) || hasLocalSource(a, fn)) ? a.flow(fn) : undefined;
+    const mayCarry = !!flow && (fn.params.some((p) => p.name && !isObjectParam(p.typeText)) || flow.hasTaint);
+    for (const { call, callee } of mayCarry ? candidates : []) {
+      if (!flow!.reachable(call)) continue;
+      const s = summarizeCall(a, flow!, call, callee);
       if (s) calls.push(s);
     }
     functions.push({ name: fn.name, qualifiedName: fn.qualifiedName, line: src.positionAt(fn.node.start).line, paramCount: fn.params.length, calls });

@@ -1,0 +1,72 @@
+/**
+ * Declared types of a function's parameters and locals, as far as value ranges need them: which names hold
+ * 8- or 16-bit unsigned values, and which point at such elements (`PUCHAR p`: `p[i]` is at most 255).
+ */
+import { AstNode, child, nodeText, TextSource, walk } from '../ast';
+import type { FunctionInfo } from '../index/functions';
+import { declaratorName } from './solve';
+
+const BITS8 = /^(UCHAR|BYTE|UINT8|uint8_t|u8|__u8|BOOLEAN|unsigned char)$/;
+const BITS16 = /^(USHORT|WORD|UINT16|uint16_t|u16|__u16|WCHAR|wchar_t|unsigned short)$/;
+const PTR8 = /^(PUCHAR|PBYTE|LPBYTE|PUINT8|PBOOLEAN)$/;
+const PTR16 = /^(PUSHORT|PWORD|PUINT16|PWCHAR|PWSTR|LPWSTR|PCWSTR|LPCWSTR)$/;
+
+export interface NameType {
+  /** Maximum value of the name itself (8/16-bit unsigned), if narrow. */
+  readonly max?: number;
+  /** Maximum value of an element it points at, if it points at narrow unsigned values. */
+  readonly elementMax?: number;
+}
+
+function baseType(t: string): string {
+  return t.replace(/\b(const|volatile|CONST|static|register|struct|enum|unsigned\s+(?=long|int))\b/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+function classify(typeText: string, pointers: number): NameType | undefined {
+  const t = baseType(typeText);
+  const narrow = BITS8.test(t) ? 255 : BITS16.test(t) ? 65535 : undefined;
+  const ptr = PTR8.test(t) ? 255 : PTR16.test(t) ? 65535 : undefined;
+  if (pointers === 0) return narrow !== undefined ? { max: narrow } : ptr !== undefined ? { elementMax: ptr } : undefined;
+  if (pointers === 1 && narrow !== undefined) return { elementMax: narrow };
+  return undefined;
+}
+
+function pointerDepth(d: AstNode | undefined): { depth: number; array: boolean } {
+  let depth = 0;
+  let array = false;
+  for (let n = d; n; n = child(n, 'declarator')) {
+    if (n.type === 'pointer_declarator' || n.type === 'abstract_pointer_declarator') depth++;
+    else if (n.type === 'array_declarator') array = true;
+  }
+  return { depth, array };
+}
+
+/** Narrow-type facts per name for one function. */
+export function declaredTypes(src: TextSource, fn: FunctionInfo): ReadonlyMap<string, NameType> {
+  const out = new Map<string, NameType>();
+  const add = (name: string | undefined, type: AstNode | undefined, decl: AstNode | undefined): void => {
+    if (!name || !type) return;
+    const { depth, array } = pointerDepth(decl);
+    const c = classify(nodeText(src, type), depth + (array ? 1 : 0));
+    if (c) out.set(name, c);
+    else out.delete(name);
+  };
+  for (const p of fn.params) add(p.name, child(p.node, 'type'), child(p.node, 'declarator'));
+  walk(fn.body, (n) => {
+    if (n.type === 'lambda_expression') return false;
+    if (n.type !== 'declaration') return true;
+    const type = child(n, 'type');
+    for (const c of n.children) if (c.field === 'declarator') add(declaratorName(src, c), type, c);
+    return false;
+  });
+  return out;
+}
+
+/** The maximum of a cast to a narrow unsigned type (`(UCHAR)x`). */
+export function castMax(src: TextSource, typeDescriptor: AstNode | undefined): number | undefined {
+  if (!typeDescriptor) return undefined;
+  const t = child(typeDescriptor, 'type');
+  if (!t || child(typeDescriptor, 'declarator')) return undefined;
+  const b = baseType(nodeText(src, t));
+  return BITS8.test(b) ? 255 : BITS16.test(b) ? 65535 : undefined;
+}
