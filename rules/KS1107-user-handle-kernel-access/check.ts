@@ -3,6 +3,7 @@ import { AstNode, child, descendants, nodeText, unwrap } from '../../server/src/
 import type { FunctionInfo } from '../../server/src/engine/analysis';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { accessPath, callArgs, calleeName, callsIn, flagNames, isConstantName } from '../../server/src/engine/syntax';
+import { onlyAnnotated } from '../../server/src/engine/untrusted';
 import { kernelModeOnly } from '../../server/src/engine/user-memory';
 
 /** Handle -> object lookups: argument positions of the handle, the object type and the access mode. */
@@ -15,12 +16,14 @@ const CALLER_ROLES = new Set(['wdm-dispatch', 'wdm-device-control', 'kmdf-in-cal
 const REQUEST_PARAM = /\b(PIRP|WDFREQUEST|PFLT_CALLBACK_DATA)\b/;
 /** Calls that open or create a handle from an OBJECT_ATTRIBUTES. */
 const OPENS_HANDLE = /^(Zw|Nt)[A-Z]\w*$|^(IoCreateFile\w*|FltCreateFile\w*|FltOpenVolume|ObOpenObjectByName|PsCreateSystemThread)$/;
+const PRIVILEGE_CHECKS = new Set(['SeSinglePrivilegeCheck', 'SePrivilegeCheck', 'SeAccessCheck', 'SeTokenIsAdmin']);
 const INIT_STRING = new Set(['RtlInitUnicodeString', 'RtlInitUnicodeStringEx', 'RtlUnicodeStringInit', 'RtlInitAnsiString', 'RtlInitString', 'RtlCreateUnicodeString', 'RtlUnicodeStringCopy', 'RtlUnicodeStringCopyString', 'RtlCopyUnicodeString']);
 
 /** Where a request's data enters, for messages: the first step of the taint path. */
 function origin(flow: FunctionFlow, expr: AstNode): string | undefined {
   const t = flow.taint(expr);
-  if (!t) return undefined;
+  // A SAL annotation alone does not show that a caller chose the value (internal helpers are annotated too).
+  if (!t || onlyAnnotated(t)) return undefined;
   return t.steps[0]?.label ?? 'request data';
 }
 
@@ -58,7 +61,7 @@ function checkHandles(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow): v
     const mode = spec && args[spec.mode] && unwrap(args[spec.mode]);
     if (!spec || !mode || mode.type !== 'identifier' || ctx.text(mode) !== 'KernelMode') continue;
     const from = origin(flow, args[spec.handle]);
-    if (!from || kernelModeOnly(ctx.file, call)) continue;
+    if (!from || kernelModeOnly(ctx.file, call) || privileged(ctx, fn, call)) continue;
     const typeArg = args[spec.type] && unwrap(args[spec.type]);
     const anyType = typeArg && /^(NULL|nullptr|0)$/.test(ctx.text(typeArg)) ? ', and with a NULL ObjectType it accepts a handle to any kind of object' : '';
     ctx.report({
@@ -67,6 +70,11 @@ function checkHandles(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow): v
       path: [...flowSteps(flow, args[spec.handle]), { node: mode, label: 'resolved without an access check (KernelMode)' }],
     });
   }
+}
+
+/** The function checks the caller's privileges before `call` (only privileged callers get this far). */
+function privileged(ctx: RuleContext, fn: FunctionInfo, call: AstNode): boolean {
+  return callsIn(fn.body).some((c) => c.start < call.start && PRIVILEGE_CHECKS.has(calleeName(ctx.file, c) ?? ''));
 }
 
 function flowSteps(flow: FunctionFlow, expr: AstNode): { node?: AstNode; label: string }[] {

@@ -62,6 +62,9 @@ function defines(ctx: RuleContext): { optIn: boolean; optOut: AstNode | undefine
       if (i >= 0) wrappers.set(text, i);
     }
   }
+  // The run-time half of the opt-in, `ExInitializeDriverRuntime(DrvRtPoolNxOptIn)`, usually sits in DriverEntry;
+  // the define itself usually comes from the project file, which this rule cannot see (option `nxPoolOptIn`).
+  optIn ||= ctx.options.nxPoolOptIn === true || callsIn(ctx.file.root).some((c) => calleeName(ctx.file, c) === 'ExInitializeDriverRuntime' && ctx.text(c).includes('DrvRtPoolNxOptIn'));
   return { optIn: optIn && !optOut, optOut, redefined, bodies, wrappers };
 }
 
@@ -92,7 +95,7 @@ export default defineCheck({
     const nx = defines(ctx);
     if (nx.optOut) ctx.report({ node: nx.optOut, message: 'POOL_NX_OPTOUT keeps every NonPagedPool allocation in this file executable: an attacker who can write into such a block (an overrun, a use-after-free) has memory the CPU will run, which NX pool exists to prevent. Remove the opt-out and allocate NonPagedPoolNx (POOL_FLAG_NON_PAGED); use NonPagedPoolExecute only where code really runs.' });
     const implicitExec = (names: Set<string>): string | undefined => [...names].find((n) => EXEC_IMPLICIT.has(n) && !nx.optIn);
-    const execNote = (n: string): string => `${n} is executable memory${nx.optOut ? ' (this file opts out of NX pool)' : ' unless the build opts in to NX pool (POOL_NX_OPTIN)'}: an overrun or use-after-free of it gives an attacker memory the CPU will run`;
+    const execNote = (n: string): string => (nx.optOut ? `${n} is executable memory (this file opts out of NX pool)` : `${n} may be executable memory: it is unless the build opts in to NX pool (POOL_NX_OPTIN, or the rule option nxPoolOptIn when the project does)`) + ': an overrun or use-after-free of it gives an attacker memory the CPU will run';
     for (const call of [ctx.file.root, ...nx.bodies].flatMap((root) => callsIn(root))) {
       const name = calleeName(ctx.file, call);
       if (!name) continue;
@@ -124,7 +127,7 @@ export default defineCheck({
       for (const op of typeArg ? bitOrOperands(typeArg) : []) {
         const n = op.type === 'identifier' ? ctx.text(op) : '';
         if (EXEC_IMPLICIT.has(n) && !nx.optIn) {
-          ctx.report({ node: op, message: `${execNote(n)}. Allocate NonPagedPoolNx instead (on Windows 8 and later).`, fixes: [{ title: 'Use NonPagedPoolNx', safety: 'unsafe', edits: [{ start: op.start, end: op.end, newText: 'NonPagedPoolNx' }] }] });
+          ctx.report({ node: op, severity: nx.optOut ? undefined : 'note', message: `${execNote(n)}. Allocate NonPagedPoolNx instead (on Windows 8 and later).`, fixes: [{ title: 'Use NonPagedPoolNx', safety: 'unsafe', edits: [{ start: op.start, end: op.end, newText: 'NonPagedPoolNx' }] }] });
         } else if (EXEC_EXPLICIT.has(n)) {
           ctx.report({ node: op, severity: 'note', message: `${n} asks for executable pool: an overrun or use-after-free of this block gives an attacker memory the CPU will run. Keep it only if code really executes from it; otherwise use ${n === 'NonPagedPoolExecute' ? 'NonPagedPoolNx' : 'POOL_FLAG_NON_PAGED'}.` });
         } else if (n === 'POOL_FLAG_UNINITIALIZED' && !justified(ctx, call)) {

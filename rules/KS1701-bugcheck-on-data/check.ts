@@ -2,7 +2,7 @@ import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, child, unwrap, walk } from '../../server/src/engine/ast';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { calleeName, controllingConditions } from '../../server/src/engine/syntax';
-import { untrustedOperands, UntrustedOperand } from '../../server/src/engine/untrusted';
+import { onlyAnnotated, untrustedOperands, UntrustedOperand } from '../../server/src/engine/untrusted';
 import { insideTryBlock } from '../../server/src/engine/user-memory';
 
 const BUGCHECK = new Set(['KeBugCheck', 'KeBugCheckEx', 'WdfVerifierKeBugCheck']);
@@ -44,7 +44,9 @@ function sites(ctx: RuleContext, body: AstNode): Site[] {
 function dataCondition(ctx: RuleContext, flow: FunctionFlow | undefined, site: AstNode): { cond: AstNode; operand: UntrustedOperand } | undefined {
   if (!flow?.hasTaint) return undefined;
   for (const cond of controllingConditions(site)) {
-    const [operand] = untrustedOperands(flow, ctx.file, cond);
+    // Values read from the data or supplied lengths; a NULL test of a buffer or mapping pointer is about
+    // resources, not content.
+    const [operand] = untrustedOperands(flow, ctx.file, cond, ['value']).filter((o) => !onlyAnnotated(o.taint));
     if (operand) return { cond, operand };
   }
   return undefined;

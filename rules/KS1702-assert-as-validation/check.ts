@@ -1,10 +1,11 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, walk } from '../../server/src/engine/ast';
-import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
+import { FunctionFlow, mentionsSize } from '../../server/src/engine/flow/function-flow';
 import { provesCompared } from '../../server/src/engine/flow/guards';
 import { pathOf } from '../../server/src/engine/flow/paths';
-import { callArgs, calleeName, callsIn, controllingConditions, statementOf } from '../../server/src/engine/syntax';
-import { untrustedOperands } from '../../server/src/engine/untrusted';
+import { callArgs, calleeName, callsIn, controllingConditions, isUserModeFile, statementOf } from '../../server/src/engine/syntax';
+import { onlyAnnotated, untrustedOperands } from '../../server/src/engine/untrusted';
+import { kernelModeOnly } from '../../server/src/engine/user-memory';
 
 /** Assertion macros and the position of the asserted expression. */
 const ASSERTS: Record<string, number> = {
@@ -39,21 +40,46 @@ function checkedNearby(ctx: RuleContext, stmt: AstNode): Set<string> {
   return paths;
 }
 
+/**
+ * Whether the assertion bounds `operand` the way validation would: from above (`x < n`, `n >= x`) or pinned to a
+ * size or constant (`len == sizeof(T)`). Truth tests, lower bounds and equalities between two variables state
+ * invariants rather than validate input.
+ */
+function boundsOperand(ctx: RuleContext, expr: AstNode, operand: AstNode): boolean {
+  for (let n: AstNode = operand, p = operand.parent; p && n !== expr; n = p, p = p.parent) {
+    if (p.type !== 'binary_expression') continue;
+    const op = ctx.text(p.children.find((c) => c.field === 'operator') ?? p).trim();
+    if (op === '&&' || op === '||') return false;
+    const left = n.field === 'left';
+    if (op === '<' || op === '<=') return left;
+    if (op === '>' || op === '>=') return !left;
+    if (op === '==') {
+      const other = p.children.find((c) => c.field === (left ? 'right' : 'left'));
+      return !!other && mentionsSize(ctx.file.source, other);
+    }
+    if (op === '!=') return false;
+  }
+  return false;
+}
+
 function unchecked(ctx: RuleContext, flow: FunctionFlow, expr: AstNode): { node: AstNode; source: string; steps: { node: AstNode; label: string }[] }[] {
   return untrustedOperands(flow, ctx.file, expr, ['value'], true)
-    .filter((o) => !o.taint.bounded && !flow.guards(o.node).some(provesCompared))
+    .filter((o) => !o.taint.bounded && !onlyAnnotated(o.taint) && boundsOperand(ctx, expr, o.node) && !flow.guards(o.node).some(provesCompared))
     .map((o) => ({ node: o.node, source: o.taint.steps[0]?.label ?? 'untrusted data', steps: o.taint.steps.filter((s) => s.node).map((s) => ({ node: s.node!, label: s.label })) }));
 }
 
 export default defineCheck({
   check(ctx) {
+    // Assertions in test tools and services crash a process, not the machine; this rule is about drivers.
+    if (isUserModeFile(ctx.file)) return;
     for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
       if (!flow.hasTaint) continue;
       for (const call of callsIn(fn.body)) {
         const name = calleeName(ctx.file, call) ?? '';
         if (!Object.prototype.hasOwnProperty.call(ASSERTS, name)) continue;
         const expr = callArgs(call)[ASSERTS[name]];
-        if (!expr) continue;
+        // Requests that only kernel-mode callers reach carry trusted parameters.
+        if (!expr || kernelModeOnly(ctx.file, call)) continue;
         const stmt = statementOf(call) ?? call;
         const nearby = checkedNearby(ctx, stmt);
         const open = unchecked(ctx, flow, expr).filter((o) => !nearby.has(pathOf(ctx.file.source, o.node) ?? ''));

@@ -28,6 +28,14 @@ test('handler tables indexed by data, and the cursor handed to the handler', asy
   assert.deepEqual(await shapes('while (p < end) { table[p[0]].Fn(n); p = p + p[1]; }'), ['table:p[0]:0:var:-']);
 });
 
+test('skipping a record by its own length inside a case is a descriptor walk, not operand decoding', async () => {
+  assert.deepEqual(await shapes('const REC *r = (const REC *)p; while ((const UCHAR *)r < end) { switch (r->Type) { case 1: r = (const REC *)((const UCHAR *)r + r->Size); continue; } break; }'), ['switch:(r->Type):1:var:-']);
+});
+
+test('only the cursor the opcode is read through counts as consuming operands', async () => {
+  assert.deepEqual(await shapes('ULONG found = 0; for (ULONG i = 0; i < n; i++) { REC *r = Get(recs, i); switch (r->Type) { case 1: found++; break; } }', 't.cpp'), ['switch:r->Type:1:-:-']);
+});
+
 test('list chasing, request codes and loops without a cursor are not interpreters', async () => {
   assert.deepEqual(await shapes('REC *e = recs; while (e) { switch (e->Type) { case 1: break; } e = e->Next; }'), ['switch:(e->Type):1:-:-']);
   assert.deepEqual(await shapes('for (ULONG i = 0; i < n; i++) { switch (recs[i].Stack->Parameters.DeviceIoControl.IoControlCode) { case 1: break; } }'), []);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFile, ParsedFile } from '../../server/src/engine/parse/parse';
 import { AstNode, walk } from '../../server/src/engine/ast';
-import { commentsAbout, controllingConditions, flagNames, isArrayObject, isConstantName, statementOf } from '../../server/src/engine/syntax';
+import { commentsAbout, controllingConditions, flagNames, isArrayObject, isConstantName, isUserModeFile, statementOf } from '../../server/src/engine/syntax';
 import { getParsers } from '../helpers';
 
 async function parse(text: string, path = 't.c'): Promise<ParsedFile> {
@@ -85,4 +85,11 @@ test('controllingConditions lists the tests deciding whether code runs, innermos
   assert.deepEqual(conds('g(4)'), []);
   const cpp = await parse('void f(int c) { if (c > 1) { g(1); } }', 't.cpp');
   assert.deepEqual(controllingConditions(at(cpp, 'g(1)')).map((c) => c.type), ['binary_expression']);
+});
+
+test('isUserModeFile: entry points, or windows.h without kernel headers', async () => {
+  assert.equal(isUserModeFile(await parse('#include <windows.h>\nvoid f(void) {}\n')), true);
+  assert.equal(isUserModeFile(await parse('#include "app.h"\nint __cdecl main(int argc, char **argv) { return 0; }\n')), true);
+  assert.equal(isUserModeFile(await parse('#include <windows.h>\n#include <wdm.h>\nvoid f(void) {}\n')), false);
+  assert.equal(isUserModeFile(await parse('#include "driver.h"\nNTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) { return 0; }\n')), false);
 });

@@ -82,3 +82,14 @@ test('a redefined ExAllocatePool is still deprecated but does not use the defaul
   assert.equal(f.length, 2);
   assert.ok(f.every((x) => !/default tag/.test(x.message)));
 });
+
+test('NonPagedPool in a current allocator is a note, silenced by an opt-in in the file or the nxPoolOptIn option', async () => {
+  const call = "ExAllocatePoolZero(NonPagedPool, n, 'oreZ')";
+  const [f] = await ks1201(wrap(call));
+  assert.equal(f.severity, 'note');
+  assert.match(f.message, /may be executable/);
+  const optedIn = 'VOID Init(VOID)\n{\n    ExInitializeDriverRuntime(DrvRtPoolNxOptIn);\n}\n' + wrap(call);
+  assert.deepEqual(await ks1201(optedIn), []);
+  const r = await lintText('alloc.c', wrap(call), { rules: { KS1201: { options: { nxPoolOptIn: true } } } });
+  assert.deepEqual(r.findings.filter((x) => x.ruleId === 'KS1201'), []);
+});

@@ -143,21 +143,35 @@ export function interpreterDispatches(file: ParsedFile, body: AstNode): Dispatch
       if (REQUEST_CODES.test(nodeText(file.source, u).replace(/\s+|->/g, (m) => (m === '->' ? '.' : '')))) return false;
       return readsThrough(file, u, derived) || (u.type === 'identifier' && values.has(nodeText(file.source, u)));
     };
-    const advances = [...cursors.values()].flat();
-    const variableLength = advances.some((u) => {
+    // The variables an opcode is read through, back to the cursors (`op = *r` with `r = (PREC)p`: op, r, p).
+    const rootsOf = (e: AstNode): Set<string> => {
+      const roots = identifiers(file, e);
+      for (let changed = true, rounds = 0; changed && rounds < 8; rounds++) {
+        changed = false;
+        for (const b of binds) if (roots.has(b.name)) for (const id of identifiers(file, b.value)) if (!roots.has(id)) changed = !!roots.add(id);
+      }
+      return roots;
+    };
+    // Only the cursors the opcode is read through count: a counter bumped in a case (`found++`) is no operand.
+    const advancesOf = (roots: Set<string>): AstNode[] => [...cursors].filter(([name]) => roots.has(name)).flatMap(([, list]) => list);
+    // `p += r->Size` and `p = p + r->Size` step over a record whose length the data gives; `e = e->Next` chases a list.
+    const isRecordStep = (u: AstNode): boolean => {
       const amount = advanceOf(file, u);
-      // `e = e->Next` chases a list; `p += r->Size` and `p = p + r->Size` step over a record.
       if (!amount || (opOf(file, u) === '=' && unwrap(amount).type === 'field_expression')) return false;
       return readsThrough(file, amount, derived) || mentions(file, amount, values);
-    });
+    };
+    const variableLengthOf = (advances: AstNode[]): boolean => advances.some(isRecordStep);
     for (const sw of descendants(loop, 'switch_statement')) {
       const clause = child(sw, 'condition');
       const cond = clause?.type === 'condition_clause' ? child(clause, 'value') : clause;
       if (!cond || !isOpcode(cond)) continue;
       const swBody = child(sw, 'body');
       const cases = swBody ? swBody.children.filter((c) => c.type === 'case_statement' && child(c, 'value')).length : 0;
-      const consumesOperands = advances.some((u) => !!swBody && u.start >= swBody.start && u.end <= swBody.end);
-      out.push({ kind: 'switch', node: sw, opcode: cond, loop, cases, variableLength, consumesOperands });
+      const advances = advancesOf(rootsOf(cond));
+      // A case that moves the cursor by a fixed amount decodes operands (`ip += 4`); one that skips the record by
+      // its own length (`p += r->Length`) is a descriptor walk, not an interpreter.
+      const consumesOperands = advances.some((u) => !!swBody && u.start >= swBody.start && u.end <= swBody.end && !isRecordStep(u));
+      out.push({ kind: 'switch', node: sw, opcode: cond, loop, cases, variableLength: variableLengthOf(advances), consumesOperands });
     }
     for (const call of descendants(loop, 'call_expression')) {
       let f = unwrap(child(call, 'function') ?? call);
@@ -166,7 +180,8 @@ export function interpreterDispatches(file: ParsedFile, body: AstNode): Dispatch
       const index = f.type === 'subscript_expression' ? subscriptIndex(f) : undefined;
       if (!index || !isOpcode(index)) continue;
       const args = child(call, 'arguments');
-      out.push({ kind: 'table', node: call, opcode: index, loop, cases: 0, variableLength, consumesOperands: mentions(file, args, derived) });
+      const roots = rootsOf(index);
+      out.push({ kind: 'table', node: call, opcode: index, loop, cases: 0, variableLength: variableLengthOf(advancesOf(roots)), consumesOperands: mentions(file, args, new Set([...derived].filter((d) => roots.has(d)))) });
     }
   }
   return out.sort((a, b) => a.node.start - b.node.start);

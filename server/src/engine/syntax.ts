@@ -236,3 +236,32 @@ export function controllingConditions(node: AstNode): AstNode[] {
   }
   return out;
 }
+
+const USER_ENTRY = new Set(['main', 'wmain', '_tmain', 'WinMain', 'wWinMain', '_tWinMain', 'DllMain']);
+const USER_HEADERS = new Set(['windows.h', 'winsock2.h', 'tchar.h', 'imagehlp.h', 'dbghelp.h', 'setupapi.h', 'cfgmgr32.h', 'winioctl.h', 'winsvc.h']);
+const KERNEL_HEADERS = new Set(['ntddk.h', 'wdm.h', 'ntifs.h', 'fltkernel.h', 'ndis.h', 'wdf.h', 'ntstrsafe.h', 'wdmsec.h', 'ntddndis.h', 'storport.h', 'netadaptercx.h', 'ks.h', 'portcls.h', 'hidport.h', 'acpiioct.h', 'wsk.h', 'fwpsk.h']);
+
+/**
+ * True for a file that is evidently user-mode code (a test tool, a service, a user-mode driver's helper): it
+ * defines a process entry point (`main`, `WinMain`, `DllMain`, ...), or includes `windows.h` and no kernel
+ * header. Driver files that only include a private header are not recognised either way (false).
+ */
+export function isUserModeFile(file: ParsedFile): boolean {
+  let user = false;
+  let kernel = false;
+  for (const inc of descendants(file.root, 'preproc_include')) {
+    const path = child(inc, 'path');
+    const name = path ? nodeText(file.source, path).replace(/^[<"]|[>"]$/g, '').split(/[\\/]/).pop()!.toLowerCase() : '';
+    if (USER_HEADERS.has(name)) user = true;
+    if (KERNEL_HEADERS.has(name)) kernel = true;
+  }
+  if (user && !kernel) return true;
+  for (const def of file.root.children) {
+    if (def.type !== 'function_definition') continue;
+    let d = child(def, 'declarator');
+    while (d && d.type !== 'function_declarator') d = child(d, 'declarator');
+    const name = d && child(d, 'declarator');
+    if (name && USER_ENTRY.has(nodeText(file.source, name))) return true;
+  }
+  return false;
+}

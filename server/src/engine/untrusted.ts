@@ -49,3 +49,12 @@ export function untrustedOperands(flow: FunctionFlow, file: ParsedFile, expr: As
   });
   return out;
 }
+
+/**
+ * True when the only evidence that a value is untrusted is a SAL annotation (`_In_reads_bytes_(n)` on a
+ * parameter). Internal helpers carry SAL as much as entry points do, so rules that need a caller actually
+ * controlling the value ask for more.
+ */
+export function onlyAnnotated(t: Taint): boolean {
+  return t.tags.length > 0 && t.tags.every((tag) => tag.startsWith('annotated-'));
+}

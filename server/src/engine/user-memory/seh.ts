@@ -30,7 +30,8 @@ function outermostFunction(node: AstNode): AstNode | undefined {
 const regionCache = new WeakMap<AstNode, [number, number][]>();
 
 /**
- * Spans from a `try` token to the `except` that closes it at the same brace depth. Error recovery scatters
+ * Spans from a `try` token to the `except` that closes it at the same brace depth (also `__try`/`__except`,
+ * whose statement a directive between the block and its handler breaks apart). Error recovery scatters
  * these tokens over ERROR nodes, calls and declarations, so they are paired over the leaf tokens (braces
  * included) rather than the tree's shape. `try ... finally` (and C++ `catch`) handle no SEH exception and
  * give no span.
@@ -44,14 +45,14 @@ function macroTryRegions(file: ParsedFile, body: AstNode): [number, number][] {
   walk(body, (n) => {
     if (n.children.length > 0) return;
     const len = n.end - n.start;
-    if (len !== 1 && len !== 3 && len !== 5 && len !== 6 && len !== 7) return;
+    if (len !== 1 && (len < 3 || len > 9)) return;
     const text = nodeText(file.source, n);
     if (text === '{') depth++;
     else if (text === '}') depth--;
-    else if (text === 'try' && n.type !== 'string_content') open.push({ start: n.end, depth });
-    else if ((text === 'except' || text === 'finally' || text === 'catch') && open.length > 0 && open[open.length - 1].depth === depth) {
+    else if ((text === 'try' || text === '__try') && n.type !== 'string_content') open.push({ start: n.end, depth });
+    else if ((text === 'except' || text === 'finally' || text === 'catch' || text === '__except' || text === '__finally') && open.length > 0 && open[open.length - 1].depth === depth) {
       const t = open.pop()!;
-      if (text === 'except') regions!.push([t.start, n.start]);
+      if (text === 'except' || text === '__except') regions!.push([t.start, n.start]);
     }
   });
   // A `try` whose handler lies past the end of the (recovered) function: the parse is cut short; stay silent.
