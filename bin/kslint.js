@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+'use strict';
+// The `kslint` command: runs the compiled CLI (out/, built by `npm run build`, which `npm ci` runs via `prepare`).
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const entry = join(root, 'out', 'server', 'src', 'cli', 'main.js');
+if (!existsSync(entry)) {
+  process.stderr.write(`kslint: the CLI is not built (missing ${entry}); run "npm run build" in ${root}\n`);
+  process.exit(2);
+}
+require(entry)
+  .run(process.argv.slice(2))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`kslint: internal error: ${(err && err.stack) || err}\n`);
+      process.exitCode = 2;
+    },
+  );
