@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS launcher, run by node as it is */
 // The `kslint` command: runs the compiled CLI (out/, built by `npm run build`, which `npm ci` runs via `prepare`).
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');

@@ -94,7 +94,7 @@ export class Pipeline {
       const data: WorkerData = { config: this.options.engine, parser: memory === undefined ? 'auto' : 'wasm' };
       this.pool = new Piscina({
         filename: join(__dirname, 'worker.js'),
-        minThreads: this.options.jobs,
+        minThreads: 1,
         maxThreads: this.options.jobs,
         concurrentTasksPerWorker: 1,
         idleTimeout: 60_000,

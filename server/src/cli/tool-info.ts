@@ -1,6 +1,6 @@
 /** The tool's identity: package root and version, and a fingerprint of everything that shapes results (for the cache). */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { hashOf } from './cache';
 
 let root: string | undefined;
@@ -47,9 +47,9 @@ export function toolFingerprint(): string {
     .map((f) => {
       try {
         const st = statSync(f);
-        return `${f}:${st.size}:${st.mtimeMs}`;
+        return `${relative(packageRoot(), f)}:${st.size}:${st.mtimeMs}`;
       } catch {
-        return `${f}:?`;
+        return `${relative(packageRoot(), f)}:?`;
       }
     });
   return hashOf(toolVersion(), process.versions.node.split('.')[0], ...['tree-sitter', 'tree-sitter-c', 'tree-sitter-cpp', 'web-tree-sitter'].map(packageVersion), ...own);
