@@ -37,7 +37,9 @@ test('usage errors exit with 2 and say what is wrong', async () => {
   try {
     const cases: [string[], RegExp][] = [
       [['--bogus'], /unknown option '--bogus'/],
-      [['--format', 'pdf'], /argument 'pdf' is invalid.*Allowed choices are text, json, sarif/],
+      [['--format', 'pdf'], /unknown report format "pdf" \(known: text, json, sarif, html, markdown, junit\)/],
+      [['--format', 'json', '--format', 'sarif'], /formats json and sarif would both go to standard output/],
+      [['--baseline', 'none.json'], /--baseline none\.json: file not found/],
       [['--fail-on', 'fatal'], /Allowed choices are error, warning, note, none/],
       [['--rule', 'KS1301'], /expected RULE=off\|note\|warning\|error/],
       [['--rule', 'KS9999=off'], /unknown rule "KS9999"/],
@@ -97,7 +99,7 @@ test('json and sarif reports go to --output atomically; the summary goes to stan
   try {
     const r = await runCli(['--format', 'json', '--output', 'out/report.json', 'src'], { cwd: dir });
     assert.equal(r.code, 2, 'the output folder does not exist');
-    assert.match(r.stderr, /cannot write out\/report\.json: ENOENT/);
+    assert.match(r.stderr, /cannot write the report \(ENOENT\): .*out\/report\.json/);
     const j = await runCli(['--format', 'json', '--output', 'report.json', '--fail-on', 'warning', 'src'], { cwd: dir });
     assert.equal(j.code, 1, j.stderr);
     assert.equal(j.stdout, '');
@@ -128,6 +130,21 @@ test('colour only on request (FORCE_COLOR) and never with --no-color or NO_COLOR
     assert.ok(/\x1b\[/.test(forced.stdout));
     assert.ok(!/\x1b\[/.test((await runCli(['--no-color'], { cwd: dir, env: { FORCE_COLOR: '1' } })).stdout));
     assert.ok(!/\x1b\[/.test((await runCli([], { cwd: dir, env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('several reports in one run, and a baseline that accepts today\'s findings', async () => {
+  const dir = makeTree({ 'src/copy.c': TWO_WARNINGS });
+  try {
+    const first = await runCli(['--format', 'sarif=k.sarif,html=k.html', '-f', 'markdown', '-o', 'k.md', '--write-baseline', 'base.json', '--fail-on', 'warning', 'src'], { cwd: dir });
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stderr, /2 warnings .* -> k\.sarif, k\.html, k\.md/);
+    for (const f of ['k.sarif', 'k.html', 'k.md', 'base.json']) assert.ok(existsSync(join(dir, f)), f);
+    const next = await runCli(['--baseline', 'base.json', '--fail-on', 'warning', 'src'], { cwd: dir });
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, /^0 errors, 0 warnings and 0 notes in 1 file \(2 in the baseline\)$/m);
   } finally {
     removeTree(dir);
   }

@@ -3,13 +3,16 @@
  * report and return the exit code (0 clean, 1 findings at or above --fail-on, 2 usage/config/tool error,
  * 130/143 interrupted). bin/kslint.js calls `run`.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { RULES } from '../../../rules/index.generated';
 import type { SeverityOrOff } from '../engine/rule';
 import { assembleRun } from '../report/assemble';
-import { writeFileAtomic } from '../report/baseline';
-import { FORMATS, FormatName, isFormatName, summarize } from '../report/index';
+import { BaselineError } from '../report/baseline';
+import { ChangedLinesError } from '../report/changed-lines';
+import { findingsExitCode, focusRun, parseReportRequests, ReportOptionError, ReportRequest, writeReports } from '../report/emit';
+import { FORMATS } from '../report/index';
 import type { ReportContext, RunResult } from '../report/run';
 import { ConfigError, ProjectConfig, resolveProjectConfig, withRuleSeverities } from '../project/config';
 import { discoverFiles, DiscoveryError, Discovery } from '../project/discover';
@@ -118,6 +121,17 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
     throw e;
   }
   const outColor = colorWanted(io.stdout, opts, io.env);
+  let requests: ReportRequest[];
+  try {
+    requests = parseReportRequests(opts.format, opts.output).map((r) => ({ ...r, output: r.output && resolve(io.cwd, r.output) }));
+    if (opts.baseline !== undefined && !existsSync(resolve(io.cwd, opts.baseline))) throw new UsageError(`--baseline ${opts.baseline}: file not found`);
+  } catch (e) {
+    if (e instanceof ReportOptionError || e instanceof UsageError) {
+      err(`kslint: ${e.message}\n`);
+      return EXIT.error;
+    }
+    throw e;
+  }
 
   let config: ProjectConfig;
   try {
@@ -192,7 +206,7 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
     return report(result, tLinted);
   }
 
-  function report(result: PipelineResult, tLinted: number): number {
+  async function report(result: PipelineResult, tLinted: number): Promise<number> {
     const base = {
       tool: { name: 'kslint', version: toolVersion() },
       rules: RULES,
@@ -210,35 +224,40 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
       exitCode,
       workingDirectory: io.cwd,
     });
-    const draft = assembleRun({ ...base, invocation: invocation(0) });
-    const exitCode = summarize(draft).failing > 0 ? EXIT.findings : EXIT.clean;
-    const report = assembleRun({ ...base, invocation: invocation(exitCode) });
-
-    const toFile = opts.output !== undefined;
-    let text: string;
-    if (opts.format === 'text') {
-      const color = toFile ? false : outColor;
-      text = writeText(report, { color, grouped: !toFile && !!io.stdout.isTTY, noSummary: opts.quiet });
-    } else if (isFormatName(opts.format)) {
-      text = FORMATS[opts.format as FormatName](report, sourceReader(report, config.limits.maxFileBytes));
-    } else {
-      err(`kslint: unknown format "${opts.format}"\n`);
-      return EXIT.error;
-    }
+    const focus = { baseline: opts.baseline && resolve(io.cwd, opts.baseline), writeBaseline: opts.writeBaseline && resolve(io.cwd, opts.writeBaseline), changedSince: opts.changedSince };
+    let run: RunResult;
     try {
-      if (toFile) writeFileAtomic(resolve(io.cwd, opts.output!), text);
-      else io.stdout.write(text);
+      // The exit code is known only once baseline and changed lines are applied; the report records it.
+      const draft = await focusRun(assembleRun({ ...base, invocation: invocation(0) }), focus);
+      run = { ...draft, invocation: invocation(findingsExitCode(draft)) };
     } catch (e) {
-      err(`kslint: cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+      if (e instanceof BaselineError || e instanceof ChangedLinesError) {
+        err(`kslint: ${e.message}\n`);
+        return EXIT.error;
+      }
+      throw e;
+    }
+    const exitCode = findingsExitCode(run);
+    const textTo = requests.find((r) => r.format === 'text');
+    const ctx = sourceReader(run, config.limits.maxFileBytes);
+    try {
+      writeReports(run, requests, ctx, {
+        stdout: (text) => void io.stdout.write(text),
+        text: (r) => writeText(r, { color: textTo?.output ? false : outColor, grouped: !textTo?.output && !!io.stdout.isTTY, noSummary: opts.quiet }),
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      err(`kslint: cannot write the report${code ? ` (${code})` : ''}: ${(e as Error).message}\n`);
       return EXIT.error;
     }
     const tWritten = performance.now();
-    if (!opts.quiet && (toFile || opts.format !== 'text')) err(`${summaryLine(report)}${toFile ? ` -> ${displayOutput(io.cwd, opts.output!)}` : ''}\n`);
+    const files = requests.filter((r) => r.output).map((r) => displayOutput(io.cwd, r.output!));
+    if (!opts.quiet && !(textTo && !textTo.output)) err(`${summaryLine(run)}${files.length ? ` -> ${files.join(', ')}` : ''}\n`);
     if (!opts.quiet && result.replaced.length) err(`kslint: note: ${result.replaced.length} file(s) are not valid UTF-8 and were read with replacement characters (e.g. ${result.replaced[0]})\n`);
     if (opts.stats) {
       err(
         formatStats({
-          run: report,
+          run,
           discovery,
           pipeline: result,
           jobs,

@@ -8,8 +8,12 @@ import type { FailOn } from '../report/run';
 
 export interface CliOptions {
   readonly paths: string[];
-  readonly format: string;
-  readonly output?: string;
+  /** `--format` values as given (`sarif`, or `sarif=out.sarif,html=out.html`); paired with `output` by report/emit. */
+  readonly format: string[];
+  readonly output: string[];
+  readonly baseline?: string;
+  readonly writeBaseline?: string;
+  readonly changedSince?: string;
   readonly config?: string;
   /** `--rule` overrides as given (`KS1001=off`), validated against the rule index later. */
   readonly rule: { readonly name: string; readonly severity: SeverityOrOff }[];
@@ -37,6 +41,8 @@ function parseRule(value: string, previous: CliOptions['rule']): CliOptions['rul
   return [...previous, { name: m[1], severity: m[2] as SeverityOrOff }];
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 function parseJobs(value: string): number {
   if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw new InvalidArgumentError(`expected a whole number from 1 to 256, got "${value}"`);
   return Number(value);
@@ -53,8 +59,11 @@ export function buildProgram(text: ProgramText): Command {
   const program = new Command('kslint')
     .description('Kernel Safety Lint: finds unsafe kernel-mode patterns in C/C++ driver source.')
     .argument('[paths...]', 'files, folders or glob patterns to lint (default: the current folder)')
-    .addOption(new Option('-f, --format <name>', 'report format').choices([...text.formats]).default('text'))
-    .option('-o, --output <file>', 'write the report to a file (atomically) instead of standard output')
+    .option('-f, --format <name>', `report format: ${text.formats.join(', ')}; repeatable, or FORMAT=FILE,FORMAT=FILE (default: text)`, collect, [])
+    .option('-o, --output <file>', 'write the report of the matching --format to a file (atomically) instead of standard output; repeatable', collect, [])
+    .option('--baseline <file>', 'report findings recorded in this baseline (or previous SARIF log) as baselined: they do not fail the run')
+    .option('--write-baseline <file>', "record this run's findings as the baseline")
+    .option('--changed-since <ref>', 'report only findings on lines changed since this git revision (the whole project is still analysed)')
     .option('-c, --config <file>', 'use this config file instead of searching upwards for .kslintrc.* / kslint.config.json')
     .option('-r, --rule <rule=severity>', 'set a rule severity: off|note|warning|error (repeatable; id or name)', parseRule, [])
     .addOption(new Option('--fail-on <level>', 'exit with 1 when a finding at or above this severity is reported').choices(['error', 'warning', 'note', 'none']).default('error'))
@@ -92,8 +101,11 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     throw err;
   }
   const o = program.opts<{
-    format: string;
-    output?: string;
+    format: string[];
+    output: string[];
+    baseline?: string;
+    writeBaseline?: string;
+    changedSince?: string;
     config?: string;
     rule: CliOptions['rule'];
     failOn: FailOn;
@@ -109,6 +121,9 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     paths: program.args,
     format: o.format,
     output: o.output,
+    baseline: o.baseline,
+    writeBaseline: o.writeBaseline,
+    changedSince: o.changedSince,
     config: o.config,
     rule: o.rule,
     failOn: o.failOn,
