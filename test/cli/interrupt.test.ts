@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCorpus } from '../../bench/corpus/generate';
 import { makeTree, removeTree, runCli, TWO_WARNINGS } from './cli-helpers';
@@ -23,16 +23,26 @@ function bigTree(mb: number): string {
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   test(`${signal} during a run: exit ${code}, the previous report untouched, no temporary files`, async () => {
     const dir = bigTree(5);
+    let poll: NodeJS.Timeout | undefined;
     try {
-      const r = await runCli(['--format', 'json', '--output', 'report.json', '--jobs', '1'], {
+      // The first cache entry shows that the workers are linting (and the signal handlers are in place).
+      const r = await runCli(['--format', 'json', '--output', 'report.json', '--jobs', '1', '--cache=.cache'], {
         cwd: dir,
-        started: (kill) => setTimeout(() => kill(signal), 3000),
+        started: (kill) => {
+          poll = setInterval(() => {
+            if (!existsSync(join(dir, '.cache', '.gitignore'))) return;
+            clearInterval(poll);
+            kill(signal);
+          }, 50);
+        },
       });
+      clearInterval(poll);
       assert.equal(r.code, code, `${r.signal ?? ''} ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`interrupted \\(${signal}\\); no report was written`));
       assert.equal(readFileSync(join(dir, 'report.json'), 'utf8'), 'previous report\n');
       assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
     } finally {
+      clearInterval(poll);
       removeTree(dir);
     }
   });

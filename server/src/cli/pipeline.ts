@@ -91,7 +91,10 @@ export class Pipeline {
     if (this.destroyed) throw new PipelineInterrupted('interrupted');
     if (!this.pool) {
       const memory = this.options.limits.workerMemoryMb;
-      const data: WorkerData = { config: this.options.engine, parser: memory === undefined ? 'auto' : 'wasm' };
+      // Workers parse with the WebAssembly build of tree-sitter: a worker stopped for its time or memory budget,
+      // or by an interrupt, while inside the native binding aborts the whole process (an uncaught C++ exception),
+      // while one inside wasm stops cleanly. KSLINT_PARSER=native opts out (for measurements; budgets are then unsafe).
+      const data: WorkerData = { config: this.options.engine, parser: process.env.KSLINT_PARSER === 'native' ? 'native' : 'wasm' };
       this.pool = new Piscina({
         filename: join(__dirname, 'worker.js'),
         minThreads: 1,

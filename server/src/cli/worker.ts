@@ -15,8 +15,8 @@ import { RULES } from '../../../rules/index.generated';
 
 export interface WorkerData {
   readonly config: EngineConfig;
-  /** `wasm` when the worker has a heap limit (see `Limits.workerMemoryMb`). */
-  readonly parser: 'auto' | 'wasm';
+  /** The tree-sitter build to parse with (see `Pipeline`). */
+  readonly parser: 'native' | 'wasm';
 }
 
 export interface LintTask {
@@ -63,7 +63,7 @@ function projectIndex(p: NonNullable<LintTask['project']>): ProjectIndex {
 const now = (): number => performance.now();
 
 export default async function lintTask(task: LintTask): Promise<LintAnswer> {
-  parsers ??= loadBackend({ prefer: parser }).then((b) => new Parsers(b));
+  parsers ??= loadBackend({ prefer: parser === 'wasm' ? 'wasm' : 'auto' }).then((b) => new Parsers(b));
   const p = await parsers;
   const t0 = now();
   const decoded = decodeSource(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength));

@@ -43,11 +43,7 @@ export interface Limits {
   readonly maxFileBytes: number;
   /** A file taking longer than this (ms) is stopped and reported as skipped. */
   readonly fileTimeoutMs: number;
-  /**
-   * Heap limit of each worker (MB), or undefined for none. With a limit, workers parse with the wasm build of
-   * tree-sitter: V8 can stop a worker that runs out of memory inside wasm cleanly, but not one inside the native
-   * binding (the process would abort). Without one, memory is bounded by `maxFileBytes`.
-   */
+  /** Heap limit of each worker (MB), or undefined for none (memory is then bounded by `maxFileBytes`). */
   readonly workerMemoryMb?: number;
 }
 
