@@ -8,6 +8,7 @@
  * With a cache, phase-1 and phase-2 results are stored under content hashes and reused.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { EngineConfig } from '../engine/config';
@@ -72,6 +73,15 @@ interface FileState {
 
 export class PipelineInterrupted extends Error {}
 
+/**
+ * The worker module: `worker.js` beside this file in the compiled tree, `cli-worker.js` beside the bundle. (A
+ * bundle must also keep piscina itself external: piscina starts its own `worker.js` from its package folder.)
+ */
+function workerFile(): string {
+  const bundled = join(__dirname, 'cli-worker.js');
+  return existsSync(bundled) ? bundled : join(__dirname, 'worker.js');
+}
+
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const runner = async (): Promise<void> => {
@@ -96,7 +106,7 @@ export class Pipeline {
       // while one inside wasm stops cleanly. KSLINT_PARSER=native opts out (for measurements; budgets are then unsafe).
       const data: WorkerData = { config: this.options.engine, parser: process.env.KSLINT_PARSER === 'native' ? 'native' : 'wasm' };
       this.pool = new Piscina({
-        filename: join(__dirname, 'worker.js'),
+        filename: workerFile(),
         minThreads: 1,
         maxThreads: this.options.jobs,
         concurrentTasksPerWorker: 1,

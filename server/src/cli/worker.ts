@@ -4,6 +4,8 @@
  * from the summaries the main thread shares. Every failure inside a file becomes a "skipped" answer; the main
  * thread handles the rest (time budget, a worker that dies).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { loadBackend } from '../engine/parse/backend';
 import { disposeParsed, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
@@ -63,7 +65,9 @@ function projectIndex(p: NonNullable<LintTask['project']>): ProjectIndex {
 const now = (): number => performance.now();
 
 export default async function lintTask(task: LintTask): Promise<LintAnswer> {
-  parsers ??= loadBackend({ prefer: parser === 'wasm' ? 'wasm' : 'auto' }).then((b) => new Parsers(b));
+  // In the bundle the .wasm files sit beside this file; in the compiled tree they are found in their packages.
+  const wasmDir = existsSync(join(__dirname, 'tree-sitter.wasm')) ? __dirname : undefined;
+  parsers ??= loadBackend({ prefer: parser === 'wasm' ? 'wasm' : 'auto', wasmDir }).then((b) => new Parsers(b));
   const p = await parsers;
   const t0 = now();
   const decoded = decodeSource(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength));

@@ -3,7 +3,6 @@
  * that every error can name `file:line:column`. Objects are built with own properties only: a `__proto__` key is
  * an ordinary (and later rejected) key, never a prototype.
  */
-import { Node as JsonNode, ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, Node as YamlNode, parseDocument } from 'yaml';
 
 export type PathSegment = string | number;
@@ -27,65 +26,154 @@ function define(obj: Record<string, unknown>, key: string, value: unknown): void
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function jsonValue(node: JsonNode): unknown {
-  switch (node.type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const prop of node.children ?? []) {
-        const [k, v] = prop.children ?? [];
-        if (k && v) define(out, String(k.value), jsonValue(v));
-      }
-      return out;
-    }
-    case 'array':
-      return (node.children ?? []).map(jsonValue);
-    default:
-      return node.value;
-  }
+/** A JSON value with the offsets of itself and, for objects, of each key. */
+interface JsonNode {
+  readonly offset: number;
+  readonly value: unknown;
+  readonly items?: JsonNode[];
+  readonly props?: Map<string, { readonly keyOffset: number; readonly node: JsonNode }>;
 }
 
-function jsonDuplicateKey(node: JsonNode): JsonNode | undefined {
-  if (node.type === 'object') {
-    const seen = new Set<string>();
-    for (const prop of node.children ?? []) {
-      const k = prop.children?.[0];
-      if (k && seen.has(String(k.value))) return k;
-      if (k) seen.add(String(k.value));
+const COMMENTS = 'comments are not allowed in JSON (use a .kslintrc.yaml for comments)';
+const LITERAL = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null/y;
+
+/**
+ * A strict JSON reader (RFC 8259: no comments, no trailing commas; duplicate keys rejected) that keeps offsets, so
+ * that schema errors can point into the file. Config files are small and are only ever read as data.
+ */
+class JsonReader {
+  private i = 0;
+
+  constructor(private readonly text: string) {}
+
+  private fail(message: string, at = this.i): never {
+    throw new ConfigSyntaxError(`invalid JSON: ${message}`, at);
+  }
+
+  private ws(): void {
+    const t = this.text;
+    while (this.i < t.length && (t[this.i] === ' ' || t[this.i] === '\t' || t[this.i] === '\n' || t[this.i] === '\r')) this.i++;
+  }
+
+  private atComment(): boolean {
+    return this.text.startsWith('//', this.i) || this.text.startsWith('/*', this.i);
+  }
+
+  document(): JsonNode {
+    this.ws();
+    if (this.i >= this.text.length) this.fail('the file is empty (write {} for no settings)');
+    const v = this.value(0);
+    this.ws();
+    if (this.i < this.text.length) this.fail(this.atComment() ? COMMENTS : 'unexpected text after the value');
+    return v;
+  }
+
+  private value(depth: number): JsonNode {
+    if (depth > 64) this.fail('nested too deeply');
+    this.ws();
+    const c = this.text[this.i];
+    const offset = this.i;
+    if (c === '{') return this.object(depth);
+    if (c === '[') return this.array(depth);
+    if (c === '"') return { offset, value: this.string() };
+    LITERAL.lastIndex = this.i;
+    const m = LITERAL.exec(this.text);
+    if (!m) {
+      if (this.atComment()) this.fail(COMMENTS);
+      this.fail(c === undefined ? 'unexpected end of the file' : `unexpected character ${JSON.stringify(c)}`);
+    }
+    this.i += m[0].length;
+    return { offset, value: JSON.parse(m[0]) as unknown };
+  }
+
+  private string(): string {
+    const t = this.text;
+    const start = this.i++;
+    while (this.i < t.length && t[this.i] !== '"') {
+      if (t.charCodeAt(this.i) < 0x20) this.fail('control character in a string');
+      this.i += t[this.i] === '\\' ? 2 : 1;
+    }
+    if (this.i >= t.length) this.fail('unterminated string', start);
+    this.i++;
+    try {
+      return JSON.parse(t.slice(start, this.i)) as string;
+    } catch {
+      return this.fail('invalid escape in a string', start);
     }
   }
-  for (const c of node.children ?? []) {
-    const d = jsonDuplicateKey(c);
-    if (d) return d;
+
+  private expect(ch: string, what: string): void {
+    this.ws();
+    if (this.text[this.i] !== ch) this.fail(this.atComment() ? COMMENTS : `${what} expected`);
+    this.i++;
   }
-  return undefined;
+
+  private object(depth: number): JsonNode {
+    const offset = this.i++;
+    const value: Record<string, unknown> = {};
+    const props = new Map<string, { keyOffset: number; node: JsonNode }>();
+    this.ws();
+    if (this.text[this.i] === '}') {
+      this.i++;
+      return { offset, value, props };
+    }
+    for (;;) {
+      this.ws();
+      const keyOffset = this.i;
+      if (this.text[this.i] !== '"') this.fail(this.atComment() ? COMMENTS : this.text[this.i] === '}' ? 'trailing comma before }' : 'property name (in double quotes) expected');
+      const key = this.string();
+      if (props.has(key)) this.fail(`duplicate key "${key}"`, keyOffset);
+      this.expect(':', 'colon');
+      const node = this.value(depth + 1);
+      props.set(key, { keyOffset, node });
+      define(value, key, node.value);
+      this.ws();
+      if (this.text[this.i] !== ',') {
+        this.expect('}', 'comma or }');
+        return { offset, value, props };
+      }
+      this.i++;
+    }
+  }
+
+  private array(depth: number): JsonNode {
+    const offset = this.i++;
+    const items: JsonNode[] = [];
+    this.ws();
+    if (this.text[this.i] === ']') {
+      this.i++;
+      return { offset, value: [], items };
+    }
+    for (;;) {
+      this.ws();
+      if (this.text[this.i] === ']') this.fail('trailing comma before ]');
+      items.push(this.value(depth + 1));
+      this.ws();
+      if (this.text[this.i] !== ',') {
+        this.expect(']', 'comma or ]');
+        return { offset, value: items.map((n) => n.value), items };
+      }
+      this.i++;
+    }
+  }
 }
 
 /** Strict JSON (no comments, no trailing commas, no duplicate keys). */
 export function parseJsonConfig(text: string): ParsedConfigText {
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  if (errors.length || !root) {
-    const e = errors[0];
-    const what = e ? describeJsonError(printParseErrorCode(e.error)) : 'no JSON value';
-    throw new ConfigSyntaxError(`invalid JSON: ${what}`, e?.offset ?? 0);
-  }
-  const dup = jsonDuplicateKey(root);
-  if (dup) throw new ConfigSyntaxError(`invalid JSON: duplicate key "${String(dup.value)}"`, dup.offset);
+  const root = new JsonReader(text).document();
+  const find = (path: readonly PathSegment[]): JsonNode | undefined => {
+    let n: JsonNode | undefined = root;
+    for (const seg of path) n = typeof seg === 'number' ? n?.items?.[seg] : n?.props?.get(seg)?.node;
+    return n;
+  };
   return {
-    value: jsonValue(root),
+    value: root.value,
     offsetOf(path, key) {
-      const node = path.length ? findNodeAtLocation(root, [...path]) : root;
+      const node = find(path);
       if (!node) return undefined;
-      if (key === undefined) return node.offset;
-      const prop = node.type === 'object' ? node.children?.find((p) => p.children?.[0]?.value === key) : undefined;
-      return prop?.offset;
+      return key === undefined ? node.offset : node.props?.get(key)?.keyOffset;
     },
   };
-}
-
-function describeJsonError(code: string): string {
-  const words = code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-  return words.replace('invalid symbol', 'unexpected character').replace(/^invalid comment token$/, 'comments are not allowed in JSON (use a .kslintrc.yaml for comments)');
 }
 
 function yamlValue(node: unknown): unknown {
