@@ -7,17 +7,17 @@
  * worker a heap limit; a file that exceeds them, or crashes its worker, is reported as skipped and the run goes on.
  * With a cache, phase-1 and phase-2 results are stored under content hashes and reused.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { EngineConfig } from '../engine/config';
+import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary } from '../engine/lint';
 import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
 import { readSourceBytes, SourceEncoding } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
-import type { FileTimings, LintAnswer, LintTask, WorkerData } from './worker';
+import type { FileTimings, IndexSlice, LintAnswer, LintTask, WorkerData } from './worker';
 
 export interface PipelineFile {
   readonly abs: string;
@@ -80,6 +80,23 @@ export class PipelineInterrupted extends Error {}
 function workerFile(): string {
   const bundled = join(__dirname, 'cli-worker.js');
   return existsSync(bundled) ? bundled : join(__dirname, 'worker.js');
+}
+
+/**
+ * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines and calls
+ * (the same facts its `dependencyKey` hashes). A worker lints with this slice instead of the whole index.
+ */
+export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
+  const names = [...new Set([...summary.functions.map((f) => f.name), ...summary.callees])].sort();
+  const roles: [string, EntryPointRole][] = [];
+  const seeds: [string, [number, ParamSeed][]][] = [];
+  for (const n of names) {
+    const role = index.entryPoint(n);
+    if (role) roles.push([n, role]);
+    const s = index.paramTaint(n, summary.path);
+    if (s) seeds.push([n, [...s]]);
+  }
+  return { file: summary.path, roles, seeds };
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -190,17 +207,6 @@ export class Pipeline {
     }
     const t2 = performance.now();
 
-    let shared: LintTask['project'] | undefined;
-    const projectData = (): NonNullable<LintTask['project']> => {
-      if (!shared) {
-        const json = JSON.stringify(linted.map((s) => s.entry!.summary));
-        const length = Buffer.byteLength(json);
-        const summaries = new SharedArrayBuffer(Math.max(1, length));
-        new TextEncoder().encodeInto(json, new Uint8Array(summaries));
-        shared = { runId: randomBytes(8).toString('hex'), summaries, length };
-      }
-      return shared;
-    };
     done = 0;
     await forEachLimited(again, lookahead, async ({ s, projectKey }) => {
       const key2 = s.cacheKey && hashOf(s.cacheKey, projectKey);
@@ -211,7 +217,7 @@ export class Pipeline {
         if (!read.ok) s.skipped = read.reason;
         else if (hashOf(read.bytes) !== s.contentHash) s.skipped = 'changed while it was being linted';
         else {
-          const a = await this.runTask({ phase: 2, file: s.f.file, bytes: read.bytes, project: projectData() });
+          const a = await this.runTask({ phase: 2, file: s.f.file, bytes: read.bytes, slice: sliceIndex(index, s.entry!.summary) });
           if (!a.ok) s.skipped = a.reason;
           else {
             this.addTimings(a.timings);

@@ -1,7 +1,7 @@
 /**
  * The lint worker (one per `--jobs`, run by piscina). Phase 1: decode, parse, summarize, and lint a file against
- * an index of that file alone. Phase 2: lint again against the whole project's index, rebuilt here once per run
- * from the summaries the main thread shares. Every failure inside a file becomes a "skipped" answer; the main
+ * an index of that file alone. Phase 2: lint again against the project facts the file depends on, a slice of the
+ * project index that the main thread built from all summaries. Every failure inside a file becomes a "skipped" answer; the main
  * thread handles the rest (time budget, a worker that dies).
  */
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { workerData } from 'node:worker_threads';
 import { loadBackend } from '../engine/parse/backend';
 import { disposeParsed, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
-import type { ProjectIndex } from '../engine/analysis';
+import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import { decodeSource, SourceEncoding } from '../project/read-source';
 import { RULES } from '../../../rules/index.generated';
@@ -26,8 +26,21 @@ export interface LintTask {
   /** Display path: what findings carry. */
   readonly file: string;
   readonly bytes: Uint8Array;
-  /** Phase 2: the run's summaries as JSON in shared memory, and an id to build the index once per run. */
-  readonly project?: { readonly runId: string; readonly summaries: SharedArrayBuffer; readonly length: number };
+  /** Phase 2: the project facts the file depends on (see `sliceIndex`). */
+  readonly slice?: IndexSlice;
+}
+
+/** A JSON-safe part of a `ProjectIndex`: what one file's lint reads from it. */
+export interface IndexSlice {
+  readonly file: string;
+  readonly roles: readonly (readonly [string, EntryPointRole])[];
+  readonly seeds: readonly (readonly [string, readonly (readonly [number, ParamSeed])[]])[];
+}
+
+function sliceToIndex(slice: IndexSlice): ProjectIndex {
+  const roles = new Map(slice.roles);
+  const seeds = new Map(slice.seeds.map(([name, s]) => [name, new Map(s)] as const));
+  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name) };
 }
 
 export interface FileTimings {
@@ -52,16 +65,6 @@ export type LintAnswer =
 
 const { config, parser } = workerData as WorkerData;
 let parsers: Promise<Parsers> | undefined;
-let project: { runId: string; index: ProjectIndex } | undefined;
-
-function projectIndex(p: NonNullable<LintTask['project']>): ProjectIndex {
-  if (project?.runId !== p.runId) {
-    const json = new TextDecoder().decode(new Uint8Array(p.summaries, 0, p.length));
-    project = { runId: p.runId, index: buildProjectIndex(JSON.parse(json) as FileSummary[]) };
-  }
-  return project.index;
-}
-
 const now = (): number => performance.now();
 
 export default async function lintTask(task: LintTask): Promise<LintAnswer> {
@@ -78,9 +81,9 @@ export default async function lintTask(task: LintTask): Promise<LintAnswer> {
     parsed = parseFile(p, task.file, decoded.text, { macros: config.macros, headerLanguage: config.headerLanguage });
     const t2 = now();
     // Phase 2 needs no summary: the main thread has it from phase 1.
-    const summary = task.project ? undefined : summarizeFile(parsed, config);
+    const summary = task.slice ? undefined : summarizeFile(parsed, config);
     const t3 = now();
-    const index = task.project ? projectIndex(task.project) : buildProjectIndex([summary!]);
+    const index = task.slice ? sliceToIndex(task.slice) : buildProjectIndex([summary!]);
     const result = lintParsed(parsed, RULES, config, index);
     const t4 = now();
     return { ok: true, result, summary, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
