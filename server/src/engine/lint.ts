@@ -10,6 +10,7 @@ import { buildProjectIndex } from './index/project';
 import { summarizeFile } from './index/summary';
 import { ParsedFile, Parsers, parseFile } from './parse/parse';
 import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff, PathStep, Fix } from './rule';
+import { applySuppressions } from './suppress';
 
 export { summarizeFile } from './index/summary';
 export type { FileSummary } from './index/summary';
@@ -67,6 +68,14 @@ export function lintParsed(file: ParsedFile, rules: readonly Rule[], config: Eng
     } catch (err) {
       ruleErrors.push({ ruleId: rule.meta.id, message: err instanceof Error ? err.message : String(err) });
     }
+  }
+  // In-source suppressions mark the findings they cover and add findings about the directives themselves.
+  try {
+    for (const extra of applySuppressions(file, findings, rules, (rule) => effectiveSeverity(rule, config))) {
+      findings.push(toFinding(file, analysis, extra.rule, extra.severity, extra.spec));
+    }
+  } catch (err) {
+    ruleErrors.push({ ruleId: 'suppressions', message: err instanceof Error ? err.message : String(err) });
   }
   findings.sort(compareFindings);
   assignFingerprints(file, findings);

@@ -1,0 +1,276 @@
+/**
+ * `kslint [paths...]`: parse options, load the project config, find the files, run the lint pipeline, write the
+ * report and return the exit code (0 clean, 1 findings at or above --fail-on, 2 usage/config/tool error,
+ * 130/143 interrupted). bin/kslint.js calls `run`.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { RULES } from '../../../rules/index.generated';
+import type { SeverityOrOff } from '../engine/rule';
+import { assembleRun } from '../report/assemble';
+import { BaselineError } from '../report/baseline';
+import { ChangedLinesError } from '../report/changed-lines';
+import { findingsExitCode, focusRun, parseReportRequests, ReportOptionError, ReportRequest, writeReports } from '../report/emit';
+import { FORMATS } from '../report/index';
+import type { ReportContext, RunResult } from '../report/run';
+import { ConfigError, ProjectConfig, resolveProjectConfig, withRuleSeverities } from '../project/config';
+import { discoverFiles, DiscoveryError, Discovery } from '../project/discover';
+import { readSourceFile } from '../project/read-source';
+import { ResultCache } from './cache';
+import { explainRule, listRules, resolveRuleName } from './rules-info';
+import { CliOptions, InfoShown, parseArgs, UsageError } from './options';
+import { Pipeline, PipelineInterrupted, PipelineResult } from './pipeline';
+import { Progress } from './progress';
+import { formatStats } from './stats';
+import { summaryLine, writeText } from './text';
+import { toolFingerprint, toolVersion } from './tool-info';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
+
+export const EXIT = { clean: 0, findings: 1, error: 2, sigint: 130, sigterm: 143 } as const;
+
+function colorWanted(stream: CliIo['stdout'], opts: { color: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (!opts.color || 'NO_COLOR' in env) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return !!stream.isTTY;
+}
+
+/** Reads sources for report excerpts with the same decoding as the linter (BOMs, UTF-16). */
+function sourceReader(run: RunResult, maxBytes: number): ReportContext {
+  const cache = new Map<string, string | undefined>();
+  return {
+    readSource(file) {
+      if (!cache.has(file)) {
+        const r = readSourceFile(resolve(run.invocation.workingDirectory, file), { maxBytes });
+        cache.set(file, r.ok ? r.text : undefined);
+      }
+      return cache.get(file);
+    },
+  };
+}
+
+function ruleOverrides(opts: CliOptions): Map<string, SeverityOrOff> {
+  const out = new Map<string, SeverityOrOff>();
+  for (const r of opts.rule) {
+    const id = resolveRuleName(r.name);
+    if (!id) throw new UsageError(`--rule ${r.name}=${r.severity}: unknown rule "${r.name}" (kslint --list-rules shows the rules)`);
+    out.set(id, r.severity);
+  }
+  return out;
+}
+
+type SignalName = 'SIGINT' | 'SIGTERM';
+
+interface SignalState {
+  received?: SignalName;
+  /** Stops the work under way (set once there is some). */
+  stop?: () => void;
+}
+
+const signalExit = (sig: SignalName | undefined): number => (sig === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint);
+
+/**
+ * Runs the command. SIGINT/SIGTERM stop the workers and end the run with 130/143 without writing a report (a
+ * report is only ever renamed into place whole); a second signal exits at once.
+ */
+export async function run(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const signals: SignalState = {};
+  const onSignal = (sig: SignalName) => () => {
+    if (signals.received) process.exit(signalExit(sig));
+    signals.received = sig;
+    signals.stop?.();
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT);
+  process.on('SIGTERM', handlers.SIGTERM);
+  try {
+    const code = await runCommand(argv, io, signals);
+    if (signals.received && code !== signalExit(signals.received)) {
+      io.stderr.write(`kslint: interrupted (${signals.received}) after the run had finished\n`);
+      return signalExit(signals.received);
+    }
+    return code;
+  } finally {
+    process.off('SIGINT', handlers.SIGINT);
+    process.off('SIGTERM', handlers.SIGTERM);
+  }
+}
+
+async function runCommand(argv: readonly string[], io: CliIo, signals: SignalState): Promise<number> {
+  const started = new Date();
+  const t0 = performance.now();
+  const err = (s: string): void => void io.stderr.write(s);
+  const formats = ['text', ...Object.keys(FORMATS)];
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(argv, { version: toolVersion(), formats, writeOut: (s) => io.stdout.write(s), writeErr: err });
+  } catch (e) {
+    if (e instanceof InfoShown) return EXIT.clean;
+    if (e instanceof UsageError) {
+      err(`kslint: ${e.message}\nTry 'kslint --help'.\n`);
+      return EXIT.error;
+    }
+    throw e;
+  }
+  const outColor = colorWanted(io.stdout, opts, io.env);
+  let requests: ReportRequest[];
+  try {
+    requests = parseReportRequests(opts.format, opts.output).map((r) => ({ ...r, output: r.output && resolve(io.cwd, r.output) }));
+    if (opts.baseline !== undefined && !existsSync(resolve(io.cwd, opts.baseline))) throw new UsageError(`--baseline ${opts.baseline}: file not found`);
+  } catch (e) {
+    if (e instanceof ReportOptionError || e instanceof UsageError) {
+      err(`kslint: ${e.message}\n`);
+      return EXIT.error;
+    }
+    throw e;
+  }
+
+  let config: ProjectConfig;
+  try {
+    if (opts.explain !== undefined) {
+      const text = explainRule(opts.explain);
+      if (!text) throw new UsageError(`--explain: unknown rule "${opts.explain}" (kslint --list-rules shows the rules)`);
+      io.stdout.write(text);
+      return EXIT.clean;
+    }
+    config = withRuleSeverities(resolveProjectConfig(opts.paths, io.cwd, RULES.map((r) => r.meta), opts.config), ruleOverrides(opts));
+    if (opts.listRules) {
+      io.stdout.write(listRules(config.engine, outColor));
+      return EXIT.clean;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      err(`kslint: ${e.message}\n`);
+      return EXIT.error;
+    }
+    throw e;
+  }
+
+  let discovery: Discovery;
+  try {
+    discovery = discoverFiles(opts.paths, { cwd: io.cwd, config });
+  } catch (e) {
+    if (e instanceof DiscoveryError) {
+      err(`kslint: ${e.message}\n`);
+      return EXIT.error;
+    }
+    throw e;
+  }
+  const tDiscovered = performance.now();
+
+  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), Math.max(1, discovery.files.length)));
+  const cacheDir = opts.cache === undefined ? undefined : resolve(opts.cache === true ? resolve(config.root, '.kslint-cache') : resolve(io.cwd, opts.cache));
+  const store = cacheDir ? new ResultCache(cacheDir) : undefined;
+  const progress = new Progress(io.stderr, !opts.quiet && !!io.stderr.isTTY && !('CI' in io.env && io.env.CI));
+  const pipeline = new Pipeline({
+    engine: config.engine,
+    limits: config.limits,
+    jobs,
+    cache: store && { store, toolKey: toolFingerprint() },
+    onProgress: (phase, done, total) => progress.update(phase === 1 ? 'linting' : 'cross-file pass', done, total),
+  });
+
+  signals.stop = () => void pipeline.destroy();
+  if (signals.received) return signalExit(signals.received);
+  return lintAndReport();
+
+  async function lintAndReport(): Promise<number> {
+    let result: PipelineResult;
+    try {
+      result = await pipeline.run(discovery.files.map((file) => ({ abs: resolve(io.cwd, file), file })));
+    } catch (e) {
+      progress.clear();
+      if (e instanceof PipelineInterrupted || signals.received) {
+        err(`kslint: interrupted (${signals.received ?? 'SIGINT'}); no report was written\n`);
+        return signalExit(signals.received);
+      }
+      err(`kslint: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      return EXIT.error;
+    } finally {
+      await pipeline.destroy();
+    }
+    progress.clear();
+    if (signals.received) {
+      err(`kslint: interrupted (${signals.received}); no report was written\n`);
+      return signalExit(signals.received);
+    }
+    const tLinted = performance.now();
+    return report(result, tLinted);
+  }
+
+  async function report(result: PipelineResult, tLinted: number): Promise<number> {
+    const base = {
+      tool: { name: 'kslint', version: toolVersion() },
+      rules: RULES,
+      files: result.results,
+      skipped: [...discovery.skipped, ...result.skipped].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+      baseDir: config.root,
+      failOn: opts.failOn,
+    };
+    const invocation = (exitCode: number) => ({
+      commandLine: ['kslint', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' '),
+      arguments: [...argv],
+      startTime: started.toISOString(),
+      endTime: new Date().toISOString(),
+      success: true,
+      exitCode,
+      workingDirectory: io.cwd,
+    });
+    const focus = { baseline: opts.baseline && resolve(io.cwd, opts.baseline), writeBaseline: opts.writeBaseline && resolve(io.cwd, opts.writeBaseline), changedSince: opts.changedSince };
+    let run: RunResult;
+    try {
+      // The exit code is known only once baseline and changed lines are applied; the report records it.
+      const draft = await focusRun(assembleRun({ ...base, invocation: invocation(0) }), focus);
+      run = { ...draft, invocation: invocation(findingsExitCode(draft)) };
+    } catch (e) {
+      if (e instanceof BaselineError || e instanceof ChangedLinesError) {
+        err(`kslint: ${e.message}\n`);
+        return EXIT.error;
+      }
+      throw e;
+    }
+    const exitCode = findingsExitCode(run);
+    const textTo = requests.find((r) => r.format === 'text');
+    const ctx = sourceReader(run, config.limits.maxFileBytes);
+    try {
+      writeReports(run, requests, ctx, {
+        stdout: (text) => void io.stdout.write(text),
+        text: (r) => writeText(r, { color: textTo?.output ? false : outColor, grouped: !textTo?.output && !!io.stdout.isTTY, noSummary: opts.quiet }),
+      });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      err(`kslint: cannot write the report${code ? ` (${code})` : ''}: ${(e as Error).message}\n`);
+      return EXIT.error;
+    }
+    const tWritten = performance.now();
+    const files = requests.filter((r) => r.output).map((r) => displayOutput(io.cwd, r.output!));
+    if (!opts.quiet && !(textTo && !textTo.output)) err(`${summaryLine(run)}${files.length ? ` -> ${files.join(', ')}` : ''}\n`);
+    if (!opts.quiet && result.replaced.length) err(`kslint: note: ${result.replaced.length} file(s) are not valid UTF-8 and were read with replacement characters (e.g. ${result.replaced[0]})\n`);
+    if (opts.stats) {
+      err(
+        formatStats({
+          run,
+          discovery,
+          pipeline: result,
+          jobs,
+          cache: store,
+          times: { discovery: tDiscovered - t0, lint: tLinted - tDiscovered, output: tWritten - tLinted, total: tWritten - t0 },
+        }),
+      );
+    }
+    return exitCode;
+  }
+}
+
+function displayOutput(cwd: string, out: string): string {
+  const rel = relative(cwd, resolve(cwd, out));
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(cwd, out);
+}

@@ -1,0 +1,257 @@
+/**
+ * The parallel lint pipeline (piscina worker threads):
+ *   phase 1, per file in workers: decode, parse, summarize, lint against an index of the file alone;
+ *   main thread: build the project index from all summaries;
+ *   phase 2, in workers: lint again only the files whose project dependency key differs from their local one.
+ * Results do not depend on the number of workers or the order of files. Each file has a time budget and each
+ * worker a heap limit; a file that exceeds them, or crashes its worker, is reported as skipped and the run goes on.
+ * With a cache, phase-1 and phase-2 results are stored under content hashes and reused.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import type { EngineConfig } from '../engine/config';
+import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
+import { buildProjectIndex, dependencyKey, FileResult, FileSummary } from '../engine/lint';
+import type { SkippedFile } from '../report/run';
+import type { Limits } from '../project/config';
+import { readSourceBytes, SourceEncoding } from '../project/read-source';
+import { canonicalJson, hashOf, ResultCache } from './cache';
+import type { FileTimings, IndexSlice, LintAnswer, LintTask, WorkerData } from './worker';
+
+export interface PipelineFile {
+  readonly abs: string;
+  /** Display path, carried by findings. */
+  readonly file: string;
+}
+
+export interface PipelineOptions {
+  readonly engine: EngineConfig;
+  readonly limits: Limits;
+  readonly jobs: number;
+  /** A cache and the fingerprint of the tool (version, rules, engine build) its keys include. */
+  readonly cache?: { readonly store: ResultCache; readonly toolKey: string };
+  readonly onProgress?: (phase: 1 | 2, done: number, total: number) => void;
+}
+
+export interface PipelineTimings {
+  /** Wall-clock milliseconds of each phase. */
+  phase1: number;
+  index: number;
+  phase2: number;
+  /** Milliseconds summed over all workers. */
+  worker: { decode: number; parse: number; summarize: number; rules: number };
+}
+
+export interface PipelineResult {
+  /** One per linted file, sorted by path. */
+  readonly results: FileResult[];
+  readonly skipped: SkippedFile[];
+  /** Files decoded with replacement characters (invalid UTF-8), and per encoding counts. */
+  readonly replaced: string[];
+  readonly encodings: Record<SourceEncoding, number>;
+  readonly phase2Files: number;
+  readonly timings: PipelineTimings;
+}
+
+interface Phase1Entry {
+  readonly result: FileResult;
+  readonly summary: FileSummary;
+  readonly key: string;
+  readonly encoding: SourceEncoding;
+  readonly replaced: boolean;
+}
+
+interface FileState {
+  readonly f: PipelineFile;
+  contentHash?: string;
+  cacheKey?: string;
+  entry?: Phase1Entry;
+  final?: FileResult;
+  skipped?: string;
+}
+
+export class PipelineInterrupted extends Error {}
+
+/**
+ * The worker module: `worker.js` beside this file in the compiled tree, `cli-worker.js` beside the bundle. (A
+ * bundle must also keep piscina itself external: piscina starts its own `worker.js` from its package folder.)
+ */
+function workerFile(): string {
+  const bundled = join(__dirname, 'cli-worker.js');
+  return existsSync(bundled) ? bundled : join(__dirname, 'worker.js');
+}
+
+/**
+ * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines and calls
+ * (the same facts its `dependencyKey` hashes). A worker lints with this slice instead of the whole index.
+ */
+export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
+  const names = [...new Set([...summary.functions.map((f) => f.name), ...summary.callees])].sort();
+  const roles: [string, EntryPointRole][] = [];
+  const seeds: [string, [number, ParamSeed][]][] = [];
+  for (const n of names) {
+    const role = index.entryPoint(n);
+    if (role) roles.push([n, role]);
+    const s = index.paramTaint(n, summary.path);
+    if (s) seeds.push([n, [...s]]);
+  }
+  return { file: summary.path, roles, seeds };
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, runner));
+}
+
+export class Pipeline {
+  private pool: Piscina | undefined;
+  private destroyed = false;
+  private readonly timings: PipelineTimings = { phase1: 0, index: 0, phase2: 0, worker: { decode: 0, parse: 0, summarize: 0, rules: 0 } };
+
+  constructor(private readonly options: PipelineOptions) {}
+
+  private getPool(): Piscina {
+    if (this.destroyed) throw new PipelineInterrupted('interrupted');
+    if (!this.pool) {
+      const memory = this.options.limits.workerMemoryMb;
+      // Workers parse with the WebAssembly build of tree-sitter: a worker stopped for its time or memory budget,
+      // or by an interrupt, while inside the native binding aborts the whole process (an uncaught C++ exception),
+      // while one inside wasm stops cleanly. KSLINT_PARSER=native opts out (for measurements; budgets are then unsafe).
+      const data: WorkerData = { config: this.options.engine, parser: process.env.KSLINT_PARSER === 'native' ? 'native' : 'wasm' };
+      this.pool = new Piscina({
+        filename: workerFile(),
+        minThreads: 1,
+        maxThreads: this.options.jobs,
+        concurrentTasksPerWorker: 1,
+        idleTimeout: 60_000,
+        workerData: data,
+        ...(memory !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: memory } } : {}),
+      });
+    }
+    return this.pool;
+  }
+
+  /** Stops the workers; pending files fail with `PipelineInterrupted`. */
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
+  }
+
+  private async runTask(task: LintTask): Promise<LintAnswer> {
+    const budget = this.options.limits.fileTimeoutMs;
+    const signal = AbortSignal.timeout(budget);
+    try {
+      return (await this.getPool().run(task, { signal })) as LintAnswer;
+    } catch (err) {
+      if (this.destroyed) throw new PipelineInterrupted('interrupted');
+      if (signal.aborted) return { ok: false, reason: `took longer than ${budget / 1000} s (limits.fileTimeout); stopped` };
+      const msg = err instanceof Error ? err.message : String(err);
+      if (/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(msg) || (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        return { ok: false, reason: `needed more than ${this.options.limits.workerMemoryMb} MB of memory (limits.workerMemory); stopped` };
+      }
+      return { ok: false, reason: `analysis crashed: ${msg.split('\n')[0]}` };
+    }
+  }
+
+  private addTimings(t: FileTimings): void {
+    const w = this.timings.worker;
+    w.decode += t.decode;
+    w.parse += t.parse;
+    w.summarize += t.summarize;
+    w.rules += t.rules;
+  }
+
+  async run(files: readonly PipelineFile[]): Promise<PipelineResult> {
+    const { cache, engine, limits, jobs, onProgress } = this.options;
+    const configKey = cache ? hashOf(cache.toolKey, canonicalJson(engine)) : '';
+    const states: FileState[] = files.map((f) => ({ f }));
+    const lookahead = Math.max(2, jobs * 2);
+
+    const t0 = performance.now();
+    let done = 0;
+    await forEachLimited(states, lookahead, async (s) => {
+      const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
+      if (!read.ok) s.skipped = read.reason;
+      else {
+        s.contentHash = hashOf(read.bytes);
+        s.cacheKey = cache && hashOf(configKey, s.f.file, s.contentHash);
+        const hit = s.cacheKey ? cache!.store.get<Phase1Entry>(s.cacheKey) : undefined;
+        if (hit) s.entry = hit;
+        else {
+          const a = await this.runTask({ phase: 1, file: s.f.file, bytes: read.bytes });
+          if (!a.ok || !a.summary || a.key === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
+          else {
+            this.addTimings(a.timings);
+            s.entry = { result: a.result, summary: a.summary, key: a.key, encoding: a.encoding, replaced: a.replaced };
+            if (s.cacheKey) cache!.store.set(s.cacheKey, s.entry);
+          }
+        }
+      }
+      onProgress?.(1, ++done, states.length);
+    });
+    const t1 = performance.now();
+
+    const linted = states.filter((s) => s.entry);
+    const index = buildProjectIndex(linted.map((s) => s.entry!.summary));
+    const again: { s: FileState; projectKey: string }[] = [];
+    for (const s of linted) {
+      const projectKey = dependencyKey(index, s.entry!.summary);
+      if (projectKey === s.entry!.key) s.final = s.entry!.result;
+      else again.push({ s, projectKey });
+    }
+    const t2 = performance.now();
+
+    done = 0;
+    await forEachLimited(again, lookahead, async ({ s, projectKey }) => {
+      const key2 = s.cacheKey && hashOf(s.cacheKey, projectKey);
+      const hit = key2 ? cache!.store.get<FileResult>(key2) : undefined;
+      if (hit) s.final = hit;
+      else {
+        const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
+        if (!read.ok) s.skipped = read.reason;
+        else if (hashOf(read.bytes) !== s.contentHash) s.skipped = 'changed while it was being linted';
+        else {
+          const a = await this.runTask({ phase: 2, file: s.f.file, bytes: read.bytes, slice: sliceIndex(index, s.entry!.summary) });
+          if (!a.ok) s.skipped = a.reason;
+          else {
+            this.addTimings(a.timings);
+            s.final = a.result;
+            if (key2) cache!.store.set(key2, a.result);
+          }
+        }
+      }
+      onProgress?.(2, ++done, again.length);
+    });
+    const t3 = performance.now();
+    Object.assign(this.timings, { phase1: t1 - t0, index: t2 - t1, phase2: t3 - t2 });
+
+    const results: FileResult[] = [];
+    const skipped: SkippedFile[] = [];
+    const replaced: string[] = [];
+    const encodings: Record<SourceEncoding, number> = { 'utf-8': 0, 'utf-8-bom': 0, 'utf-16le': 0, 'utf-16be': 0 };
+    for (const s of states) {
+      if (s.skipped !== undefined || !s.final) {
+        skipped.push({ file: s.f.file, reason: s.skipped ?? 'not analysed' });
+        continue;
+      }
+      results.push(s.final);
+      encodings[s.entry!.encoding]++;
+      if (s.entry!.replaced) replaced.push(s.f.file);
+    }
+    const byPath = (a: { path?: string; file?: string }, b: { path?: string; file?: string }): number => {
+      const x = a.path ?? a.file ?? '';
+      const y = b.path ?? b.file ?? '';
+      return x < y ? -1 : x > y ? 1 : 0;
+    };
+    results.sort(byPath);
+    skipped.sort(byPath);
+    replaced.sort();
+    return { results, skipped, replaced, encodings, phase2Files: again.length, timings: this.timings };
+  }
+}

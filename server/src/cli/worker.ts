@@ -1,0 +1,97 @@
+/**
+ * The lint worker (one per `--jobs`, run by piscina). Phase 1: decode, parse, summarize, and lint a file against
+ * an index of that file alone. Phase 2: lint again against the project facts the file depends on, a slice of the
+ * project index that the main thread built from all summaries. Every failure inside a file becomes a "skipped" answer; the main
+ * thread handles the rest (time budget, a worker that dies).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { workerData } from 'node:worker_threads';
+import { loadBackend } from '../engine/parse/backend';
+import { disposeParsed, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
+import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
+import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
+import type { EngineConfig } from '../engine/config';
+import { decodeSource, SourceEncoding } from '../project/read-source';
+import { RULES } from '../../../rules/index.generated';
+
+export interface WorkerData {
+  readonly config: EngineConfig;
+  /** The tree-sitter build to parse with (see `Pipeline`). */
+  readonly parser: 'native' | 'wasm';
+}
+
+export interface LintTask {
+  readonly phase: 1 | 2;
+  /** Display path: what findings carry. */
+  readonly file: string;
+  readonly bytes: Uint8Array;
+  /** Phase 2: the project facts the file depends on (see `sliceIndex`). */
+  readonly slice?: IndexSlice;
+}
+
+/** A JSON-safe part of a `ProjectIndex`: what one file's lint reads from it. */
+export interface IndexSlice {
+  readonly file: string;
+  readonly roles: readonly (readonly [string, EntryPointRole])[];
+  readonly seeds: readonly (readonly [string, readonly (readonly [number, ParamSeed])[]])[];
+}
+
+function sliceToIndex(slice: IndexSlice): ProjectIndex {
+  const roles = new Map(slice.roles);
+  const seeds = new Map(slice.seeds.map(([name, s]) => [name, new Map(s)] as const));
+  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name) };
+}
+
+export interface FileTimings {
+  readonly decode: number;
+  readonly parse: number;
+  readonly summarize: number;
+  readonly rules: number;
+}
+
+export type LintAnswer =
+  | {
+      readonly ok: true;
+      readonly result: FileResult;
+      /** Phase 1 only: the file's summary and its `dependencyKey` under an index of the file alone. */
+      readonly summary?: FileSummary;
+      readonly key?: string;
+      readonly encoding: SourceEncoding;
+      readonly replaced: boolean;
+      readonly timings: FileTimings;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+const { config, parser } = workerData as WorkerData;
+let parsers: Promise<Parsers> | undefined;
+const now = (): number => performance.now();
+
+export default async function lintTask(task: LintTask): Promise<LintAnswer> {
+  // In the bundle the .wasm files sit beside this file; in the compiled tree they are found in their packages.
+  const wasmDir = existsSync(join(__dirname, 'tree-sitter.wasm')) ? __dirname : undefined;
+  parsers ??= loadBackend({ prefer: parser === 'wasm' ? 'wasm' : 'auto', wasmDir }).then((b) => new Parsers(b));
+  const p = await parsers;
+  const t0 = now();
+  const decoded = decodeSource(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength));
+  if (!decoded.ok) return { ok: false, reason: decoded.reason };
+  let parsed: ParsedFile | undefined;
+  try {
+    const t1 = now();
+    parsed = parseFile(p, task.file, decoded.text, { macros: config.macros, headerLanguage: config.headerLanguage });
+    const t2 = now();
+    // Phase 2 needs no summary: the main thread has it from phase 1.
+    const summary = task.slice ? undefined : summarizeFile(parsed, config);
+    const t3 = now();
+    const index = task.slice ? sliceToIndex(task.slice) : buildProjectIndex([summary!]);
+    const result = lintParsed(parsed, RULES, config, index);
+    const t4 = now();
+    return { ok: true, result, summary, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
+  } catch (err) {
+    return { ok: false, reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    if (parsed) disposeParsed(parsed);
+    // Native trees are released only when the event loop turns (see STACK.md): yield before the next file.
+    await new Promise((r) => setImmediate(r));
+  }
+}

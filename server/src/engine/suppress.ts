@@ -1,0 +1,261 @@
+/**
+ * In-source suppressions. Directives are read from the syntax tree (comment nodes and `#pragma` directives), never
+ * by scanning the file text:
+ *
+ * - `// kslint-disable-next-line KS1001, KS1301 -- reason` (the line after the comment),
+ * - `// kslint-disable-line KS1001 -- reason` (the comment's own lines),
+ * - `/* kslint-disable-file KS1001 -- reason *\/` (the whole file),
+ * - `#pragma warning(suppress: 28719)`, `#pragma prefast(suppress: 28719, "reason")` (the next line of code),
+ * - `#pragma warning(disable: 28719)`, `#pragma prefast(disable: ...)` (to the closing `pop`, or the end of the file).
+ *
+ * Rules are named by id, name or any alias (C28xxx numbers, CodeQL ids). Suppressed findings are kept with
+ * `suppression.kind = 'inSource'`. A kslint directive without a justification (KS0001), or one that suppresses
+ * nothing (KS0002), is itself reported; a pragma is reported only when it hides a finding without saying why,
+ * since pragmas mostly address the compiler's own analysis.
+ */
+import { AstNode, child, walk } from './ast';
+import type { ParsedFile } from './parse/parse';
+import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff } from './rule';
+
+export const UNJUSTIFIED_SUPPRESSION = 'KS0001';
+export const UNUSED_SUPPRESSION = 'KS0002';
+
+type Scope = 'next-line' | 'line' | 'file' | 'pragma-suppress' | 'pragma-disable';
+
+export interface Directive {
+  readonly scope: Scope;
+  /** Rule ids the directive names (resolved from ids, names and aliases), in written order, unique. */
+  readonly ruleIds: readonly string[];
+  /** Names that match no rule (reported for kslint comments only). */
+  readonly unknown: readonly string[];
+  readonly justification: string;
+  /** The comment or `#pragma` node. */
+  readonly start: number;
+  readonly end: number;
+  /** Lines (0-based, inclusive) whose findings the directive covers. */
+  readonly fromLine: number;
+  readonly toLine: number;
+  readonly pragma: boolean;
+}
+
+const COMMENT_DIRECTIVE = /^(kslint-disable-next-line|kslint-disable-line|kslint-disable-file)(?=\s|$)/;
+
+/** Maps every id, name and alias (case-insensitive) to a rule id. */
+export function ruleNameTable(rules: readonly Rule[]): Map<string, string> {
+  const table = new Map<string, string>();
+  for (const r of rules) {
+    for (const name of [r.meta.id, r.meta.name, ...r.meta.aliases]) {
+      const key = name.toLowerCase();
+      if (!table.has(key)) table.set(key, r.meta.id);
+    }
+  }
+  return table;
+}
+
+/** The comment body without its markers: `// x`, `/// x`, `/* x *\/`, `/** x *\/`. */
+function commentBody(text: string): string {
+  if (text.startsWith('//')) return text.replace(/^\/\/+!?/, '').trim();
+  return text.replace(/^\/\*+!?/, '').replace(/\*+\/$/, '').trim();
+}
+
+function splitNames(list: string): string[] {
+  return list.split(/[\s,]+/).filter(Boolean);
+}
+
+function resolveNames(names: readonly string[], table: ReadonlyMap<string, string>): { ids: string[]; unknown: string[] } {
+  const ids: string[] = [];
+  const unknown: string[] = [];
+  for (const n of names) {
+    const id = table.get(n.toLowerCase());
+    if (id) {
+      if (!ids.includes(id)) ids.push(id);
+    } else unknown.push(n);
+  }
+  return { ids, unknown };
+}
+
+function parseComment(file: ParsedFile, node: AstNode, table: ReadonlyMap<string, string>): Directive | undefined {
+  const body = commentBody(file.source.text.slice(node.start, node.end));
+  const m = COMMENT_DIRECTIVE.exec(body);
+  if (!m) return undefined;
+  const rest = body.slice(m[0].length);
+  const sep = rest.search(/(^|\s)--(\s|$)/);
+  const names = splitNames(sep < 0 ? rest : rest.slice(0, sep));
+  const justification = sep < 0 ? '' : rest.slice(sep).trim().replace(/^--/, '').trim();
+  const { ids, unknown } = resolveNames(names, table);
+  const first = file.source.positionAt(node.start).line;
+  const last = file.source.positionAt(node.end).line;
+  const scope: Scope = m[1] === 'kslint-disable-next-line' ? 'next-line' : m[1] === 'kslint-disable-line' ? 'line' : 'file';
+  const [fromLine, toLine] = scope === 'next-line' ? [last + 1, last + 1] : scope === 'line' ? [first, last] : [0, Number.MAX_SAFE_INTEGER];
+  return { scope, ruleIds: ids, unknown, justification, start: node.start, end: node.end, fromLine, toLine, pragma: false };
+}
+
+interface PragmaClause {
+  readonly action: string;
+  readonly names: string[];
+}
+
+/**
+ * Splits a `warning(...)`/`prefast(...)` pragma argument into its clauses and the justification: a quoted
+ * string inside the parentheses (PREfast style) or a comment after them.
+ */
+function parsePragmaArg(arg: string): { tool: string; clauses: PragmaClause[]; justification: string } | undefined {
+  const m = /^\s*(warning|prefast)\s*\(/.exec(arg);
+  if (!m) return undefined;
+  const open = m[0].length;
+  let depth = 1;
+  let i = open;
+  let inString = false;
+  for (; i < arg.length && depth > 0; i++) {
+    const c = arg[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+  }
+  const inner = arg.slice(open, depth === 0 ? i - 1 : arg.length);
+  const tail = depth === 0 ? arg.slice(i).trim() : '';
+  const strings: string[] = [];
+  const bare = inner.replace(/"((?:[^"\\]|\\.)*)"/g, (_all, s: string) => {
+    strings.push(s);
+    return ' ';
+  });
+  const clauses: PragmaClause[] = [];
+  for (const part of bare.split(';')) {
+    const colon = part.indexOf(':');
+    if (colon < 0) clauses.push({ action: part.trim().toLowerCase(), names: [] });
+    else clauses.push({ action: part.slice(0, colon).trim().toLowerCase(), names: splitNames(part.slice(colon + 1)) });
+  }
+  const comment = tail.startsWith('//') || tail.startsWith('/*') ? commentBody(tail) : '';
+  return { tool: m[1], clauses, justification: [...strings, comment].map((s) => s.trim()).filter(Boolean).join(' ') };
+}
+
+const CONDITIONAL = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+/** The first line at or after `offset` holding code (not a comment, not a preprocessor directive). */
+function nextCodeLine(file: ParsedFile, offset: number): number | undefined {
+  let best: number | undefined;
+  walk(file.root, (n) => {
+    if (n.end <= offset || (best !== undefined && n.start >= best)) return false;
+    // Conditional blocks hold code; every other directive (and a conditional's own tokens) does not.
+    if (n.type === 'comment' || (n.type.startsWith('preproc_') && !CONDITIONAL.has(n.type))) return false;
+    if (n.parent && CONDITIONAL.has(n.parent.type) && (n.field === 'condition' || n.field === 'name' || n.children.length === 0)) return false;
+    if (n.children.length === 0 && n.start >= offset && n.end > n.start) best = n.start;
+    return undefined;
+  });
+  return best === undefined ? undefined : file.source.positionAt(best).line;
+}
+
+function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>): Directive[] {
+  const comments: AstNode[] = [];
+  const pragmas: AstNode[] = [];
+  walk(file.root, (n) => {
+    if (n.type === 'comment') comments.push(n);
+    else if (n.type === 'preproc_call') {
+      const directive = child(n, 'directive');
+      if (directive && file.source.text.slice(directive.start, directive.end) === '#pragma') pragmas.push(n);
+      return false;
+    }
+    return undefined;
+  });
+  const out: Directive[] = [];
+  for (const c of comments) {
+    const d = parseComment(file, c, table);
+    if (d) out.push(d);
+  }
+  // `disable` lasts until the `pop` that closes the enclosing `push`, or the end of the file.
+  const stack: Directive[][] = [[]];
+  const closeAt = (list: Directive[], line: number): void => {
+    for (let k = 0; k < list.length; k++) list[k] = { ...list[k], toLine: line };
+  };
+  const pending: Directive[][] = [];
+  for (const p of pragmas.sort((a, b) => a.start - b.start)) {
+    const arg = child(p, 'argument');
+    const parsed = arg && parsePragmaArg(file.source.text.slice(arg.start, arg.end));
+    if (!parsed) continue;
+    const line = file.source.positionAt(p.start).line;
+    for (const clause of parsed.clauses) {
+      if (clause.action === 'push' && !clause.names.length) stack.push([]);
+      else if (clause.action === 'pop') {
+        if (stack.length > 1) {
+          const closed = stack.pop()!;
+          closeAt(closed, line);
+          pending.push(closed);
+        }
+      } else if (clause.action === 'suppress' || clause.action === 'disable') {
+        const { ids } = resolveNames(clause.names, table);
+        if (!ids.length) continue;
+        const base = { ruleIds: ids, unknown: [], justification: parsed.justification, start: p.start, end: p.end, pragma: true };
+        if (clause.action === 'suppress') {
+          const target = nextCodeLine(file, p.end);
+          if (target !== undefined) out.push({ ...base, scope: 'pragma-suppress', fromLine: target, toLine: target });
+        } else stack[stack.length - 1].push({ ...base, scope: 'pragma-disable', fromLine: line, toLine: Number.MAX_SAFE_INTEGER });
+      }
+    }
+  }
+  for (const list of [...pending, ...stack]) out.push(...list);
+  return out.sort((a, b) => a.start - b.start);
+}
+
+export interface SuppressionOutcome {
+  readonly rule: Rule;
+  readonly severity: Severity;
+  readonly spec: ReportSpec;
+}
+
+/**
+ * Marks the findings the file's directives cover (`finding.suppression`) and returns the diagnostics about the
+ * directives themselves (KS0001/KS0002), for those of the two that are among `rules` and enabled.
+ */
+export function applySuppressions(file: ParsedFile, findings: readonly Finding[], rules: readonly Rule[], severityOf: (rule: Rule) => SeverityOrOff): SuppressionOutcome[] {
+  const table = ruleNameTable(rules);
+  const directives = collectDirectives(file, table);
+  if (!directives.length) return [];
+  const used = directives.map(() => new Set<string>());
+  for (const f of findings) {
+    const line = f.range.start.line;
+    for (let k = 0; k < directives.length; k++) {
+      const d = directives[k];
+      if (line < d.fromLine || line > d.toLine || !d.ruleIds.includes(f.ruleId)) continue;
+      used[k].add(f.ruleId);
+      if (!f.suppression) f.suppression = { kind: 'inSource', justification: d.justification, location: { file: file.path, range: file.source.rangeOf(d.start, d.end) } };
+    }
+  }
+  const byId = new Map(rules.map((r) => [r.meta.id, r] as const));
+  const meta = (id: string): { rule: Rule; severity: Severity } | undefined => {
+    const rule = byId.get(id);
+    const severity = rule && severityOf(rule);
+    return rule && severity && severity !== 'off' ? { rule, severity } : undefined;
+  };
+  const unjustified = meta(UNJUSTIFIED_SUPPRESSION);
+  const unused = meta(UNUSED_SUPPRESSION);
+  const out: SuppressionOutcome[] = [];
+  directives.forEach((d, k) => {
+    const where = { start: d.start, end: d.pragma ? d.start + 7 : d.end };
+    if (unjustified && !d.justification && (!d.pragma || used[k].size > 0)) {
+      const what = d.ruleIds.length ? d.ruleIds.join(', ') : 'findings';
+      out.push({ ...unjustified, spec: { ...where, message: `This suppression of ${what} gives no justification. Say why the code is safe after ' -- ' (e.g. '-- length checked by the caller'), so reviewers can judge it; a silenced kernel-mode finding is a crash or exploit nobody re-examines.` } });
+    }
+    if (!unused || d.pragma) return;
+    if (!d.ruleIds.length && !d.unknown.length) {
+      out.push({ ...unused, spec: { ...where, message: 'This suppression names no rule, so it suppresses nothing. Name the rule ids it is meant for (e.g. KS1001), or remove it.' } });
+      return;
+    }
+    for (const name of d.unknown) {
+      out.push({ ...unused, spec: { ...where, message: `'${name}' is not a kslint rule id, name or alias, so this suppression does nothing for it. Correct the id (see kslint --list-rules) or remove it.` } });
+    }
+    for (const id of d.ruleIds) {
+      const rule = byId.get(id);
+      if (used[k].has(id) || !rule || severityOf(rule) === 'off' || id === UNJUSTIFIED_SUPPRESSION || id === UNUSED_SUPPRESSION) continue;
+      out.push({ ...unused, spec: { ...where, message: `This suppression of ${id} matches no ${id} finding${d.scope === 'next-line' ? ' on the next line' : d.scope === 'line' ? ' on this line' : ' in this file'}. Remove it, so it cannot hide a future problem that nobody reviewed.` } });
+    }
+  });
+  return out;
+}
+
+/** Exposed for tests and the language server (e.g. to highlight directives). */
+export function findDirectives(file: ParsedFile, rules: readonly Rule[]): Directive[] {
+  return collectDirectives(file, ruleNameTable(rules));
+}

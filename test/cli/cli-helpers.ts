@@ -1,0 +1,58 @@
+/** CLI tests spawn the real `bin/kslint.js` on trees written to temporary folders. */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const REPO = join(__dirname, '..', '..', '..');
+export const BIN = join(REPO, 'bin', 'kslint.js');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Writes `files` (relative path -> text or bytes) under a new temporary folder and returns it. */
+export function makeTree(files: Readonly<Record<string, string | Uint8Array>>, prefix = 'kslint-cli-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [rel, content] of Object.entries(files)) {
+    const p = join(dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+  }
+  return dir;
+}
+
+export function removeTree(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface RunOptions {
+  readonly cwd: string;
+  readonly env?: Record<string, string | undefined>;
+  /** Called once the process is running (e.g. to send it a signal). */
+  readonly started?: (kill: (signal: NodeJS.Signals) => void) => void;
+}
+
+/** Runs `kslint args...` to completion (colour off unless the test asks, no CI variable games). */
+export function runCli(args: readonly string[], options: RunOptions): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    options.started?.((sig) => child.kill(sig));
+  });
+}
+
+/** A small driver file with two KS1301 findings (warning) on lines 3 and 4. */
+export const TWO_WARNINGS = ['#include <ntddk.h>', 'VOID CopyName(char *dst, const char *src) {', '    strcpy(dst, src);', '    strcat(dst, ".sys");', '}', ''].join('\n');
+
+export const CLEAN = ['NTSTATUS Ok(char *dst, size_t cb, const char *src) {', '    return RtlStringCbCopyA(dst, cb, src);', '}', ''].join('\n');

@@ -1,0 +1,135 @@
+/**
+ * The worker pipeline: identical results for any number of workers and any file order, the cross-file second
+ * phase, the cache (same results, only changed work redone), and files that exceed their time or memory budget.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
+import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
+import { ResultCache } from '../../server/src/cli/cache';
+import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pipeline';
+import { generateCorpus } from '../../bench/corpus/generate';
+import { makeTree, removeTree, TWO_WARNINGS } from './cli-helpers';
+
+const PORT = `NTSTATUS ScanCreatePort(PFLT_FILTER Filter, POBJECT_ATTRIBUTES Attributes, PFLT_PORT *Port)
+{
+    return FltCreateCommunicationPort(Filter, Port, Attributes, NULL, ScanConnect, ScanDisconnect, ScanMessageNotify, 1);
+}
+`;
+const MESSAGE = `NTSTATUS ScanMessageNotify(PVOID PortCookie, PVOID InputBuffer, ULONG InputBufferLength,
+                           PVOID OutputBuffer, ULONG OutputBufferLength, PULONG ReturnOutputBufferLength)
+{
+    PSCAN_COMMAND cmd = (PSCAN_COMMAND)InputBuffer;
+    if (InputBufferLength < sizeof(SCAN_COMMAND)) return STATUS_INVALID_PARAMETER;
+    return cmd->Kind == 1 ? STATUS_SUCCESS : STATUS_NOT_SUPPORTED;
+}
+`;
+
+function tree(): { dir: string; files: PipelineFile[] } {
+  const content: Record<string, string> = { 'filter/port.c': PORT, 'filter/message.c': MESSAGE, 'copy.c': TWO_WARNINGS };
+  for (const f of generateCorpus({ seed: 11, files: 5 })) content[`gen/${f.path}`] = f.text;
+  const dir = makeTree(content);
+  const files = Object.keys(content)
+    .sort()
+    .map((file) => ({ file, abs: join(dir, file) }));
+  return { dir, files };
+}
+
+async function lint(files: readonly PipelineFile[], jobs: number, extra: { limits?: Partial<Limits>; cache?: ResultCache } = {}): Promise<PipelineResult> {
+  const p = new Pipeline({ engine: DEFAULT_ENGINE_CONFIG, limits: { ...DEFAULT_LIMITS, ...extra.limits }, jobs, cache: extra.cache && { store: extra.cache, toolKey: 'test' } });
+  try {
+    return await p.run(files);
+  } finally {
+    await p.destroy();
+  }
+}
+
+/** As reports see them (JSON): a cached result has no keys whose value is undefined. */
+const comparable = (r: PipelineResult) => JSON.parse(JSON.stringify({ results: r.results, skipped: r.skipped, phase2Files: r.phase2Files }));
+
+test('one or two workers, any file order: identical results; cross-file facts come from the second phase', async () => {
+  const { dir, files } = tree();
+  try {
+    const one = await lint(files, 1);
+    const two = await lint([...files].reverse(), 2);
+    assert.deepEqual(comparable(two), comparable(one));
+    const message = one.results.find((r) => r.path === 'filter/message.c')!;
+    assert.deepEqual(message.findings.map((f) => `${f.range.start.line + 1}:${f.ruleId}`), ['6:KS1103'], 'the port registration in port.c makes the callback an entry point');
+    assert.ok(one.phase2Files >= 1);
+    const alone = await lint(files.filter((f) => f.file === 'filter/message.c'), 1);
+    assert.deepEqual(alone.results[0].findings, [], 'without port.c the callback is not known to be one');
+    assert.equal(alone.phase2Files, 0);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('the cache gives identical results and redoes only what a change affects', async () => {
+  const { dir, files } = tree();
+  try {
+    const plain = await lint(files, 2);
+    const cacheDir = join(dir, '.cache');
+    const cold = new ResultCache(cacheDir);
+    assert.deepEqual(comparable(await lint(files, 2, { cache: cold })), comparable(plain));
+    assert.equal(cold.hits, 0);
+    const warm = new ResultCache(cacheDir);
+    const again = await lint(files, 1, { cache: warm });
+    assert.deepEqual(comparable(again), comparable(plain));
+    assert.equal(warm.misses, 0, 'nothing changed: every phase-1 and phase-2 result comes from the cache');
+    assert.equal(warm.hits, files.length + plain.phase2Files);
+    assert.equal(again.timings.worker.parse, 0, 'nothing was parsed');
+
+    // Drop the port registration: message.c's project facts change, its own text does not.
+    writeFileSync(join(dir, 'filter', 'port.c'), PORT.replace('ScanMessageNotify', 'OtherNotify'));
+    const changed = new ResultCache(cacheDir);
+    const after = await lint(files, 2, { cache: changed });
+    assert.deepEqual(comparable(after), comparable(await lint(files, 2)));
+    assert.deepEqual(after.results.find((r) => r.path === 'filter/message.c')!.findings, []);
+    assert.ok(changed.misses <= 1 + plain.phase2Files, `${changed.misses} misses`);
+    assert.ok(changed.hits >= files.length - 1, `${changed.hits} hits`);
+    assert.ok(readdirSync(cacheDir).includes('.gitignore'));
+    // A damaged entry is a miss, never an error.
+    const entries = readdirSync(join(cacheDir, 'v1'));
+    const sub = join(cacheDir, 'v1', entries[0]);
+    for (const e of readdirSync(sub)) writeFileSync(join(sub, e), '{"key": "x", "value": ');
+    assert.deepEqual(comparable(await lint(files, 2, { cache: new ResultCache(cacheDir) })), comparable(after));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a file over its time budget is skipped with the reason; the others are linted', async () => {
+  const { dir, files } = tree();
+  try {
+    const r = await lint(files.slice(0, 2), 1, { limits: { fileTimeoutMs: 1 } });
+    assert.deepEqual(r.results, []);
+    assert.deepEqual(
+      r.skipped.map((s) => s.reason),
+      files.slice(0, 2).map(() => 'took longer than 0.001 s (limits.fileTimeout); stopped'),
+    );
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a file that exhausts its worker\'s memory is skipped; the worker is replaced and the run goes on', async () => {
+  const parts: string[] = [];
+  let size = 0;
+  for (const f of generateCorpus({ seed: 5, bytes: 8 * 1024 * 1024 })) {
+    if (!f.path.endsWith('.c')) continue;
+    parts.push(f.text);
+    size += f.text.length;
+    if (size > 1024 * 1024) break;
+  }
+  const dir = makeTree({ 'huge.c': parts.join('\n'), 'small.c': TWO_WARNINGS });
+  try {
+    const files = ['huge.c', 'small.c'].map((file) => ({ file, abs: join(dir, file) }));
+    const r = await lint(files, 1, { limits: { workerMemoryMb: 64 } });
+    assert.deepEqual(r.skipped, [{ file: 'huge.c', reason: 'needed more than 64 MB of memory (limits.workerMemory); stopped' }]);
+    assert.deepEqual(r.results.map((x) => `${x.path}:${x.findings.length}`), ['small.c:2']);
+  } finally {
+    removeTree(dir);
+  }
+});
