@@ -27,6 +27,8 @@ export const FULL_CAPABILITIES: ClientCapabilities = {
 };
 
 export interface StartOptions {
+  /** The server script (default: the build of server/src/lsp/main.ts). */
+  readonly server?: string;
   readonly rootPath?: string;
   readonly capabilities?: ClientCapabilities;
   readonly initializationOptions?: Record<string, unknown>;
@@ -50,7 +52,7 @@ export class LspClient {
   ) {}
 
   static async start(opts: StartOptions = {}): Promise<LspClient> {
-    const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const proc = spawn(process.execPath, [opts.server ?? SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     const conn = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspClient(proc, conn);
     proc.stderr!.on('data', (b: Buffer) => (client.stderr += b.toString()));
