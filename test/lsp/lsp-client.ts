@@ -108,14 +108,14 @@ export class LspClient {
   }
 
   /** The diagnostics published for `uri` at exactly `version` (or the first after `since` publications). */
-  diagnosticsFor(uri: string, version?: number, since = 0): Promise<Diagnostic[]> {
+  diagnosticsFor(uri: string, version?: number, since = 0, timeoutMs = 30_000): Promise<Diagnostic[]> {
     return this.waitFor(`diagnostics for ${uri} v${version}`, () => {
       for (let i = this.published.length - 1; i >= since; i--) {
         const p = this.published[i];
         if (p.uri === uri && (version === undefined || p.version === version)) return p.diagnostics;
       }
       return undefined;
-    });
+    }, timeoutMs);
   }
 
   text(uri: string): string {

@@ -16,6 +16,7 @@ import {
 import { loadBackend } from '../engine/parse/backend';
 import { Parsers } from '../engine/parse/parse';
 import type { EngineConfig } from '../engine/config';
+import { dependencyKey, FileResult } from '../engine/lint';
 import type { Rule } from '../engine/rule';
 import { AnalysisQueue, Trigger } from './analysis-queue';
 import { Analyzer } from './analyzer';
@@ -190,6 +191,12 @@ export class KslintServer {
     this.queue.schedule(doc, trigger);
   }
 
+  /**
+   * One analysis run. The rules run first, under the project index as it stands, and their findings are
+   * published; the document's summary is refreshed afterwards, off the latency path. If the new summary changes
+   * any project fact this file's findings depend on (its dependency key), the file is linted again at once and
+   * re-published, so the final result always equals a lint under the up-to-date index, as on the command line.
+   */
   private async analyse(doc: OpenDocument, isStale: () => boolean): Promise<void> {
     const analyzer = this.analyzer;
     if (!analyzer || !this.settings.enable) return;
@@ -200,19 +207,32 @@ export class KslintServer {
       // Let queued messages in (a newer edit makes this run stale; the parse is kept for the next one).
       await tick();
       if (isStale()) return;
-      const projectChanged = analyzer.summarize(doc, step.parsed, config);
-      const result = analyzer.lint(step.parsed, config);
-      for (const e of result.ruleErrors) this.log(`rule ${e.ruleId} failed on ${doc.path}: ${e.message}`);
-      if (isStale() || step.version < doc.publishedVersion) return;
-      doc.findings = result.findings;
-      doc.publishedVersion = step.version;
-      doc.dependencyKey = this.project.keyFor(doc.path);
-      const diagnostics = toDiagnostics(result.findings, { docs: this.docs, version: step.version, relatedInformation: this.client.relatedInformation });
-      void this.connection.sendDiagnostics({ uri: doc.uri, version: step.version, diagnostics });
+      // The first analysis of a document summarizes first: its own calls seed its helpers' parameters.
+      let projectChanged = this.project.summary(doc.path) ? false : analyzer.summarize(doc, step.parsed, config);
+      const index = this.project.getIndex();
+      if (!this.publish(doc, step.version, analyzer.lint(step.parsed, config), isStale)) return;
+      await tick();
+      if (isStale()) return;
+      projectChanged = analyzer.summarize(doc, step.parsed, config) || projectChanged;
+      const summary = this.project.summary(doc.path)!;
+      const key = this.project.keyFor(doc.path);
+      if (key !== dependencyKey(index, summary)) this.publish(doc, step.version, analyzer.lint(step.parsed, config), isStale);
+      doc.dependencyKey = key;
       if (projectChanged) this.recheckDependents(doc);
     } finally {
       this.setRunning(-1);
     }
+  }
+
+  /** Publishes a run's findings unless the run went stale; never an older version after a newer one. */
+  private publish(doc: OpenDocument, version: number, result: FileResult, isStale: () => boolean): boolean {
+    for (const e of result.ruleErrors) this.log(`rule ${e.ruleId} failed on ${doc.path}: ${e.message}`);
+    if (isStale() || version < doc.publishedVersion) return false;
+    doc.findings = result.findings;
+    doc.publishedVersion = version;
+    const diagnostics = toDiagnostics(result.findings, { docs: this.docs, version, relatedInformation: this.client.relatedInformation });
+    void this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics });
+    return true;
   }
 
   /** Re-checks the open documents whose project facts changed since their last analysis. */
