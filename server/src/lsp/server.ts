@@ -62,6 +62,9 @@ export interface ClientFeatures {
   showDocument: boolean;
 }
 
+/** Documents larger than this (UTF-16 units) are analysed on open and save only, never per keystroke. */
+export const LARGE_DOCUMENT = 1024 * 1024;
+
 const SOURCE_GLOB = '**/*.{c,cc,cpp,cxx,c++,h,hh,hpp,hxx,h++,ipp,inl}';
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -97,13 +100,13 @@ export class KslintServer {
     });
     connection.onDidChangeTextDocument((p) => {
       const doc = this.documents.get(p.textDocument?.uri);
-      if (doc && this.settings.run === 'onType') this.schedule(doc, 'change');
+      if (doc && this.settings.run === 'onType' && doc.text.getText().length <= LARGE_DOCUMENT) this.schedule(doc, 'change');
       const r = this.documents.change(p.textDocument?.uri, p.textDocument?.version, p.contentChanges ?? []);
       if (r.outcome !== 'applied') this.log(`ignored a change to ${p.textDocument?.uri}: ${r.outcome}`);
     });
     connection.onDidSaveTextDocument((p) => {
       const doc = this.documents.get(p.textDocument.uri);
-      if (doc && this.settings.run === 'onSave') this.schedule(doc, 'save');
+      if (doc && (this.settings.run === 'onSave' || doc.text.getText().length > LARGE_DOCUMENT)) this.schedule(doc, 'save');
     });
     connection.onDidCloseTextDocument((p) => this.closeDocument(p.textDocument.uri));
     connection.onDidChangeConfiguration((p) => void this.reloadSettings(p.settings));
