@@ -32,8 +32,10 @@ test('malformed and out-of-order traffic is answered or ignored, never fatal', a
     const v = await client.change(uri, [{ range: { start: { line: 99, character: 0 }, end: { line: 120, character: 5 } }, text: '\n// tail\n' }]);
     await client.diagnosticsFor(uri, v);
     await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 1 }, contentChanges: [{ text: '' }] });
+    await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri }, contentChanges: [{ text: '' }] });
+    await client.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 99 }, contentChanges: [{ range: { start: { line: 'x' } }, text: '' }, { text: 5 }] });
     const hover = await client.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 2, character: 6 } });
-    assert.ok(hover, 'the stale change was ignored: the finding is still there');
+    assert.ok(hover, 'the stale and malformed changes were ignored: the finding is still there');
     assert.ok(client.alive);
   } finally {
     await client.stop();

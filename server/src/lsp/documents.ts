@@ -52,7 +52,16 @@ export class OpenDocument {
   }
 }
 
-export type ChangeOutcome = 'applied' | 'unknown-document' | 'stale-version';
+export type ChangeOutcome = 'applied' | 'unknown-document' | 'stale-version' | 'malformed';
+
+const isPosition = (p: unknown): boolean => !!p && typeof p === 'object' && Number.isInteger((p as { line: unknown }).line) && Number.isInteger((p as { character: unknown }).character);
+
+/** A full-text change, or a ranged one with integer positions (anything else would corrupt the text). */
+function validChange(c: unknown): boolean {
+  if (!c || typeof c !== 'object' || typeof (c as { text: unknown }).text !== 'string') return false;
+  const range = (c as { range?: { start: unknown; end: unknown } }).range;
+  return range === undefined || (isPosition(range.start) && isPosition(range.end));
+}
 
 export class DocumentStore {
   private readonly docs = new Map<string, OpenDocument>();
@@ -70,7 +79,8 @@ export class DocumentStore {
   change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): { outcome: ChangeOutcome; doc?: OpenDocument } {
     const doc = this.docs.get(uri);
     if (!doc) return { outcome: 'unknown-document' };
-    if (version <= doc.version) return { outcome: 'stale-version', doc };
+    if (typeof version !== 'number' || !(version > doc.version)) return { outcome: 'stale-version', doc };
+    if (!Array.isArray(changes) || !changes.every(validChange)) return { outcome: 'malformed', doc };
     doc.text = TextDocument.update(doc.text, changes as TextDocumentContentChangeEvent[], version);
     return { outcome: 'applied', doc };
   }
