@@ -17,15 +17,22 @@ import { LspClient, fileUri } from '../test/lsp/lsp-client';
 
 const DEBOUNCE_MS = 150;
 
-/** A driver-like file of about `lines` lines, from the deterministic benchmark corpus. */
+/**
+ * A driver-like file of about `lines` lines from the `.c` files of the deterministic benchmark corpus, cut after a
+ * whole function (a cut mid-function would leave a syntax error and defeat incremental parsing).
+ */
 export function driverText(lines: number): string {
   const out: string[] = [];
   for (const f of generateCorpus({ files: 100_000 })) {
     if (!f.path.endsWith('.c')) continue;
-    out.push(...f.text.split('\n'));
-    if (out.length >= lines) break;
+    out.push(f.text.endsWith('\n') ? f.text : `${f.text}\n`);
+    if (out.join('').split('\n').length > lines) break;
   }
-  return out.slice(0, lines).join('\n') + '\n';
+  // Cut after the first function that ends (a `}` in column 0) at or past the requested size.
+  const all = out.join('').split('\n');
+  let end = Math.min(lines, all.length) - 1;
+  while (end < all.length - 1 && all[end] !== '}') end++;
+  return all.slice(0, end + 1).join('\n') + '\n';
 }
 
 /** Lines inside function bodies (indented statements) spread over the file, where the edits go. */
