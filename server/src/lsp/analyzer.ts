@@ -1,0 +1,66 @@
+/**
+ * Analyses one open document: incremental re-parse, the file's summary into the project state, then the rules
+ * under the current project index. Synchronous steps with explicit checkpoints between them, so the caller can
+ * abandon a run whose document changed meanwhile.
+ */
+import { lintParsed, summarizeFile, FileResult } from '../engine/lint';
+import { parseFile, reparseFile, ParsedFile, Parsers } from '../engine/parse/parse';
+import type { Rule } from '../engine/rule';
+import type { EngineConfig } from '../engine/config';
+import type { OpenDocument } from './documents';
+import type { ProjectState } from './project-state';
+import { parseKey } from './settings';
+
+export interface ParseStep {
+  readonly parsed: ParsedFile;
+  readonly version: number;
+  readonly incremental: boolean;
+}
+
+export class Analyzer {
+  constructor(
+    readonly parsers: Parsers,
+    private readonly rules: readonly Rule[],
+    readonly project: ProjectState,
+  ) {}
+
+  /** Brings the document's parse up to its current text (incrementally when the parse settings are unchanged). */
+  parse(doc: OpenDocument, config: EngineConfig): ParseStep {
+    const text = doc.text.getText();
+    const key = parseKey(config);
+    const options = { macros: config.macros, headerLanguage: config.headerLanguage };
+    const previous = doc.parsed;
+    if (previous && previous.source.text === text && doc.parsedKey === key) return { parsed: previous, version: doc.version, incremental: true };
+    const incremental = !!previous && doc.parsedKey === key;
+    let parsed: ParsedFile;
+    try {
+      parsed = incremental ? reparseFile(this.parsers, previous, text, options) : parseFile(this.parsers, doc.path, text, options, doc.lang);
+    } finally {
+      // The old tree was edited in place (or is simply outdated): never reuse it, even if parsing failed.
+      previous?.tree.delete?.();
+      doc.parsed = undefined;
+    }
+    doc.parsed = parsed;
+    doc.parsedKey = key;
+    return { parsed, version: doc.version, incremental };
+  }
+
+  /** Records the document's summary; true when the project facts changed (other files may need re-checking). */
+  summarize(doc: OpenDocument, parsed: ParsedFile, config: EngineConfig): boolean {
+    return this.project.setOpen(doc.path, summarizeFile(parsed, config));
+  }
+
+  lint(parsed: ParsedFile, config: EngineConfig): FileResult {
+    return lintParsed(parsed, this.rules, config, this.project.getIndex());
+  }
+
+  /** Parses and lints a text once, outside the open-document cache (fix-all, workspace lint, no-`data` clients). */
+  lintText(path: string, text: string, config: EngineConfig, lang?: ParsedFile['lang']): FileResult {
+    const parsed = parseFile(this.parsers, path, text, { macros: config.macros, headerLanguage: config.headerLanguage }, lang);
+    try {
+      return lintParsed(parsed, this.rules, config, this.project.getIndex());
+    } finally {
+      parsed.tree.delete?.();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The background index of the workspace: every C/C++ file is parsed once and reduced to its summary (functions,
+ * entry-point registrations, calls carrying untrusted data), so inter-procedural findings work for open
+ * documents. Runs in slices that yield to the event loop between files, so requests are answered meanwhile and
+ * native trees are freed; reports progress; updated from watched-file events.
+ */
+import { summarizeFile } from '../engine/lint';
+import { parseFile, Parsers } from '../engine/parse/parse';
+import type { EngineConfig } from '../engine/config';
+import type { ProjectState } from './project-state';
+import { findSourceFiles, readSource } from './workspace-files';
+
+export interface IndexProgress {
+  begin(title: string): void;
+  report(done: number, total: number): void;
+  done(): void;
+}
+
+export interface IndexHost {
+  readonly parsers: Parsers;
+  readonly project: ProjectState;
+  configFor(path: string): EngineConfig;
+  /** Open documents are summarized from their buffers instead. */
+  isOpen(path: string): boolean;
+  log(message: string): void;
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class WorkspaceIndex {
+  private generation = 0;
+  private files = new Set<string>();
+
+  constructor(private readonly host: IndexHost) {}
+
+  /** Every indexed source file (sorted). */
+  paths(): string[] {
+    return [...this.files].sort();
+  }
+
+  /** Re-indexes the whole workspace; a later call supersedes a running one. Resolves to the number of files. */
+  async indexAll(roots: readonly string[], progress?: IndexProgress): Promise<number> {
+    const generation = ++this.generation;
+    const stale = (): boolean => generation !== this.generation;
+    progress?.begin('kslint: indexing C/C++ files');
+    try {
+      const found = await findSourceFiles(roots, { shouldStop: stale });
+      if (stale()) return 0;
+      const keep = new Set(found);
+      for (const old of this.files) if (!keep.has(old)) this.host.project.setDisk(old, undefined);
+      this.files = keep;
+      for (let i = 0; i < found.length; i++) {
+        if (stale()) return i;
+        await this.indexFile(found[i]);
+        if (i % 10 === 0 || i === found.length - 1) progress?.report(i + 1, found.length);
+        await tick();
+      }
+      this.host.log(`indexed ${found.length} C/C++ file(s) in ${roots.length} workspace folder(s)`);
+      return found.length;
+    } finally {
+      progress?.done();
+    }
+  }
+
+  /** Stops a running `indexAll` and forgets the index (the workspace became untrusted, or indexing was turned off). */
+  clear(): void {
+    this.generation++;
+    this.files.clear();
+    this.host.project.clearDisk();
+  }
+
+  /** A watched file was created, changed or deleted. Returns whether the project facts changed. */
+  async update(path: string, deleted: boolean): Promise<boolean> {
+    if (deleted) {
+      this.files.delete(path);
+      return this.host.project.setDisk(path, undefined);
+    }
+    this.files.add(path);
+    return this.indexFile(path);
+  }
+
+  private async indexFile(path: string): Promise<boolean> {
+    const text = await readSource(path);
+    if (text === undefined) return this.host.project.setDisk(path, undefined);
+    const config = this.host.configFor(path);
+    try {
+      const parsed = parseFile(this.host.parsers, path, text, { macros: config.macros, headerLanguage: config.headerLanguage });
+      try {
+        return this.host.project.setDisk(path, summarizeFile(parsed, config));
+      } finally {
+        parsed.tree.delete?.();
+      }
+    } catch (err) {
+      this.host.log(`could not index ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      return this.host.project.setDisk(path, undefined);
+    }
+  }
+}
