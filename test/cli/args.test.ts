@@ -97,9 +97,12 @@ test('--help, --version, --list-rules and --explain print and exit 0', async () 
 test('json and sarif reports go to --output atomically; the summary goes to standard error', async () => {
   const dir = makeTree({ 'src/copy.c': TWO_WARNINGS, 'src/blob.c': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]) });
   try {
-    const r = await runCli(['--format', 'json', '--output', 'out/report.json', 'src'], { cwd: dir });
-    assert.equal(r.code, 2, 'the output folder does not exist');
-    assert.match(r.stderr, /cannot write the report \(ENOENT\): .*out\/report\.json/);
+    const r = await runCli(['--format', 'json', '--output', 'src/copy.c/report.json', 'src'], { cwd: dir });
+    assert.equal(r.code, 2, 'the output folder is a file');
+    assert.match(r.stderr, /cannot write the report \((ENOTDIR|EEXIST)\): .*src\/copy\.c\/report\.json: a parent folder in its path is a file\n$/);
+    const made = await runCli(['--format', 'json', '--output', 'src/out/deeper/report.json', 'src'], { cwd: dir });
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'src/out/deeper/report.json'), 'utf8')).findings.length, 2, 'missing folders are created');
     const j = await runCli(['--format', 'json', '--output', 'report.json', '--fail-on', 'warning', 'src'], { cwd: dir });
     assert.equal(j.code, 1, j.stderr);
     assert.equal(j.stdout, '');

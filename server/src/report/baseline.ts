@@ -48,8 +48,26 @@ export function writeFileAtomic(path: string, text: string): void {
     } catch {
       // the temporary file was never created
     }
-    throw err;
+    throw writeError(path, err as NodeJS.ErrnoException);
   }
+}
+
+const WRITE_PROBLEMS: Record<string, string> = {
+  EEXIST: 'a parent folder in its path is a file',
+  ENOTDIR: 'a parent folder in its path is a file',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+};
+
+/** An error naming the file and the problem in words, keeping the system error code for callers. */
+function writeError(path: string, err: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  const problem = (err.code && WRITE_PROBLEMS[err.code]) ?? err.message;
+  const e: NodeJS.ErrnoException = new Error(`${path}: ${problem}`);
+  if (err.code) e.code = err.code;
+  return e;
 }
 
 export function writeBaselineFile(path: string, run: RunResult): BaselineFile {
