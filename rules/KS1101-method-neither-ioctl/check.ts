@@ -7,6 +7,7 @@ import { directUserPointer, insideTryBlock, isNestedFunction, kernelModeOnly, pa
 const NEITHER = 'the I/O manager hands the driver the caller\'s raw user-mode addresses, unchecked and unlocked, so every access can fault or be redirected at kernel memory and bug-check the machine. Prefer METHOD_BUFFERED (or METHOD_IN_DIRECT/METHOD_OUT_DIRECT for bulk data)';
 const UNHANDLED: [Severity | undefined, string] = [undefined, 'Probe it inside __try (ProbeForRead/ProbeForWrite, or the user-mode accessors CopyFromUser/ReadULongFromUser) and capture the data into pool before validating and using it; in KMDF call WdfRequestProbeAndLockUserBufferForRead/Write from EvtIoInCallerContext.'];
 const PROBED_ONLY: [Severity, string] = ['warning', 'The buffer is probed inside __try here, but it is then used in place: capture it into pool once and use only the copy, since another thread can change or unmap it at any time.'];
+const PASSED_ON: [Severity, string] = ['note', 'Here the address is only passed on (returned, or stored with an offset for a later transfer), not accessed; the code that uses it may be elsewhere, so make sure it probes, locks or accesses it inside __try.'];
 const HANDLED: [Severity, string] = ['note', 'The buffer is probed and captured here, which is the correct handling; this note remains because a buffered interface removes the risk altogether.'];
 /** A pointer turned into an integer carries a value, not an address (`PtrToUlong(Type3InputBuffer)`). */
 const INTEGER_CASTS = new Set(['PtrToUlong', 'PtrToLong', 'PtrToUint', 'PtrToInt', 'PtrToUshort', 'PtrToShort', 'HandleToUlong', 'HandleToLong']);
@@ -68,6 +69,25 @@ function inertUse(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
   return !!name && (/print|trace|log/i.test(name) || INTEGER_CASTS.has(name));
 }
 
+/**
+ * A use that hands the address on without touching memory: `return Irp->UserBuffer;` or
+ * `ctx->Va = Add2Ptr(Irp->UserBuffer, off, PVOID);` (a field, not a local alias this rule follows).
+ */
+function passedOn(ctx: RuleContext, node: AstNode): boolean {
+  let up = node;
+  for (;;) {
+    const p = up.parent;
+    if (!p) return false;
+    if (p.type === 'parenthesized_expression' || p.type === 'cast_expression') up = p;
+    else if (p.type === 'binary_expression' && /^[+-]$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) up = p;
+    else if (p.type === 'argument_list' && p.parent?.type === 'call_expression' && /^Add2Ptr|^RtlOffsetToPointer$/.test(calleeName(ctx.file, p.parent) ?? '')) up = p.parent;
+    else break;
+  }
+  const p = up.parent;
+  if (p?.type === 'return_statement') return true;
+  return p?.type === 'assignment_expression' && up.field === 'right' && child(p, 'left')?.type === 'field_expression';
+}
+
 /** How the function handles the buffer behind `origin`: probed, captured into kernel memory, or neither. */
 function handling(ctx: RuleContext, fn: FunctionInfo, origin: string): { probed: boolean; captured: boolean } {
   const model = userMemory(ctx.analysis, fn);
@@ -109,6 +129,7 @@ function checkUses(ctx: RuleContext): void {
     if (isNestedFunction(fn)) continue;
     const seen = new Set<string>();
     const uses: { node: AstNode; ptr: UserPointer; what: string }[] = [];
+    const accessed = new Set<string>();
     for (const n of descendants(fn.body, new Set(['field_expression', 'call_expression']))) {
       if (n.type === 'call_expression') {
         const name = calleeName(ctx.file, n);
@@ -116,14 +137,17 @@ function checkUses(ctx: RuleContext): void {
         continue;
       }
       const ptr = directUserPointer(ctx.file, fn, n);
-      if (ptr && !inertUse(ctx, fn, n) && !kernelModeOnly(ctx.file, n)) uses.push({ node: n, ptr, what: `'${ctx.text(child(n, 'field')!)}' is a METHOD_NEITHER buffer` });
+      if (ptr && !inertUse(ctx, fn, n) && !kernelModeOnly(ctx.file, n)) {
+        uses.push({ node: n, ptr, what: `'${ctx.text(child(n, 'field')!)}' is a METHOD_NEITHER buffer` });
+        if (!passedOn(ctx, n)) accessed.add(originKey(ctx, ptr));
+      }
     }
     for (const use of uses) {
       const key = originKey(ctx, use.ptr);
       if (seen.has(key)) continue;
       seen.add(key);
       const { probed, captured } = handling(ctx, fn, key);
-      const [severity, tail] = probed && captured ? HANDLED : probed ? PROBED_ONLY : UNHANDLED;
+      const [severity, tail] = probed && captured ? HANDLED : probed ? PROBED_ONLY : use.ptr.kind === 'wdf-unsafe-buffer' || accessed.has(key) ? UNHANDLED : PASSED_ON;
       ctx.report({ node: use.node, message: `${use.what}: ${NEITHER}. ${tail}`, severity, path: [{ node: use.node, label: use.ptr.label }] });
     }
   }

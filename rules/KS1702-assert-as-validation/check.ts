@@ -62,6 +62,20 @@ function boundsOperand(ctx: RuleContext, expr: AstNode, operand: AstNode): boole
   return false;
 }
 
+/**
+ * Request lengths the function enforces anyway: `WdfRequestRetrieveInputBuffer(Request, sizeof(REQ), ...)` fails
+ * the request when the input is shorter, so an assertion on InputBufferLength is not the only check of it.
+ */
+function retrievedWithMinimum(ctx: RuleContext, body: AstNode): Set<string> {
+  const out = new Set<string>();
+  for (const call of callsIn(body)) {
+    const m = /^WdfRequestRetrieve(Input|Output)Buffer$/.exec(calleeName(ctx.file, call) ?? '');
+    const min = m ? callArgs(call)[1] : undefined;
+    if (m && min && !/^\(?\s*0[uUlL]*\s*\)?$/.test(ctx.text(min).trim())) out.add(`${m[1]}BufferLength`);
+  }
+  return out;
+}
+
 function unchecked(ctx: RuleContext, flow: FunctionFlow, expr: AstNode): { node: AstNode; source: string; steps: { node: AstNode; label: string }[] }[] {
   return untrustedOperands(flow, ctx.file, expr, ['value'], true)
     .filter((o) => !o.taint.bounded && !onlyAnnotated(o.taint) && boundsOperand(ctx, expr, o.node) && !flow.guards(o.node).some(provesCompared))
@@ -82,7 +96,11 @@ export default defineCheck({
         if (!expr || kernelModeOnly(ctx.file, call)) continue;
         const stmt = statementOf(call) ?? call;
         const nearby = checkedNearby(ctx, stmt);
-        const open = unchecked(ctx, flow, expr).filter((o) => !nearby.has(pathOf(ctx.file.source, o.node) ?? ''));
+        const enforced = retrievedWithMinimum(ctx, fn.body);
+        const open = unchecked(ctx, flow, expr).filter((o) => {
+          const p = pathOf(ctx.file.source, o.node) ?? '';
+          return !nearby.has(p) && ![...enforced].some((len) => p === len || p.endsWith(`.${len}`) || o.source.startsWith(`${len} of the request`));
+        });
         if (!open.length) continue;
         const o = open[0];
         ctx.report({

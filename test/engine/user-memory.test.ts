@@ -93,7 +93,7 @@ VOID Register(VOID) { FltCreateCommunicationPort(F, &P, &oa, NULL, Connect, Disc
   assert.deepEqual(at('NotMsg'), { aliases: {}, accesses: [] });
 });
 
-test('KS1101 grades uses: unhandled error, probed-only warning, probed and captured note', async () => {
+test('KS1101 grades uses: unhandled error, probed-only warning, probed and captured or only passed on note', async () => {
   const text = `
 VOID A(PIRP Irp) { PREQ p = Irp->UserBuffer; __try { use(p->Len); } __except (1) { } }
 VOID B(PIRP Irp) { PREQ p = Irp->UserBuffer; __try { ProbeForRead(p, 8, 1); use(p->Len); } __except (1) { } }
@@ -104,10 +104,14 @@ VOID E(PIRP Irp, ULONG n) {
     __try { MmProbeAndLockPages(mdl, UserMode, IoReadAccess); } __except (1) { }
 }
 VOID F(PVOID Context) { PCTX c = Context; use(c->UserBuffer); }
+PVOID G(PIRP Irp) { if (Irp->MdlAddress == NULL) return Irp->UserBuffer; return MmGetSystemAddressForMdlSafe(Irp->MdlAddress, 0); }
+VOID H(PIRP Irp, PRUN r, ULONG off) { r->Va = Add2Ptr(Irp->UserBuffer, off, PVOID); }
+VOID I(PIRP Irp, PRUN r) { r->Va = Irp->UserBuffer; use(((PREQ)Irp->UserBuffer)->Len); }
 `;
   const result = await lintText('grades.c', text);
   const got = result.findings.filter((f) => f.ruleId === 'KS1101').map((f) => `${f.functionName}:${f.severity}`);
-  assert.deepEqual(got, ['A:error', 'B:warning', 'C:note', 'D:note', 'E:note']);
+  assert.deepEqual(got, ['A:error', 'B:warning', 'C:note', 'D:note', 'E:note', 'G:note', 'H:note', 'I:error']);
+  assert.match(result.findings.find((f) => f.functionName === 'H')!.message, /only passed on/);
   const note = result.findings.find((f) => f.functionName === 'C')!;
   assert.match(note.message, /probed and captured/);
   assert.equal(note.path[0].label, "Irp->UserBuffer (the caller's raw user-mode address)");

@@ -135,3 +135,30 @@ VOID V(PIRP Irp, ULONG *t) {
   assert.equal(flow.isBounded(find(file, 'h->B', 1)), true);
   assert.equal(flow.isBounded(find(file, 'h->C', 1)), false, 'a status that is never tested validates nothing');
 });
+
+test('the clamp idiom bounds a value; a clamp with another value, an else branch or other statements does not', async () => {
+  const { file, analysis } = await analyse(`
+void Clamp(_In_reads_bytes_(len) PUCHAR p, ULONG len, PULONG out, ULONG avail) {
+  ULONG a = p[0];
+  if (a > avail) a = avail;
+  out[a] = 1;
+  ULONG b = p[1];
+  if (b >= 8) { b = 8; }
+  out[b] = 2;
+  ULONG c = p[2];
+  if (c > avail) c = len;
+  out[c] = 3;
+  ULONG d = p[3];
+  if (d > avail) d = avail; else d = p[6];
+  out[d] = 4;
+  ULONG e = p[4];
+  if (e > avail) { e = avail; e = p[5]; }
+  out[e] = 5;
+}`);
+  const flow = flowOf(analysis, 'Clamp');
+  assert.equal(flow.isBounded(find(file, 'a', 3)), true, 'if (a > avail) a = avail;');
+  assert.equal(flow.isBounded(find(file, 'b', 3)), true, 'braced, with >=');
+  assert.equal(flow.isBounded(find(file, 'c', 3)), false, 'clamped to a different value');
+  assert.equal(flow.isBounded(find(file, 'd', 4)), false, 'an else branch that loads another value');
+  assert.equal(flow.isBounded(find(file, 'e', 4)), false, 'more than the assignment');
+});

@@ -263,7 +263,10 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[]): void {
         if (!p) break;
         m.kill(p);
         const right = child(n, 'right');
-        if (right && opText(src, n) === '=') copy(m, src, p, right);
+        if (right && opText(src, n) === '=') {
+          copy(m, src, p, right);
+          clamp(m, src, n, p, right);
+        }
         break;
       }
       case 'update_expression': {
@@ -298,6 +301,34 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[]): void {
         break;
     }
   }
+}
+
+/**
+ * The clamp idiom `if (x > y) x = y;` (also `>=`, `y < x`, `y <= x`): after the assignment `x <= y` holds,
+ * recorded under the same id as the fact the untaken branch proves, so that it survives the join.
+ */
+function clamp(m: Mut, src: TextSource, assign: AstNode, target: string, value: AstNode): void {
+  let stmt = assign.parent;
+  if (stmt?.type !== 'expression_statement') return;
+  let up = stmt.parent;
+  if (up?.type === 'compound_statement') {
+    if (namedChildren(up).filter((c) => c.type !== 'comment').length !== 1) return;
+    stmt = up;
+    up = up.parent;
+  }
+  if (up?.type !== 'if_statement' || stmt.field !== 'consequence' || child(up, 'alternative')) return;
+  const condition = child(up, 'condition');
+  const cond = condition && stripCasts(condition);
+  if (cond?.type !== 'binary_expression') return;
+  const l = child(cond, 'left');
+  const r = child(cond, 'right');
+  const op = opText(src, cond);
+  if (!l || !r) return;
+  const [big, small] = op === '>' || op === '>=' ? [l, r] : op === '<' || op === '<=' ? [r, l] : [];
+  if (!big || !small || pathOf(src, stripCasts(big)) !== target) return;
+  if (nodeText(src, stripCasts(small)).replace(/\s+/g, '') !== nodeText(src, stripCasts(value)).replace(/\s+/g, '')) return;
+  const leaf = stripCasts(big);
+  m.add(target, { id: `${cond.start}:${cond.end}:upper:${target}`, rel: 'upper', path: target, cond, bound: small, node: leaf });
 }
 
 function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
