@@ -35,13 +35,13 @@ export class InfoShown extends Error {}
 
 const SEVERITY_VALUES = ['off', 'note', 'warning', 'error'];
 
-function parseRule(value: string, previous: CliOptions['rule']): CliOptions['rule'] {
+function parseRule(value: string, previous: CliOptions['rule'] | undefined): CliOptions['rule'] {
   const m = /^\s*([A-Za-z0-9-]+)\s*[=:]\s*([a-z]+)\s*$/.exec(value);
   if (!m || !SEVERITY_VALUES.includes(m[2])) throw new InvalidArgumentError(`expected RULE=off|note|warning|error (e.g. KS1001=off), got "${value}"`);
-  return [...previous, { name: m[1], severity: m[2] as SeverityOrOff }];
+  return [...(previous ?? []), { name: m[1], severity: m[2] as SeverityOrOff }];
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function parseJobs(value: string): number {
   if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw new InvalidArgumentError(`expected a whole number from 1 to 256, got "${value}"`);
@@ -59,13 +59,13 @@ export function buildProgram(text: ProgramText): Command {
   const program = new Command('kslint')
     .description('Kernel Safety Lint: finds unsafe kernel-mode patterns in C/C++ driver source.')
     .argument('[paths...]', 'files, folders or glob patterns to lint (default: the current folder)')
-    .option('-f, --format <name>', `report format: ${text.formats.join(', ')}; repeatable, or FORMAT=FILE,FORMAT=FILE (default: text)`, collect, [])
-    .option('-o, --output <file>', 'write the report of the matching --format to a file (atomically) instead of standard output; repeatable', collect, [])
+    .option('-f, --format <name>', `report format: ${text.formats.join(', ')}; repeatable, or FORMAT=FILE,FORMAT=FILE (default: text)`, collect)
+    .option('-o, --output <file>', 'write the report of the matching --format to a file (atomically) instead of standard output; repeatable', collect)
     .option('--baseline <file>', 'report findings recorded in this baseline (or previous SARIF log) as baselined: they do not fail the run')
     .option('--write-baseline <file>', "record this run's findings as the baseline")
     .option('--changed-since <ref>', 'report only findings on lines changed since this git revision (the whole project is still analysed)')
     .option('-c, --config <file>', 'use this config file instead of searching upwards for .kslintrc.* / kslint.config.json')
-    .option('-r, --rule <rule=severity>', 'set a rule severity: off|note|warning|error (repeatable; id or name)', parseRule, [])
+    .option('-r, --rule <rule=severity>', 'set a rule severity: off|note|warning|error (repeatable; id or name)', parseRule)
     .addOption(new Option('--fail-on <level>', 'exit with 1 when a finding at or above this severity is reported').choices(['error', 'warning', 'note', 'none']).default('error'))
     .option('-j, --jobs <n>', 'worker threads (default: the number of CPUs)', parseJobs)
     .option('--list-rules', 'list the rules with their effective severity and exit')
@@ -101,13 +101,13 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     throw err;
   }
   const o = program.opts<{
-    format: string[];
-    output: string[];
+    format: string[] | undefined;
+    output: string[] | undefined;
     baseline?: string;
     writeBaseline?: string;
     changedSince?: string;
     config?: string;
-    rule: CliOptions['rule'];
+    rule: CliOptions['rule'] | undefined;
     failOn: FailOn;
     jobs?: number;
     listRules?: boolean;
@@ -119,13 +119,13 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
   }>();
   return {
     paths: program.args,
-    format: o.format,
-    output: o.output,
+    format: o.format ?? [],
+    output: o.output ?? [],
     baseline: o.baseline,
     writeBaseline: o.writeBaseline,
     changedSince: o.changedSince,
     config: o.config,
-    rule: o.rule,
+    rule: o.rule ?? [],
     failOn: o.failOn,
     jobs: o.jobs,
     listRules: !!o.listRules,
