@@ -38,3 +38,35 @@ test('phase 3 reusing the phase-1 flows gives the same findings as fresh analyse
   assert.equal(JSON.stringify(reused.map((r) => r.findings)), JSON.stringify(fresh.map((r) => r.findings)));
   assert.ok(reused.some((r) => r.findings.length));
 });
+
+test('a cursor advanced by a checked length is bounded for a trusted object and unbounded for an untrusted one', async () => {
+  const helper = {
+    path: 'cursor/ring.c',
+    text: `typedef struct _RING { ULONG Head; ULONG Size; UCHAR Data[64]; } RING, *PRING;
+void RingAdvance(PRING Ring, ULONG Length) {
+    if (Length > 8) Length = 8;
+    Ring->Head += Length;
+    Ring->Data[Ring->Head] = 0;
+}
+`,
+  };
+  const caller = (ring: string): { path: string; text: string } => ({
+    path: 'cursor/dispatch.c',
+    text: `NTSTATUS Dispatch(PDEVICE_OBJECT D, PIRP Irp) {
+    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
+    PREQ req = (PREQ)Irp->AssociatedIrp.SystemBuffer;
+    RingAdvance(${ring}, req->Length);
+    return STATUS_SUCCESS;
+}
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Path) {
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = Dispatch;
+    return STATUS_SUCCESS;
+}
+`,
+  });
+  const parsers = await getParsers();
+  const kernel = lintTexts(parsers, [caller('&((PDEVICE_EXTENSION)D->DeviceExtension)->Ring'), helper], RULES, DEFAULT_ENGINE_CONFIG);
+  assert.deepEqual(kernel[1].findings.map((f) => f.ruleId), [], 'the ring belongs to the driver; the length is clamped');
+  const user = lintTexts(parsers, [caller('(PRING)req'), helper], RULES, DEFAULT_ENGINE_CONFIG);
+  assert.deepEqual(user[1].findings.map((f) => `${f.ruleId}:${f.range.start.line + 1}`), ['KS1001:5'], 'a ring inside the request has an untrusted Head');
+});

@@ -29,6 +29,12 @@ export interface Fact {
   readonly chain: StepChain | undefined;
   /** Masked, `min`'d or derived only from range-checked values. */
   readonly bounded: boolean;
+  /**
+   * When not `bounded`: the parameter labels that entered unchecked, if only parameters did (every concrete
+   * contribution was checked). `x = Self->Head + checkedLen` is loose in `Self` alone, so it is bounded for a
+   * caller that passes a trusted `Self`. Absent: some concrete source is unchecked.
+   */
+  readonly looseParams?: readonly number[];
   /** A buffer known to be at least as large as the code expects (WDF `MinimumRequiredSize`). */
   readonly sizeChecked: boolean;
   /** A supplied length of an untrusted buffer. */
@@ -73,7 +79,7 @@ export function sourceFact(kind: number, tag: string, label: string, node: AstNo
 }
 
 export function paramFact(index: number, kinds: number, tags: readonly string[], node: AstNode, label: string, length = false): Fact {
-  return withStep({ ...CLEAN, bounded: false, kinds, params: [index * 4], tags: [...tags].sort(), length }, { node, label });
+  return withStep({ ...CLEAN, bounded: false, looseParams: kinds ? undefined : [index * 4], kinds, params: [index * 4], tags: [...tags].sort(), length }, { node, label });
 }
 
 function mergeSorted<T>(a: readonly T[], b: readonly T[]): readonly T[] {
@@ -99,12 +105,20 @@ export function union(a: Fact | undefined, b: Fact | undefined): Fact | undefine
     tags: mergeSorted(a.tags, b.tags),
     chain: preferB ? b.chain : a.chain,
     bounded: a.bounded && b.bounded,
+    looseParams: a.bounded && b.bounded ? undefined : looseUnion(a, b),
     sizeChecked: a.sizeChecked && b.sizeChecked,
     length: a.length || b.length,
     loaded: a.loaded || b.loaded,
     arith: a.arith ?? b.arith,
     max: a.max !== undefined && b.max !== undefined ? Math.max(a.max, b.max) : undefined,
   };
+}
+
+/** The unchecked parameters of an unbounded union, or undefined when a concrete contribution is unchecked. */
+function looseUnion(a: Fact, b: Fact): readonly number[] | undefined {
+  const la = a.bounded ? [] : a.looseParams;
+  const lb = b.bounded ? [] : b.looseParams;
+  return la && lb ? mergeSorted(la, lb) : undefined;
 }
 
 /** The value read through a pointer with taint `f`. */
@@ -115,6 +129,7 @@ export function load(f: Fact | undefined): Fact | undefined {
     kinds: f.kinds ? VAL : 0,
     params: f.params.length ? [...new Set(f.params.map((c) => (c & 3) === 3 ? c : c + 1))].sort((x, y) => x - y) : f.params,
     bounded: false,
+    looseParams: f.kinds ? undefined : [...new Set(f.params.map((c) => (c & 3) === 3 ? c : c + 1))].sort((x, y) => x - y),
     sizeChecked: false,
     length: false,
     loaded: true,
@@ -133,6 +148,7 @@ export function addressOf(f: Fact | undefined): Fact | undefined {
     params: f.params.map((c) => ((c & 3) === 0 ? c : c - 1)),
     loaded: false,
     bounded: false,
+    looseParams: undefined,
     length: false,
     max: undefined,
   };

@@ -87,6 +87,18 @@ export interface FlowOptions {
   readonly config: EngineConfig;
 }
 
+/**
+ * An unbounded fact whose unchecked part is only parameters is bounded for callers that pass those parameters
+ * nothing untrusted, or a range-checked value directly.
+ */
+function looseBounded(f: Fact, seeds: ReadonlyMap<number, ParamSeed> | undefined): boolean {
+  if (!f.looseParams) return false;
+  return f.looseParams.every((code) => {
+    const seed = seeds?.get(code >> 2);
+    return !seed || ((code & 3) === 0 && !!seed.bounded);
+  });
+}
+
 export class FunctionFlow {
   readonly cfg: Cfg;
   private dom: Dominators | undefined;
@@ -384,7 +396,7 @@ export class FunctionFlow {
       has: (k) => list.includes(k),
       tags: [...tags].sort(),
       steps,
-      bounded: f.bounded || contribBounded,
+      bounded: f.bounded || contribBounded || looseBounded(f, this.seeds),
       sizeChecked,
       length,
       loaded,

@@ -199,7 +199,12 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   }
   const lmax = isTainted(l) ? l.max : lv;
   const max = (op === '>>' || op === '/') && lmax !== undefined && rv !== undefined && !isTainted(r) ? (op === '>>' ? lmax >>> Math.min(rv, 31) : rv > 0 ? Math.floor(lmax / rv) : undefined) : undefined;
-  return { ...u, bounded: lOk && rOk, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max };
+  // Operands that are range-checked here add nothing unchecked, whatever their facts say.
+  const loose = (f: Fact | undefined, ok: boolean): readonly number[] | undefined => (ok || !isTainted(f) ? [] : f.bounded ? [] : f.looseParams);
+  const ll = loose(l, lOk);
+  const rl = loose(r, rOk);
+  const looseParams = lOk && rOk ? undefined : ll && rl ? [...new Set([...ll, ...rl])].sort((x, y) => x - y) : undefined;
+  return { ...u, bounded: lOk && rOk, looseParams, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max };
 }
 
 function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
@@ -350,7 +355,11 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         if (!p || !right) break;
         const v = checked(env, cur(), guards, right, evalExpr(env, cur(), guards, right));
         const op = opText(src, n);
-        const next = op === '=' ? v : union(evalExpr(env, cur(), guards, left!), v);
+        // `x -= y` keeps what is known of x: a range-checked x stays checked. A buffer pointer moved by a value
+        // (`cursor += len`) is still the same buffer pointer, as for `p + n`.
+        const old = op === '=' ? undefined : checked(env, cur(), guards, left!, evalExpr(env, cur(), guards, left!));
+        const movesPointer = (op === '+=' || op === '-=') && isTainted(old) && !!(old.kinds & (BUF | USER)) && !(isTainted(v) && v.kinds & (BUF | USER));
+        const next = op === '=' ? v : movesPointer ? old : union(old, v);
         if (!isTainted(next) && !cur().has(p) && !p.includes('.') && !p.includes('[')) break;
         mut().set(p, isTainted(next) ? withStep(next, { node: n, label: assignLabel(nodeText(src, left!)) }) : undefined);
         break;
