@@ -153,8 +153,15 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
     }
     case 'update_expression':
       return get(child(n, 'argument'));
-    case 'conditional_expression':
-      return union(get(child(n, 'consequence')), get(child(n, 'alternative')));
+    case 'conditional_expression': {
+      // `n > MAX ? MAX : n` clamps: a branch the condition bounds from above is bounded.
+      const cond = child(n, 'condition');
+      const arms = [child(n, 'consequence'), child(n, 'alternative')].map((arm, i) => {
+        const f = get(arm);
+        return f && arm && cond && branchBounded(src, cond, i === 0, arm) ? { ...f, bounded: true, arith: undefined } : f;
+      });
+      return union(arms[0], arms[1]);
+    }
     case 'assignment_expression':
       return opText(src, n) === '=' ? get(child(n, 'right')) : union(get(child(n, 'left')), get(child(n, 'right')));
     case 'comma_expression':
@@ -164,6 +171,27 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
     default:
       return undefined;
   }
+}
+
+const INVERTED: Record<string, string> = { '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
+
+/** Does `cond` evaluating to `polarity` bound `arm` from above (`x < n ? x : n`, `x > n ? n : x`)? */
+function branchBounded(src: TextSource, cond: AstNode, polarity: boolean, arm: AstNode): boolean {
+  let c = stripCasts(cond);
+  let pol = polarity;
+  while (c.type === 'unary_expression' && opText(src, c) === '!' && child(c, 'argument')) {
+    c = stripCasts(child(c, 'argument')!);
+    pol = !pol;
+  }
+  if (c.type !== 'binary_expression') return false;
+  let op = opText(src, c);
+  if (!(op in INVERTED)) return false;
+  if (!pol) op = INVERTED[op];
+  const armPath = pathOf(src, arm);
+  const l = child(c, 'left');
+  const r = child(c, 'right');
+  if (!armPath || !l || !r) return false;
+  return (pathOf(src, l) === armPath && (op === '<' || op === '<=')) || (pathOf(src, r) === armPath && (op === '>' || op === '>='));
 }
 
 function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
