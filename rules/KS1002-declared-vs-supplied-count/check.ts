@@ -1,10 +1,12 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import { AstNode, child, descendants, nodeText } from '../../server/src/engine/ast';
-import { arrayDeclOf } from '../../server/src/engine/flow/arrays';
+import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
+import { allocatedWith, arrayDeclOf } from '../../server/src/engine/flow/arrays';
 import { enclosingStatement } from '../../server/src/engine/flow/fixes';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { provesUpper } from '../../server/src/engine/flow/guards';
-import { insideSizeContext, leavesOf, stripCasts, subscriptIndex } from '../../server/src/engine/flow/paths';
+import { insideSizeContext, leavesOf, pathOf, stripCasts, subscriptIndex } from '../../server/src/engine/flow/paths';
+import { isUserModeFile } from '../../server/src/engine/syntax';
+import { onlyAnnotated } from '../../server/src/engine/untrusted';
 
 /** A bound is "checked" when every untrusted leaf of it has its own upper bound at the use, or it is bounded. */
 function boundChecked(flow: FunctionFlow, bound: AstNode, use: AstNode): boolean {
@@ -31,6 +33,8 @@ function isCopyTarget(flow: FunctionFlow, sub: AstNode): boolean {
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
+    // Tools and services that share the sources crash a process, not the machine.
+    if (isUserModeFile(ctx.file)) return;
     for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
       if (!flow.hasTaint) continue;
       const reported = new Set<string>();
@@ -59,10 +63,15 @@ export default defineCheck({
           declared ??= bound;
         }
         if (ok || !declared || isCopyTarget(flow, sub)) continue;
+        // An array allocated with the declared count (`new T[n]`, `ExAllocatePool2(..., n * sizeof(T), ...)`) has it.
+        const counts = withDerived(fn.body, src, [pathOf(src, stripCasts(declared)), ...leavesOf(src, declared).map((l) => l.path)].filter((p): p is string => !!p));
+        if (allocatedWith(ctx.file, fn, base, counts)) continue;
         const key = `${declared.start}:${enclosingStatement(sub)?.start ?? sub.start}`;
         if (reported.has(key)) continue;
         reported.add(key);
         const t = flow.taint(declared)!;
+        // Only a SAL annotation says the count is untrusted: often the caller's own bookkeeping, so a note that may.
+        const sal = onlyAnnotated(t);
         const count = nodeText(src, declared).replace(/\s+/g, ' ');
         const arr = nodeText(src, stripCasts(base)).replace(/\s+/g, ' ');
         const decl = arrayDeclOf(ctx.file, fn, base);
@@ -70,15 +79,28 @@ export default defineCheck({
         ctx.report({
           node: sub,
           message:
-            `'${nodeText(src, stripCasts(index)).replace(/\s+/g, ' ')}' is limited only by '${count}', a ${t.length ? 'length' : 'count'} taken from untrusted data (${t.steps[0]?.label ?? 'untrusted input'}), but ${size}; ` +
+            `'${nodeText(src, stripCasts(index)).replace(/\s+/g, ' ')}' is limited only by '${count}', a ${t.length ? 'length' : 'count'} ${sal ? 'that may come from' : 'taken from'} untrusted data (${t.steps[0]?.label ?? 'untrusted input'}), but ${size}; ` +
             'nothing compares the declared count with what was actually supplied, so content declaring more entries reads or writes past the end of the array (the July 2024 crash: 21 declared fields, 20 supplied inputs) and bug-checks the machine. ' +
             `Reject the content when '${count}' exceeds the supplied count${decl?.size ? ` (RTL_NUMBER_OF(${arr}))` : ''}, or iterate to the smaller of the two.`,
+          severity: sal ? 'note' : undefined,
           path: [...t.steps, { node: g0(guards) ?? declared, label: 'the only bound on the index' }, { node: sub, label: 'array indexed' }],
         });
       }
     }
   },
 });
+
+/** The count paths plus locals computed from them (`length = sizeof(T) * count;`), one level deep. */
+function withDerived(body: AstNode, src: TextSource, counts: string[]): string[] {
+  const out = new Set(counts);
+  for (const n of descendants(body, new Set(['assignment_expression', 'init_declarator']))) {
+    const target = n.type === 'assignment_expression' ? child(n, 'left') : child(n, 'declarator');
+    const value = child(n, n.type === 'assignment_expression' ? 'right' : 'value');
+    const p = target && pathOf(src, target);
+    if (p && value && leavesOf(src, value).some((l) => counts.includes(l.path))) out.add(p);
+  }
+  return [...out];
+}
 
 function g0(guards: readonly { cond: AstNode }[]): AstNode | undefined {
   return guards[0]?.cond;

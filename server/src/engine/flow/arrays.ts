@@ -3,7 +3,7 @@
  * struct/class field declared in the same file), flexible trailing arrays (`ENTRY Entries[1]` / `[]` / `[ANYSIZE_ARRAY]`
  * at the end of a struct), and pointer declarations. Looked up by name, so only the file's own declarations count.
  */
-import { AstNode, child, nodeText, walk } from '../ast';
+import { AstNode, child, descendants, nodeText, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { ParsedFile } from '../parse/parse';
 import { leavesOf, pathOf, stripCasts } from './paths';
@@ -187,6 +187,14 @@ export function allocatedWith(file: ParsedFile, fn: FunctionInfo, base: AstNode,
   let found = false;
   const check = (value: AstNode | undefined): void => {
     const v = value && stripCasts(value);
+    // `new (NonPagedPoolNx, tag) T[n]`: the element count is in the new-declarator.
+    if (v?.type === 'new_expression') {
+      for (const d of descendants(v, 'new_declarator')) {
+        const len = child(d, 'length');
+        for (const l of len ? leavesOf(src, len) : []) if (paths.includes(l.path)) found = true;
+      }
+      return;
+    }
     if (!v || v.type !== 'call_expression') return;
     const f = child(v, 'function');
     if (!f || !ALLOCATORS.test(nodeText(src, f))) return;

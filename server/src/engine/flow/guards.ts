@@ -27,6 +27,8 @@ export interface Guard {
   readonly bound: AstNode | undefined;
   /** The compared expression itself (the leaf inside `cond`), when the guard comes from a comparison. */
   readonly node: AstNode | undefined;
+  /** Paths the bound reads: redefining one of them (a loop counter reused later) ends the guard. */
+  readonly boundPaths?: readonly string[];
 }
 
 /** True when the guard bounds the value from above (or pins it). */
@@ -158,13 +160,21 @@ class Mut {
   kill(path: string): void {
     const hit = (k: string): boolean => isPathBelow(k, path);
     let any = false;
-    for (const k of this.facts.keys()) if (hit(k)) any = true;
+    const stale = (g: Guard): boolean => !!g.boundPaths && g.boundPaths.some(hit);
+    for (const [k, list] of this.facts) if (hit(k) || list.some(stale)) any = true;
     for (const [k, v] of this.alias) if (hit(k) || hit(v)) any = true;
     for (const k of this.pending.keys()) if (hit(k)) any = true;
     for (const [k, d] of this.derived) if (hit(k) || d.leaves.some((l) => hit(l.path))) any = true;
     if (!any) return;
     this.own();
-    for (const k of [...this.facts.keys()]) if (hit(k)) this.facts.delete(k);
+    for (const [k, list] of [...this.facts]) {
+      if (hit(k)) this.facts.delete(k);
+      else if (list.some(stale)) {
+        const keep = list.filter((g) => !stale(g));
+        if (keep.length) this.facts.set(k, keep);
+        else this.facts.delete(k);
+      }
+    }
     for (const [k, v] of [...this.alias]) if (hit(k) || hit(v)) this.alias.delete(k);
     for (const k of [...this.pending.keys()]) if (hit(k)) this.pending.delete(k);
     for (const [k, d] of [...this.derived]) if (hit(k) || d.leaves.some((l) => hit(l.path))) this.derived.delete(k);
@@ -173,10 +183,11 @@ class Mut {
 }
 
 function record(m: Mut, src: TextSource, expr: AstNode, cond: AstNode, bound: AstNode | undefined, relPlus: GuardRel, relMinus: GuardRel): void {
+  const boundPaths = bound ? leavesOf(src, bound).map((l) => l.path.replace(/^&/, '')) : undefined;
   for (const leaf of leavesOf(src, expr)) {
     if (leaf.path.startsWith('&')) continue;
     const rel = leaf.sign > 0 ? relPlus : relMinus;
-    m.add(leaf.path, { id: `${cond.start}:${cond.end}:${rel}:${leaf.path}`, rel, path: leaf.path, cond, bound, node: leaf.node });
+    m.add(leaf.path, { id: `${cond.start}:${cond.end}:${rel}:${leaf.path}`, rel, path: leaf.path, cond, bound, node: leaf.node, boundPaths });
   }
 }
 
@@ -331,9 +342,13 @@ function clamp(m: Mut, src: TextSource, assign: AstNode, target: string, value: 
   m.add(target, { id: `${cond.start}:${cond.end}:upper:${target}`, rel: 'upper', path: target, cond, bound: small, node: leaf });
 }
 
+/** Allocators: a NULL result says memory ran out, not that the size arguments were checked. */
+const ALLOCATOR_CALLS = /^(ExAllocatePool\w*|ExAllocateFrom\w*LookasideList\w*|MmAllocate\w*|IoAllocate\w*|malloc|calloc|realloc|kmalloc|kzalloc|kcalloc|vmalloc|vzalloc|kvmalloc)$/;
+
 function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
   const v = stripCasts(value);
   if (v.type === 'call_expression') {
+    if (ALLOCATOR_CALLS.test(calleeOf(src, v))) return;
     const paths = callPaths(src, v);
     if (paths.length) {
       m.own();

@@ -10,11 +10,31 @@ function opOf(src: TextSource, n: AstNode): string {
   return op ? nodeText(src, op) : '';
 }
 
+/**
+ * `(PREQ)(p + off)`: a cast to a typedef name that the grammar cannot know is a type, so it parses as a call of a
+ * parenthesized identifier. Windows typedefs are upper case (`PUCHAR`, `PDEVICE_DATA_SET_RANGE`); function
+ * pointers called through parentheses rarely are. Returns the cast operand.
+ */
+export function parenCastOperand(n: AstNode, src?: TextSource): AstNode | undefined {
+  if (n.type !== 'call_expression') return undefined;
+  const fn = child(n, 'function');
+  const args = child(n, 'arguments');
+  if (fn?.type !== 'parenthesized_expression' || !args) return undefined;
+  const inner = namedChildren(fn).filter((c) => c.type !== 'comment');
+  if (inner.length !== 1 || (inner[0].type !== 'identifier' && inner[0].type !== 'type_identifier')) return undefined;
+  if (src && !/^[A-Z_][A-Z0-9_]*$/.test(nodeText(src, inner[0]))) return undefined;
+  const a = namedChildren(args).filter((c) => c.type !== 'comment');
+  return a.length === 1 ? a[0] : undefined;
+}
+
 /** Strips parentheses and casts (value-preserving wrappers). */
-export function stripCasts(node: AstNode): AstNode {
+export function stripCasts(node: AstNode, src?: TextSource): AstNode {
   let n = node;
   for (;;) {
-    if (n.type === 'parenthesized_expression') {
+    const cast = src ? parenCastOperand(n, src) : undefined;
+    if (cast) {
+      n = cast;
+    } else if (n.type === 'parenthesized_expression') {
       const inner = namedChildren(n).filter((c) => c.type !== 'comment');
       if (inner.length !== 1) return n;
       n = inner[0];

@@ -8,7 +8,7 @@ import type { EngineConfig } from '../config';
 import type { Cfg, CfgNode } from './cfg';
 import { addressOf, CLEAN, Fact, isTainted, load, sourceFact, TaintState, union, withStep } from './facts';
 import { GuardState, provesCompared, provesUpper } from './guards';
-import { isPathBelow, leavesOf, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
+import { isPathBelow, leavesOf, parenCastOperand, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
 import { declaratorName, declarations, effectNodes } from './solve';
 import { BUF, CALL_SOURCES, COPY_CALLS, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
 import { castMax, NameType } from './types';
@@ -166,8 +166,10 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return opText(src, n) === '=' ? get(child(n, 'right')) : union(get(child(n, 'left')), get(child(n, 'right')));
     case 'comma_expression':
       return get(child(n, 'right'));
-    case 'call_expression':
-      return callValue(env, n, get);
+    case 'call_expression': {
+      const cast = parenCastOperand(n, src);
+      return cast ? get(cast) : callValue(env, n, get);
+    }
     default:
       return undefined;
   }

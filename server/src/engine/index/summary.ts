@@ -12,6 +12,7 @@ import { callArguments, calleeName } from '../flow/taint';
 import type { ParsedFile } from '../parse/parse';
 import type { Range } from '../source';
 import { findRegistrations, Registration } from './entry-points';
+import { isUserModeFile } from '../syntax';
 
 export const SUMMARY_VERSION = 1;
 
@@ -108,6 +109,9 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
   const src = parsed.source;
   const callees = new Set<string>();
   const functions: FunctionSummary[] = [];
+  // A tool or service sharing the tree calls its own functions; matched by name, its calls would seed driver
+  // functions that happen to have the same name, so user-mode files pass nothing on.
+  const userMode = isUserModeFile(parsed);
   for (const fn of a.functions) {
     const calls: CallSummary[] = [];
     const candidates: { call: AstNode; callee: string }[] = [];
@@ -115,7 +119,7 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
       const callee = calleeName(src, call);
       if (!callee || NOT_PROJECT_FUNCTIONS.has(callee)) continue;
       callees.add(callee);
-      if (!isSystemCallee(callee) && !isLoggingCallee(callee) && hasVariableArgument(call)) candidates.push({ call, callee });
+      if (!userMode && !isSystemCallee(callee) && !isLoggingCallee(callee) && hasVariableArgument(call)) candidates.push({ call, callee });
     }
     // The data flow runs only where an argument may carry something to another project function.
     const flow = candidates.length && (fn.params.some((p) => p.name && !isObjectParam(p.typeText)) || hasLocalSource(a, fn)) ? a.flow(fn) : undefined;
