@@ -1,6 +1,6 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
-import { allocatedWith, arrayDeclOf } from '../../server/src/engine/flow/arrays';
+import { AstNode, child, descendants, nodeText } from '../../server/src/engine/ast';
+import { allocatedWith, arrayDeclOf, derivedPaths } from '../../server/src/engine/flow/arrays';
 import { enclosingStatement } from '../../server/src/engine/flow/fixes';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { provesUpper } from '../../server/src/engine/flow/guards';
@@ -64,7 +64,7 @@ export default defineCheck({
         }
         if (ok || !declared || isCopyTarget(flow, sub)) continue;
         // An array allocated with the declared count (`new T[n]`, `ExAllocatePool2(..., n * sizeof(T), ...)`) has it.
-        const counts = withDerived(fn.body, src, [pathOf(src, stripCasts(declared)), ...leavesOf(src, declared).map((l) => l.path)].filter((p): p is string => !!p));
+        const counts = derivedPaths(fn.body, src, [pathOf(src, stripCasts(declared)), ...leavesOf(src, declared).map((l) => l.path)].filter((p): p is string => !!p));
         if (allocatedWith(ctx.file, fn, base, counts)) continue;
         const key = `${declared.start}:${enclosingStatement(sub)?.start ?? sub.start}`;
         if (reported.has(key)) continue;
@@ -89,18 +89,6 @@ export default defineCheck({
     }
   },
 });
-
-/** The count paths plus locals computed from them (`length = sizeof(T) * count;`), one level deep. */
-function withDerived(body: AstNode, src: TextSource, counts: string[]): string[] {
-  const out = new Set(counts);
-  for (const n of descendants(body, new Set(['assignment_expression', 'init_declarator']))) {
-    const target = n.type === 'assignment_expression' ? child(n, 'left') : child(n, 'declarator');
-    const value = child(n, n.type === 'assignment_expression' ? 'right' : 'value');
-    const p = target && pathOf(src, target);
-    if (p && value && leavesOf(src, value).some((l) => counts.includes(l.path))) out.add(p);
-  }
-  return [...out];
-}
 
 function g0(guards: readonly { cond: AstNode }[]): AstNode | undefined {
   return guards[0]?.cond;

@@ -3,7 +3,7 @@
  * struct/class field declared in the same file), flexible trailing arrays (`ENTRY Entries[1]` / `[]` / `[ANYSIZE_ARRAY]`
  * at the end of a struct), and pointer declarations. Looked up by name, so only the file's own declarations count.
  */
-import { AstNode, child, descendants, nodeText, walk } from '../ast';
+import { AstNode, child, descendants, nodeText, TextSource, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { ParsedFile } from '../parse/parse';
 import { leavesOf, pathOf, stripCasts } from './paths';
@@ -215,4 +215,16 @@ export function allocatedWith(file: ParsedFile, fn: FunctionInfo, base: AstNode,
     return true;
   });
   return found;
+}
+
+/** `paths` plus the locals computed from them (`length = sizeof(T) * count;`), one level deep. */
+export function derivedPaths(body: AstNode, src: TextSource, paths: readonly string[]): string[] {
+  const out = new Set(paths);
+  for (const n of descendants(body, new Set(['assignment_expression', 'init_declarator']))) {
+    const target = n.type === 'assignment_expression' ? child(n, 'left') : child(n, 'declarator');
+    const value = child(n, n.type === 'assignment_expression' ? 'right' : 'value');
+    const p = target && (n.type === 'assignment_expression' ? pathOf(src, target) : declaratorName(src, target));
+    if (p && value && leavesOf(src, value).some((l) => paths.includes(l.path))) out.add(p);
+  }
+  return [...out];
 }
