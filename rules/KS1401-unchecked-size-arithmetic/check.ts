@@ -1,0 +1,103 @@
+import { defineCheck, RuleContext } from '../../server/src/engine/rule';
+import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
+import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
+import { stripCasts } from '../../server/src/engine/flow/paths';
+import { COPY_CALLS } from '../../server/src/engine/flow/sources';
+import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
+import { isUserModeFile } from '../../server/src/engine/syntax';
+import { onlyAnnotated } from '../../server/src/engine/untrusted';
+
+/** Size arguments: allocation sizes and probe lengths (argument positions). */
+const SIZE_ARGS: ReadonlyMap<string, { arg: number; what: string }> = new Map([
+  ['ExAllocatePool2', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePool3', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePoolZero', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePoolUninitialized', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePoolWithTag', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePoolWithQuotaTag', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePoolWithTagPriority', { arg: 1, what: 'allocation size' }],
+  ['ExAllocatePool', { arg: 1, what: 'allocation size' }],
+  ['MmAllocateNonCachedMemory', { arg: 0, what: 'allocation size' }],
+  ['MmAllocateContiguousMemory', { arg: 0, what: 'allocation size' }],
+  ['IoAllocateMdl', { arg: 1, what: 'MDL length' }],
+  ['ProbeForRead', { arg: 1, what: 'probe length' }],
+  ['ProbeForWrite', { arg: 1, what: 'probe length' }],
+  ['kmalloc', { arg: 0, what: 'allocation size' }],
+  ['kzalloc', { arg: 0, what: 'allocation size' }],
+  ['vmalloc', { arg: 0, what: 'allocation size' }],
+  ['malloc', { arg: 0, what: 'allocation size' }],
+]);
+
+/** Sinks: size arguments, copy lengths, `new T[n]` counts and loop bounds. */
+function sinks(ctx: RuleContext, body: AstNode): { expr: AstNode; what: string; copy: boolean }[] {
+  const src = ctx.file.source;
+  const out: { expr: AstNode; what: string; copy: boolean }[] = [];
+  for (const n of descendants(body, new Set(['call_expression', 'new_declarator', 'for_statement', 'while_statement']))) {
+    if (n.type === 'call_expression') {
+      const name = calleeName(src, n) ?? '';
+      const size = SIZE_ARGS.get(name);
+      const copy = COPY_CALLS.get(name);
+      const arg = size ? callArguments(n)[size.arg] : copy ? callArguments(n)[copy.len] : undefined;
+      if (arg) out.push({ expr: arg, what: size ? `${size.what} of ${name}` : `length of ${name}`, copy: !!copy });
+    } else if (n.type === 'new_declarator') {
+      const len = child(n, 'length');
+      if (len) out.push({ expr: len, what: 'element count of new[]', copy: false });
+    } else {
+      const cond = child(n, 'condition');
+      const c = cond && stripCasts(cond);
+      const op = c?.type === 'binary_expression' ? nodeText(src, child(c, 'operator') ?? c) : '';
+      const right = c && (op === '<' || op === '<=') ? child(c, 'right') : undefined;
+      if (right) out.push({ expr: right, what: 'loop bound', copy: false });
+    }
+  }
+  return out;
+}
+
+/** `sizeof(T)`, `FIELD_OFFSET(...)`, a number or an upper-case constant. */
+function isConstantSize(src: TextSource, n: AstNode): boolean {
+  const x = stripCasts(n);
+  if (x.type === 'sizeof_expression' || x.type === 'number_literal') return true;
+  if (x.type === 'identifier') return /^[A-Z][A-Z0-9_]*$/.test(nodeText(src, x));
+  return x.type === 'call_expression' && /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|sizeof)$/.test(nodeText(src, child(x, 'function') ?? x));
+}
+
+/** KS1003 owns copy lengths that are unchecked data themselves (its message covers the arithmetic). */
+function copyRuleOwns(flow: FunctionFlow, expr: AstNode): boolean {
+  const t = flow.taint(expr);
+  return !!t && t.has('value') && t.loaded && !t.length && !flow.isBounded(expr);
+}
+
+export default defineCheck({
+  check(ctx) {
+    const src = ctx.file.source;
+    if (isUserModeFile(ctx.file)) return;
+    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+      if (!flow.hasTaint) continue;
+      const seen = new Set<number>();
+      for (const sink of sinks(ctx, fn.body)) {
+        const t = flow.taint(sink.expr);
+        const arith = t?.arith;
+        if (!t || !arith || seen.has(arith.start) || (sink.copy && copyRuleOwns(flow, sink.expr))) continue;
+        // The arithmetic itself must see untrusted data here, not only parameters no caller taints.
+        const at = flow.taint(arith);
+        if (!at || at.bounded) continue;
+        seen.add(arith.start);
+        const op = nodeText(src, child(arith, 'operator') ?? arith).trim();
+        // A real buffer's length plus a header or sizeof cannot reach the top of the address space.
+        if (op === '+' && at.length && [child(arith, 'left'), child(arith, 'right')].some((x) => x && isConstantSize(src, x))) continue;
+        const sal = onlyAnnotated(t);
+        const kind = op === '-' ? 'wrap below zero' : 'overflow';
+        const helper = op === '*' ? 'RtlSizeTMult' : op === '-' ? 'RtlSizeTSub' : 'RtlSizeTAdd';
+        const expr = nodeText(src, arith).replace(/\s+/g, ' ');
+        ctx.report({
+          node: arith,
+          severity: sal ? 'note' : undefined,
+          message:
+            `'${expr}' ${sal ? 'may' : 'can'} ${kind}: an operand ${sal ? 'may come' : 'comes'} from untrusted data (${t.steps[0]?.label ?? 'untrusted input'}) and is not range-checked, and the result is the ${sink.what}. ` +
+            `A wrapped size allocates or probes too little and the code then writes past it. Compute it with ${helper} (ntintsafe.h) and fail on its error status, or bound the operand first.`,
+          path: [...t.steps, { node: arith, label: `unchecked '${op}'` }, { node: sink.expr, label: `used as the ${sink.what}` }],
+        });
+      }
+    }
+  },
+});
