@@ -96,12 +96,26 @@ export function pathOf(src: TextSource, node: AstNode): string | undefined {
         n = stripCasts(arg);
         continue;
       }
+      case 'call_expression': {
+        // `IoGetCurrentIrpStackLocation(Irp)->Parameters...`: the stack location is a stable root for its request.
+        const fn = child(n, 'function');
+        const name = fn?.type === 'identifier' ? nodeText(src, fn) : '';
+        if (!STACK_LOCATION_CALLS.has(name)) return undefined;
+        const args = child(n, 'arguments');
+        const only = args ? namedChildren(args).filter((c) => c.type !== 'comment') : [];
+        const irp = only.length === 1 ? pathOf(src, only[0]) : undefined;
+        if (irp === undefined) return undefined;
+        parts.push(`${name}(${irp})`);
+        return parts.reverse().join('');
+      }
       default:
         return undefined;
     }
   }
   return undefined;
 }
+
+const STACK_LOCATION_CALLS = new Set(['IoGetCurrentIrpStackLocation', 'IoGetNextIrpStackLocation']);
 
 /** True when `p` is `prefix` or a path below it (`a.b`, `a[]`, `a.b.c` are below `a`). */
 export function isPathBelow(p: string, prefix: string): boolean {

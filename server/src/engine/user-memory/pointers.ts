@@ -98,7 +98,7 @@ function ownIrp(file: ParsedFile, fn: FunctionInfo, name: string): boolean {
  * components, which pass kernel pointers in the same fields: a use under such a case label, or in a function
  * named for internal requests, is not a user address.
  */
-function internalRequest(file: ParsedFile, fn: FunctionInfo, node: AstNode): boolean {
+export function internalRequest(file: ParsedFile, fn: FunctionInfo, node: AstNode): boolean {
   if (/intern/i.test(fn.name)) return true;
   for (let c = ancestor(node, (p) => p.type === 'case_statement'); c; c = ancestor(c, (p) => p.type === 'case_statement')) {
     // `case A: case B: body` gives empty case statements for A before the one holding the body.
