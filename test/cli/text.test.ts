@@ -14,7 +14,7 @@ const NOTIFY = [
   'NTSTATUS Notify(PVOID Cookie, PVOID In, ULONG InLen, PVOID Out, ULONG OutLen, PULONG Ret)',
   '{',
   '    PULONG v = (PULONG)In;',
-  '    // kslint-disable-next-line KS1103 -- example',
+  '    // kslint-disable-next-line KS1103, KS1105 -- example',
   '    return v[0];',
   '}',
   '',
@@ -41,7 +41,7 @@ test('plain text: one compiler-style line per active finding, skipped files, the
   assert.match(lines[0], /^src\/a\.c:3:5: warning KS1301 'strcpy'/);
   assert.match(lines[1], /^src\/a\.c:4:5: warning KS1301 'strcat'/);
   assert.equal(lines[2], 'src/blob.c: skipped: contains NUL bytes');
-  assert.equal(lines[3], '0 errors, 2 warnings and 0 notes in 4 files (1 suppressed; 1 file skipped); 2 at or above --fail-on warning');
+  assert.equal(lines[3], '0 errors, 2 warnings and 0 notes in 4 files (2 suppressed; 1 file skipped); 2 at or above --fail-on warning');
   assert.equal(lines.length, 4, 'the suppressed finding is counted, not printed');
   assert.equal(summaryLine(run), lines[3]);
   assert.ok(!text.includes('\x1b['));
