@@ -18,14 +18,18 @@ export interface BufferRead {
 }
 
 /**
- * The first unsized read through each untrusted buffer (by access path of the pointer) whose source tags
- * `accept` takes. Writes count too: a short output buffer is overrun the same way.
+ * The first unsized access in the function through an untrusted buffer whose source tags `accept` takes (each
+ * buffer's first access is considered; one finding per function). Writes count too: a short output buffer is
+ * overrun the same way.
  */
-export function unsizedBufferReads(fn: FunctionInfo, flow: FunctionFlow, accept: (t: Taint) => boolean): BufferRead[] {
+export function unsizedBufferReads(fn: FunctionInfo, flow: FunctionFlow, accept: (t: Taint) => boolean, options: { elements?: boolean; derefs?: boolean } = {}): BufferRead[] {
   const src = flow.file.source;
   const out: BufferRead[] = [];
   const seen = new Set<string>();
-  for (const n of descendants(fn.body, new Set(['field_expression', 'pointer_expression', 'subscript_expression']))) {
+  const kinds = new Set(['field_expression']);
+  if (options.derefs !== false) kinds.add('pointer_expression');
+  if (options.elements !== false) kinds.add('subscript_expression');
+  for (const n of descendants(fn.body, kinds)) {
     if (n.type === 'field_expression' && nodeText(src, child(n, 'operator') ?? n) !== '->') continue;
     if (n.type === 'pointer_expression' && nodeText(src, n).trimStart().startsWith('&')) continue;
     const arg = child(n, 'argument');
@@ -37,14 +41,20 @@ export function unsizedBufferReads(fn: FunctionInfo, flow: FunctionFlow, accept:
     if (seen.has(key)) continue;
     seen.add(key);
     if (flow.lengthChecked(n)) continue;
-    out.push({ node: n, base, taint: t });
+    // One missing check per function: the first unsized access is where it belongs.
+    return [{ node: n, base, taint: t }];
   }
   return out;
 }
 
 /** `&req->Field` computes an address inside the buffer without reading it. */
 function insideAddressOf(n: AstNode): boolean {
+  let cur = n;
   let up = n.parent;
-  while (up && (up.type === 'parenthesized_expression' || up.type === 'field_expression')) up = up.parent;
+  // `&p->a.b[2]`: climb through the member and element selections the address is taken of (not into an index).
+  while (up && (up.type === 'parenthesized_expression' || ((up.type === 'field_expression' || up.type === 'subscript_expression') && cur.field === 'argument'))) {
+    cur = up;
+    up = up.parent;
+  }
   return up?.type === 'pointer_expression' && up.children[0] !== undefined && !up.children[0].named && up.children[0].type === '&';
 }
