@@ -39,7 +39,7 @@ export default defineCheck({
           : `nothing bounds it by the destination's capacity or by the bytes left in the source, so a large value ${sal ? 'may overrun' : 'overruns'} '${dstText}' (pool or stack corruption) or reads past the end of the input, and bug-checks the machine`;
         ctx.report({
           node: len,
-          severity: sal || sized ? 'warning' : undefined,
+          severity: sal || sized ? 'note' : undefined,
           message:
             `The length of this ${name} call, '${lenText}', ${sal ? 'may come' : 'comes'} from untrusted data (${origin}); ${danger}. ` +
             `Check it first against both sides, in the subtraction form that cannot wrap: 'if (${lenText} > sizeof(destination) || ${lenText} > (SIZE_T)(end - cursor)) return STATUS_INVALID_PARAMETER;'.`,

@@ -21,7 +21,7 @@ export default defineCheck({
       // A SAL-annotated parameter is a byte buffer to parse only when it is declared as bytes; `_In_ PFCB Fcb`
       // is a typed object whose fields the code reads as declared.
       const byteParams = fn.params
-        .filter((p) => p.name && BYTE_TYPES.test(p.typeText) && p.annotations.some((a) => /^_In_reads_bytes_(opt_)?$/.test(a.name) && !!a.args))
+        .filter((p) => p.name && BYTE_TYPES.test(p.typeText) && p.annotations.some((a) => /^_In_reads_bytes_(opt_)?$/.test(a.name) && !!a.args && /^[A-Za-z_]\w*$/.test(a.args.trim())))
         .map((p) => `parameter '${p.name}'`);
       const accept = (t: Taint): boolean =>
         t.tags.some((x) => CONTENT_TAGS.has(x) && x !== 'annotated-buffer') || (t.tags.includes('annotated-buffer') && byteParams.some((p) => t.steps[0]?.label.startsWith(p)));
@@ -32,7 +32,7 @@ export default defineCheck({
         const sal = onlyAnnotated(read.taint);
         ctx.report({
           node: read.node,
-          severity: sal ? 'warning' : undefined,
+          severity: sal ? 'note' : undefined,
           message:
             `'${access}' reads through '${buffer}' (${read.taint.steps[0]?.label ?? 'untrusted data'}) before its length is compared with the size of the structure read: ` +
             `${sal ? 'if the caller passes fewer bytes, ' : 'a short or truncated input makes '}this read run past the end of the data (a bug check when the next page is unmapped, garbage otherwise). ` +
