@@ -1,0 +1,56 @@
+import { defineCheck } from '../../server/src/engine/rule';
+import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
+import { conditionKey, firstEvent, FREES, insideLambda, knownConditions, releasedPath } from '../../server/src/engine/flow/released';
+import { stripCasts } from '../../server/src/engine/flow/paths';
+import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
+import { isUserModeFile } from '../../server/src/engine/syntax';
+
+export default defineCheck({
+  check(ctx) {
+    const src = ctx.file.source;
+    if (isUserModeFile(ctx.file)) return;
+    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+      // A path-sensitive claim needs the whole body parsed: a damaged `__except` can join paths that never meet.
+      if (fn.errorCount > 0) continue;
+      const reported = new Set<number>();
+      for (const call of descendants(fn.body, 'call_expression')) {
+        const name = calleeName(src, call) ?? '';
+        const index = FREES.get(name);
+        const arg = index === undefined ? undefined : callArguments(call)[index];
+        const path = arg && releasedPath(src, name, arg);
+        const start = flow.cfg.ownerOf(call);
+        // Elements share one path (`a[i]` and `a[j]` are both `a[]`): a loop freeing each element is not a double free.
+        // A release inside a lambda (a scope guard) runs when the lambda does, not here.
+        if (!path || path.includes('[') || !start || !flow.reachable(call) || insideLambda(call, fn.body)) continue;
+        const known = knownConditions(flow, start.id);
+        // Forward search: the free's own node after the call, then successors, stopping where the path is redefined.
+        const seen = new Set<number>();
+        const queue: { id: number; after: number }[] = [{ id: start.id, after: call.end }];
+        let hit: { node: AstNode; free: boolean } | undefined;
+        while (queue.length && !hit) {
+          const { id, after } = queue.shift()!;
+          const node = flow.cfg.nodes[id];
+          // A branch that contradicts a condition the release was made under (`if (!ok) free; if (ok) use`).
+          if (node.kind === 'assume' && node.ast && known.get(conditionKey(src, node.ast)) === !node.polarity) continue;
+          const ev = node.ast && (node.kind === 'stmt' || node.kind === 'cond') ? firstEvent(flow, node.ast, path, after, node.id) : undefined;
+          if (ev?.kind === 'use') hit = ev;
+          if (ev) continue;
+          for (const s of node.succs) if (!seen.has(s)) {
+            seen.add(s);
+            queue.push({ id: s, after: -1 });
+          }
+        }
+        if (!hit || reported.has(hit.node.start)) continue;
+        reported.add(hit.node.start);
+        const what = nodeText(src, stripCasts(arg!)).replace(/\s+/g, ' ');
+        ctx.report({
+          node: hit.node,
+          message: hit.free
+            ? `'${what}' may be released twice: ${name} released it earlier on a path that reaches this call with no new value in between. A double free corrupts the pool's bookkeeping and bug-checks the machine (BAD_POOL_CALLER). Set the pointer to NULL right after releasing it and give the memory one owner.`
+            : `'${nodeText(src, hit.node).replace(/\s+/g, ' ')}' may use memory that ${name} already released (no new value of '${what}' on some path from the release to here). In kernel mode the pool block may already belong to someone else: reads return their data and writes corrupt it. Set the pointer to NULL after releasing it, or release it after its last use.`,
+          path: [{ node: call, label: `released by ${name}` }, { node: hit.node, label: hit.free ? 'released again' : 'used after release' }],
+        });
+      }
+    }
+  },
+});
