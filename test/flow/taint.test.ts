@@ -162,3 +162,18 @@ void Clamp(_In_reads_bytes_(len) PUCHAR p, ULONG len, PULONG out, ULONG avail) {
   assert.equal(flow.isBounded(find(file, 'd', 4)), false, 'an else branch that loads another value');
   assert.equal(flow.isBounded(find(file, 'e', 4)), false, 'more than the assignment');
 });
+
+test('a counted string rebuilt by an Rtl conversion routine is no longer the untrusted value it held', async () => {
+  const { file, analysis } = await analyse(`
+NTSTATUS Label(PIRP Irp, POEM_STRING Oem) {
+  PREQ req = (PREQ)Irp->AssociatedIrp.SystemBuffer;
+  UNICODE_STRING u;
+  u.Length = req->Length;
+  a = u.Length;
+  RtlOemStringToCountedUnicodeString(&u, Oem, FALSE);
+  b = u.Length;
+}`);
+  const flow = flowOf(analysis, 'Label');
+  assert.ok(flow.taint(find(file, 'u.Length', 1)), 'the copied request field is untrusted');
+  assert.equal(flow.taint(find(file, 'u.Length', 2)), undefined, 'the conversion wrote a kernel-computed length');
+});

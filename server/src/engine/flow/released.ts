@@ -5,7 +5,7 @@ import { AstNode, child, nodeText, TextSource } from '../ast';
 import type { FunctionFlow } from './function-flow';
 import { insideSizeContext, isPathBelow, pathOf, stripCasts } from './paths';
 import { callArguments, calleeName } from './taint';
-import { declaratorName } from './solve';
+import { declaratorName, declarations } from './solve';
 
 /**
  * Release routines and the argument they release. `RtlFreeUnicodeString(&s)` releases `s.Buffer`. Object
@@ -29,11 +29,13 @@ export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, afte
   const visit = (n: AstNode): void => {
     if (found || n.end <= after) return;
     if (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner) return;
-    if (n.type === 'init_declarator' && n.start >= after) {
-      const value = child(n, 'value');
-      if (value) visit(value);
-      const name = declaratorName(src, child(n, 'declarator'));
-      if (!found && name === path) found = { kind: 'kill' };
+    if (n.type === 'declaration' && n.start >= after) {
+      // A (re)declaration makes a new variable: `PUCHAR p;` at the top of a loop body ends the old one.
+      for (const d of declarations(n)) {
+        if (d.value) visit(d.value);
+        if (!found && declaratorName(src, d.declarator) === path) found = { kind: 'kill' };
+        if (found) return;
+      }
       return;
     }
     if (n.type === 'assignment_expression') {

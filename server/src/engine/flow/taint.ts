@@ -332,6 +332,15 @@ function callEffects(env: TaintEnv, m: MutState, guards: GuardState, n: AstNode)
     if (isTainted(s) && ((s.kinds & (BUF | USER)) || s.params.length)) writeOut(env, m, args[copy.dst], s, 'fill', n);
     return;
   }
+  if (STRING_BUILDERS.test(name)) {
+    // `RtlOemStringToCountedUnicodeString(&Out, ...)`: the kernel computes Out's length and buffer afresh.
+    const a = args[0] && stripCasts(args[0]);
+    const inner = a && a.type === 'pointer_expression' && opText(src, a) === '&' ? child(a, 'argument') : undefined;
+    const p = inner && pathOf(src, inner);
+    if (p && m.map.has(p)) m.set(p, undefined);
+    for (const k of [...m.map.keys()]) if (p && isPathBelow(k, p)) m.set(k, undefined);
+    return;
+  }
   if (name === 'get_user' || name === '__get_user') {
     const p = args[0] && pathOf(src, args[0]);
     if (p) m.set(p, sourceFact(VAL, 'user-data', 'value read from user space by get_user', n, { loaded: true }));
@@ -356,8 +365,11 @@ function checked(env: TaintEnv, state: TaintState, guards: GuardState, expr: Ast
   return { ...v, bounded: true, arith: undefined };
 }
 
+/** Rtl conversions that rebuild their first (counted string) argument from the others. */
+const STRING_BUILDERS = /^Rtl(Oem|Ansi|Unicode|Upcase\w*|Downcase\w*)StringTo\w*String$/;
+
 function hasCallEffects(env: TaintEnv, name: string): boolean {
-  return !!name && (CALL_SOURCES.has(name) || COPY_CALLS.has(name) || name === 'get_user' || name === '__get_user' || env.config.sources.some((s) => s.function === name));
+  return !!name && (CALL_SOURCES.has(name) || COPY_CALLS.has(name) || STRING_BUILDERS.test(name) || name === 'get_user' || name === '__get_user' || env.config.sources.some((s) => s.function === name));
 }
 
 function assignLabel(p: string): string {
