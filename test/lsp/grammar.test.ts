@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
@@ -38,6 +38,11 @@ test('the grammar is injected into C and C++ comments and its file is packaged',
   assert.match(readFileSync(join(root, '.vscodeignore'), 'utf8'), /^!syntaxes\/\*\.json$/m);
   assert.ok(manifest.contributes.jsonValidation[0].fileMatch.includes('.kslintrc.json'));
   for (const c of manifest.contributes.commands) assert.match(c.command, /^kslint\./);
+  // Every contributed command is registered by a client feature (and nothing registers an undeclared one).
+  const features = join(root, 'client', 'src', 'features');
+  const registered = new Set<string>();
+  for (const f of readdirSync(features)) for (const m of readFileSync(join(features, f), 'utf8').matchAll(/registerCommand\('([^']+)'/g)) registered.add(m[1]);
+  assert.deepEqual([...registered].sort(), manifest.contributes.commands.map((c: { command: string }) => c.command).sort());
   assert.ok(existsSync(join(root, manifest.main.replace(/^\.\//, ''))) || !existsSync(join(root, 'dist')), 'main points at the bundle');
 });
 
