@@ -14,4 +14,4 @@ const run = (args) => {
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (!process.argv.includes('--no-build')) run([join(root, 'scripts', 'build.mjs')]);
 const out = process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? join(root, `kslint-${version}.vsix`);
-run([join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out]);
+run([join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', out]);
