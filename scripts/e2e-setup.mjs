@@ -57,7 +57,7 @@ export function ensureNode24(log) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
-  run(process.execPath, [npmCli(), 'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', NODE_SPEC], { cwd: dir });
+  run(process.execPath, [npmCli(), 'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', NODE_SPEC], { cwd: dir, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))) });
   if (!existsSync(bin)) throw new SetupError(`Node 24 binary missing after install (${bin})`);
   writeFileSync(join(dir, '.complete'), run(bin, ['--version']));
   return bin;
@@ -74,7 +74,10 @@ export function ensureCodeServer(node24, log) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
   const nodeDir = dirname(dirname(node24));
-  const env = { ...process.env, PATH: `${dirname(node24)}:${process.env.PATH}`, npm_config_nodedir: nodeDir };
+  // Under `npm test` the outer npm's settings arrive as npm_* variables (its user agent names Node 20, which
+  // code-server's install script reads); the inner install must see only its own.
+  const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const env = { ...own, PATH: `${dirname(node24)}:${process.env.PATH}`, npm_config_nodedir: nodeDir };
   run(node24, [npmCli(), 'install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], { cwd: dir, env, timeout: 30 * 60_000 });
   if (!existsSync(entry)) throw new SetupError(`code-server entry missing after install (${entry})`);
   writeFileSync(join(dir, '.complete'), `${CODE_SERVER_VERSION}\n`);
