@@ -69,3 +69,13 @@ test('JUnit XML is well-formed for every scenario, escapes hostile text and coun
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('every format lists the files that were not analysed, with the reason', async () => {
+  const run = await goldenScenario();
+  const withSkipped: RunResult = { ...run, skipped: [...run.skipped, { file: `${run.baseDir}/drv/firmware-blob.c`, reason: 'contains NUL bytes' }] };
+  for (const [name, write] of Object.entries(FORMATS)) {
+    const text = write(withSkipped, diskSources(withSkipped));
+    assert.ok(text.includes('firmware-blob.c'), `${name} names the skipped file`);
+    assert.ok(text.includes('contains NUL bytes'), `${name} gives the reason`);
+  }
+});

@@ -80,6 +80,16 @@ export const writeMarkdown: ReportWriter = (run) => {
     if (listed < list.length) parts.push('', `… and ${list.length - listed} more not shown.`);
     parts.push('', '</details>');
   }
+  // Files that were not analysed, with the reason: a reviewer must know what the report does not cover.
+  if (run.skipped.length && take(['', `<details><summary>${plural(run.skipped.length, 'file')} not analysed</summary>`, '', '| File | Reason |', '|---|---|'])) {
+    let listed = 0;
+    for (const k of run.skipped) {
+      if (!take([`| ${mdText(displayPath(run, k.file))} | ${mdText(k.reason)} |`])) break;
+      listed++;
+    }
+    if (listed < run.skipped.length) parts.push('', `… and ${run.skipped.length - listed} more not shown.`);
+    parts.push('', '</details>');
+  }
   parts.push('', ...tail);
   return parts.join('\n') + '\n';
 };
