@@ -5,7 +5,7 @@ import { leavesOf, stripCasts } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import { isUserModeFile } from '../../server/src/engine/syntax';
-import { onlyAnnotated } from '../../server/src/engine/untrusted';
+import { onlyAnnotated, uncheckedDataLength } from '../../server/src/engine/untrusted';
 
 /**
  * Copy lengths read from untrusted data (`tlv->Len`, `rec->Size - 4`) with no upper bound on any path to the copy.
@@ -26,8 +26,8 @@ export default defineCheck({
         const len = args[spec.len];
         const dst = args[spec.dst];
         if (!len || !dst) continue;
-        const t = flow.taint(len);
-        if (!t || !t.has('value') || !t.loaded || t.length || t.has('buffer') || t.has('user-pointer') || flow.isBounded(len)) continue;
+        const t = uncheckedDataLength(flow, len);
+        if (!t) continue;
         const lenText = nodeText(src, stripCasts(len)).replace(/\s+/g, ' ');
         const dstText = nodeText(src, stripCasts(dst)).replace(/\s+/g, ' ');
         const origin = t.steps[0]?.label ?? 'untrusted data';

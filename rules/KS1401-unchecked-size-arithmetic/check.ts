@@ -1,11 +1,10 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
-import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { stripCasts } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import { isUserModeFile } from '../../server/src/engine/syntax';
-import { onlyAnnotated } from '../../server/src/engine/untrusted';
+import { onlyAnnotated, uncheckedDataLength } from '../../server/src/engine/untrusted';
 
 /** Size arguments: allocation sizes and probe lengths (argument positions). */
 const SIZE_ARGS: ReadonlyMap<string, { arg: number; what: string }> = new Map([
@@ -61,12 +60,6 @@ function isConstantSize(src: TextSource, n: AstNode): boolean {
   return x.type === 'call_expression' && /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|sizeof)$/.test(nodeText(src, child(x, 'function') ?? x));
 }
 
-/** KS1003 owns copy lengths that are unchecked data themselves (its message covers the arithmetic). */
-function copyRuleOwns(flow: FunctionFlow, expr: AstNode): boolean {
-  const t = flow.taint(expr);
-  return !!t && t.has('value') && t.loaded && !t.length && !flow.isBounded(expr);
-}
-
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
@@ -77,7 +70,8 @@ export default defineCheck({
       for (const sink of sinks(ctx, fn.body)) {
         const t = flow.taint(sink.expr);
         const arith = t?.arith;
-        if (!t || !arith || seen.has(arith.start) || (sink.copy && copyRuleOwns(flow, sink.expr))) continue;
+        // Copy lengths that are unchecked data themselves are KS1003's (its message covers the arithmetic).
+        if (!t || !arith || seen.has(arith.start) || (sink.copy && !!uncheckedDataLength(flow, sink.expr))) continue;
         // The arithmetic itself must see untrusted data here, not only parameters no caller taints.
         const at = flow.taint(arith);
         if (!at || at.bounded) continue;

@@ -58,3 +58,13 @@ export function untrustedOperands(flow: FunctionFlow, file: ParsedFile, expr: As
 export function onlyAnnotated(t: Taint): boolean {
   return t.tags.length > 0 && t.tags.every((tag) => tag.startsWith('annotated-'));
 }
+
+/**
+ * A length that is untrusted data itself (a length field read from the input, not the length of a request
+ * buffer) with no upper bound here: KS1003 reports such copy lengths, and KS1401 leaves them to it.
+ */
+export function uncheckedDataLength(flow: FunctionFlow, expr: AstNode): Taint | undefined {
+  const t = flow.taint(expr);
+  if (!t || !t.has('value') || !t.loaded || t.length || t.has('buffer') || t.has('user-pointer')) return undefined;
+  return flow.isBounded(expr) ? undefined : t;
+}
