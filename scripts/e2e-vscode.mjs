@@ -181,18 +181,32 @@ async function runSteps(page, url, file) {
   await shot('3-hover');
 
   await step('apply the quick fix', async () => {
-    await page.keyboard.press('Escape');
-    // Put the cursor on the finding with Go to Line (the Problems panel may have scrolled it out of view).
-    const box = await squiggle.boundingBox();
-    if (box) await page.mouse.click(box.x + 2, box.y + box.height / 2);
-    await page.keyboard.press('Control+G');
-    const go = page.locator('.quick-input-widget input');
-    await go.waitFor({ timeout: 30_000 });
-    await go.fill(':11:5');
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Control+.');
     const item = page.locator('.action-widget .monaco-list-row, .context-view .monaco-list-row').filter({ hasText: 'STATUS_INSUFFICIENT_RESOURCES' });
-    await item.first().waitFor({ timeout: 30_000 });
+    // The hover just shown can keep focus or cover the editor: close it, put the cursor on the finding (a click on
+    // the squiggle, or Go to Line when the squiggle is scrolled away) and open the quick-fix menu; a few tries.
+    let lastError;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+        const box = await squiggle.boundingBox();
+        if (box && attempt % 2 === 0) await page.mouse.click(box.x + 2, box.y + box.height / 2);
+        else {
+          await page.keyboard.press('Control+G');
+          const go = page.locator('.quick-input-widget input');
+          await go.waitFor({ timeout: 10_000 });
+          await go.fill(':11:5');
+          await page.keyboard.press('Enter');
+        }
+        await page.keyboard.press('Control+.');
+        await item.first().waitFor({ timeout: 10_000 });
+        lastError = undefined;
+        break;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (lastError) throw lastError;
     await shot('4-quick-fix-menu');
     await item.first().click();
   });

@@ -20,7 +20,7 @@ const connection = createConnection(ProposedFeatures.all);
 process.on('uncaughtException', (err) => connection.console.error(`internal error: ${err.stack ?? err.message}`));
 process.on('unhandledRejection', (err) => connection.console.error(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
 
-new KslintServer(connection, { rules: RULES, configSource: projectConfigSource(RULES), version: serverVersion() });
+const server: KslintServer = new KslintServer(connection, { rules: RULES, configSource: projectConfigSource(RULES, () => server.roots), version: serverVersion() });
 connection.listen();
 
 /** The version in the package.json above the server (the extension's or the repository's). */

@@ -12,6 +12,8 @@ import {
   InitializeResult,
   TextDocumentSyncKind,
   WorkDoneProgressServerReporter,
+  MessageType,
+  ShowMessageNotification,
 } from 'vscode-languageserver/node';
 import { loadBackend } from '../engine/parse/backend';
 import { Parsers } from '../engine/parse/parse';
@@ -180,7 +182,8 @@ export class KslintServer {
     if (r.error && !this.reportedConfigErrors.has(r.error)) {
       this.reportedConfigErrors.add(r.error);
       this.log(`configuration problem: ${r.error}`);
-      void this.connection.window.showErrorMessage(`kslint: ${r.error}`);
+      // A notification, not a request: every client shows it and nothing waits for an answer.
+      void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message: `kslint: ${r.error}` });
     }
     return r.config;
   }
