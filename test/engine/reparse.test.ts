@@ -42,6 +42,15 @@ function assertSameAsFull(parsers: Parsers, inc: ParsedFile, label: string): voi
     assert.equal(inc.masked, full.masked, `${label}: masked text`);
     assert.equal(shape(inc.root), shape(full.root), `${label}: AST differs from a full parse`);
     assert.equal(inc.errorCount, full.errorCount, `${label}: error count`);
+    // Nodes taken over from the previous AST hang off the new one: parent and index links agree with children.
+    const stack = [inc.root];
+    while (stack.length) {
+      const n = stack.pop()!;
+      n.children.forEach((c, i) => {
+        assert.ok(c.parent === n && c.index === i, `${label}: ${c.type} at ${c.start} has a stale parent or index`);
+        stack.push(c);
+      });
+    }
   } finally {
     full.tree.delete?.();
   }

@@ -10,7 +10,7 @@ import { workerData } from 'node:worker_threads';
 import { loadBackend } from '../engine/parse/backend';
 import { disposeParsed, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
-import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
+import { EMPTY_PROJECT, EntryPointRole, FileAnalysis, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import { decodeSource, SourceEncoding } from '../project/read-source';
 import { RULES } from '../../../rules/index.generated';
@@ -80,11 +80,13 @@ export default async function lintTask(task: LintTask): Promise<LintAnswer> {
     const t1 = now();
     parsed = parseFile(p, task.file, decoded.text, { macros: config.macros, headerLanguage: config.headerLanguage });
     const t2 = now();
-    // Phase 2 needs no summary: the main thread has it from phase 1.
-    const summary = task.slice ? undefined : summarizeFile(parsed, config);
+    // Phase 2 needs no summary: the main thread has it from phase 1. In phase 1 the rules reuse the flows the
+    // summary solved (they are symbolic in the parameters; only the seeds change with the index).
+    const local = task.slice ? undefined : new FileAnalysis(parsed, EMPTY_PROJECT, config);
+    const summary = local && summarizeFile(parsed, config, local);
     const t3 = now();
     const index = task.slice ? sliceToIndex(task.slice) : buildProjectIndex([summary!]);
-    const result = lintParsed(parsed, RULES, config, index);
+    const result = lintParsed(parsed, RULES, config, index, local?.withProject(index));
     const t4 = now();
     return { ok: true, result, summary, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
   } catch (err) {

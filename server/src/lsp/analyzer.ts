@@ -6,6 +6,7 @@
 import { lintParsed, summarizeFile, FileResult } from '../engine/lint';
 import { parseFile, reparseFile, ParsedFile, Parsers } from '../engine/parse/parse';
 import type { Rule } from '../engine/rule';
+import { EMPTY_PROJECT, FileAnalysis, ProjectIndex } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import type { OpenDocument } from './documents';
 import type { ProjectState } from './project-state';
@@ -18,6 +19,8 @@ export interface ParseStep {
 }
 
 export class Analyzer {
+  private readonly analyses = new WeakMap<ParsedFile, FileAnalysis>();
+
   constructor(
     readonly parsers: Parsers,
     private readonly rules: readonly Rule[],
@@ -47,11 +50,23 @@ export class Analyzer {
 
   /** Records the document's summary; true when the project facts changed (other files may need re-checking). */
   summarize(doc: OpenDocument, parsed: ParsedFile, config: EngineConfig): boolean {
-    return this.project.setOpen(doc.path, summarizeFile(parsed, config));
+    return this.project.setOpen(doc.path, summarizeFile(parsed, config, this.analysisFor(parsed, config, EMPTY_PROJECT)));
   }
 
   lint(parsed: ParsedFile, config: EngineConfig): FileResult {
-    return lintParsed(parsed, this.rules, config, this.project.getIndex());
+    const index = this.project.getIndex();
+    return lintParsed(parsed, this.rules, config, index, this.analysisFor(parsed, config, index));
+  }
+
+  /**
+   * The analysis of a parse under a project index. Runs on the same parse (lint, summary, lint again after the
+   * index moved) share their solved flows: those are symbolic in the parameters, only the seeds differ.
+   */
+  private analysisFor(parsed: ParsedFile, config: EngineConfig, project: ProjectIndex): FileAnalysis {
+    const previous = this.analyses.get(parsed);
+    const analysis = previous && previous.config === config ? previous.withProject(project) : new FileAnalysis(parsed, project, config);
+    this.analyses.set(parsed, analysis);
+    return analysis;
   }
 
   /** Parses and lints a text once, outside the open-document cache (fix-all, workspace lint, no-`data` clients). */

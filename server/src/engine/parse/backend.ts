@@ -2,7 +2,9 @@
  * tree-sitter back ends: the native N-API binding where it loads, otherwise web-tree-sitter with the `.wasm`
  * grammars shipped inside the grammar packages. Both are reduced to the small surface the engine needs.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { captureExportsOptions, WasmCursor, WasmExports } from './wasm-cursor';
 
 export type LanguageId = 'c' | 'cpp';
 export type BackendKind = 'native' | 'wasm';
@@ -32,6 +34,8 @@ export interface TsCursor {
   readonly currentFieldName: string | null | undefined;
   /** Numeric field id; 0 when the node hangs off no field. */
   readonly currentFieldId: number;
+  /** The node under the cursor as a node object (one binding call; used sparingly). */
+  readonly currentNode: { readonly hasError: boolean };
   gotoFirstChild(): boolean;
   gotoNextSibling(): boolean;
   gotoParent(): boolean;
@@ -124,6 +128,19 @@ function loadNative(): Backend {
   };
 }
 
+/** web-tree-sitter's module is initialised once per process (a second `init` would swap the module under existing parsers). */
+let wasmModule: Promise<WasmExports | undefined> | undefined;
+
+function initWasmModule(wts: typeof import('web-tree-sitter'), wasmFile: string): Promise<WasmExports | undefined> {
+  wasmModule ??= (async () => {
+    let captured: WasmExports | undefined;
+    const hook = captureExportsOptions(() => readFileSync(wasmFile), (ex) => (captured = ex));
+    await wts.Parser.init({ locateFile: () => wasmFile, ...(process.env.KSLINT_WASM_CURSOR === 'library' ? {} : hook) });
+    return captured;
+  })();
+  return wasmModule;
+}
+
 async function loadWasm(options: BackendOptions, reason: string): Promise<Backend> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wts = require('web-tree-sitter') as typeof import('web-tree-sitter');
@@ -131,7 +148,7 @@ async function loadWasm(options: BackendOptions, reason: string): Promise<Backen
     if (options.wasmDir) return path.join(options.wasmDir, file);
     return require.resolve(`${pkg}/${file}`);
   };
-  await wts.Parser.init({ locateFile: () => locate('tree-sitter.wasm', 'web-tree-sitter') });
+  const exports = await initWasmModule(wts, locate('tree-sitter.wasm', 'web-tree-sitter'));
   const languages: Record<LanguageId, import('web-tree-sitter').Language> = {
     c: await wts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c')),
     cpp: await wts.Language.load(locate('tree-sitter-cpp.wasm', 'tree-sitter-cpp')),
@@ -146,6 +163,11 @@ async function loadWasm(options: BackendOptions, reason: string): Promise<Backen
         parse(text, oldTree) {
           const tree = p.parse(text, oldTree as unknown as import('web-tree-sitter').Tree | undefined);
           if (!tree) throw new Error('wasm parser returned no tree');
+          if (exports) {
+            // Walks of this tree use the fast cursor (see wasm-cursor.ts).
+            const libWalk = tree.walk.bind(tree);
+            Object.defineProperty(tree, 'walk', { value: () => new WasmCursor(exports, tree as never, libWalk() as never) });
+          }
           return tree as unknown as TsTree;
         },
       };

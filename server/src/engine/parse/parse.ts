@@ -2,7 +2,7 @@ import { AstNode, child, countErrors } from '../ast';
 import { SourceText } from '../source';
 import type { Backend, LanguageId, TsEdit, TsParser, TsPoint, TsTree } from './backend';
 import { Annotation, MacroOptions, MaskResult, maskMacros } from './mask';
-import { buildAst, countTreeErrors } from './tree';
+import { AstReuse, buildAst, countTreeErrors } from './tree';
 
 export type HeaderLanguage = 'c' | 'cpp' | 'auto';
 
@@ -113,7 +113,10 @@ export function reparseFile(parsers: Parsers, previous: ParsedFile, text: string
     tree.delete?.();
     tree = parser.parse(mask.text);
   }
-  return assemble(parsers, previous.path, previous.lang, text, mask, tree, options.macros);
+  // The AST of error-free top-level declarations away from the edit is taken over (see buildAst).
+  const none = mask.text.length + 1;
+  const reuse: AstReuse = { previous: previous.root, ...(edit ?? { startIndex: none, oldEndIndex: none, newEndIndex: none }) };
+  return assemble(parsers, previous.path, previous.lang, text, mask, tree, options.macros, reuse);
 }
 
 /** The single edit turning `before` into `after` (common prefix and suffix kept), or undefined if equal. */
@@ -148,8 +151,8 @@ function pointAt(text: string, offset: number): TsPoint {
   return { row, column: offset - lineStart };
 }
 
-function assemble(parsers: Parsers, path: string, lang: LanguageId, text: string, mask: MaskResult, tree: TsTree, macros: MacroOptions | undefined): ParsedFile {
-  const root = buildAst(tree);
+function assemble(parsers: Parsers, path: string, lang: LanguageId, text: string, mask: MaskResult, tree: TsTree, macros: MacroOptions | undefined, reuse?: AstReuse): ParsedFile {
+  const root = buildAst(tree, 0, reuse);
   return {
     path,
     lang,
@@ -157,7 +160,7 @@ function assemble(parsers: Parsers, path: string, lang: LanguageId, text: string
     masked: mask.text,
     annotations: mask.annotations,
     root,
-    errorCount: countErrors(root),
+    errorCount: tree.rootNode.hasError ? countErrors(root) : 0,
     tree,
     maskedMacros: mask.masked,
     parseFragment: fragmentParser(parsers, lang, text, macros),

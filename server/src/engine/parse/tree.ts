@@ -1,6 +1,16 @@
 import type { AstNode } from '../ast';
 import type { TsCursor, TsTree } from './backend';
 
+/** The children of every leaf: one shared, frozen array instead of an empty array per leaf (half the nodes). */
+const NO_CHILDREN = Object.freeze([]) as unknown as AstNode[];
+
+function append(parent: MutableNode, node: MutableNode | AstNode): void {
+  node.parent = parent;
+  node.index = parent.children.length;
+  if (parent.children === NO_CHILDREN) parent.children = [];
+  parent.children.push(node);
+}
+
 interface MutableNode {
   type: string;
   named: boolean;
@@ -14,14 +24,30 @@ interface MutableNode {
 }
 
 /**
+ * What a re-parse in the editor may take over from the previous AST: its root, and the single edit (in masked-text
+ * offsets) that turned the previous text into the new one.
+ */
+export interface AstReuse {
+  readonly previous: AstNode;
+  readonly startIndex: number;
+  readonly oldEndIndex: number;
+  readonly newEndIndex: number;
+}
+
+/**
  * Converts a tree-sitter tree into plain `AstNode`s with one cursor walk. Comments are kept (suppression
  * comments are read from them); anonymous punctuation is kept too, since operators live there. `delta` is added
  * to every offset (fragments parsed out of a macro body map back to their place in the file).
+ *
+ * With `reuse`, a top-level node that lies wholly before or after the edit, and whose counterpart in the previous
+ * AST has the same type and extent, is taken over instead of being read through the binding (which dominates the
+ * cost of an editor re-parse): as is before the edit, as a copy with shifted offsets after it. Both must be free of
+ * ERROR and MISSING nodes: the same tokens, parsed without error recovery from the top level, give the same tree.
  */
-export function buildAst(tree: TsTree, delta = 0): AstNode {
+export function buildAst(tree: TsTree, delta = 0, reuse?: AstReuse): AstNode {
   const cursor = tree.walk();
   try {
-    return convert(cursor, delta);
+    return convert(cursor, delta, reuse);
   } finally {
     cursor.delete?.();
   }
@@ -58,7 +84,7 @@ class NodeReader {
     }
     const start = cursor.startIndex + this.delta;
     const end = cursor.endIndex + this.delta;
-    return { type, named: this.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: [], parent: undefined, index: 0 };
+    return { type, named: this.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: NO_CHILDREN, parent: undefined, index: 0 };
   }
 }
 
@@ -85,24 +111,75 @@ export function countTreeErrors(tree: TsTree): number {
   }
 }
 
-function convert(cursor: TsCursor, delta: number): AstNode {
+function convert(cursor: TsCursor, delta: number, reuse: AstReuse | undefined): AstNode {
   const reader = new NodeReader(cursor, delta);
   const root = reader.read();
-  const stack: MutableNode[] = [root];
-  // Iterative depth-first walk: deeply nested input must not overflow the JavaScript stack.
   if (!cursor.gotoFirstChild()) return root;
-  for (;;) {
-    const parent = stack[stack.length - 1];
+  const previous = reuse && new Map(reuse.previous.children.map((c) => [c.start, c] as const));
+  do {
     const node = reader.read();
-    node.parent = parent;
-    node.index = parent.children.length;
-    parent.children.push(node);
+    const kept = previous && reusable(node, previous, reuse!, cursor);
+    if (kept) append(root, kept);
+    else convertSubtree(cursor, reader, root, node);
+  } while (cursor.gotoNextSibling());
+  return root;
+}
+
+/** The previous AST's node standing for `node` (itself, or a copy moved by the edit's length change), if any. */
+function reusable(node: MutableNode, previous: ReadonlyMap<number, AstNode>, reuse: AstReuse, cursor: TsCursor): AstNode | undefined {
+  let shift: number;
+  if (node.end < reuse.startIndex) shift = 0;
+  else if (node.start > reuse.newEndIndex) shift = reuse.newEndIndex - reuse.oldEndIndex;
+  else return undefined;
+  const old = previous.get(node.start - shift);
+  if (!old || old.type !== node.type || old.end - old.start !== node.end - node.start) return undefined;
+  if (node.type === 'ERROR' || cursor.currentNode.hasError || hasErrorNode(old)) return undefined;
+  return shift === 0 ? old : shiftedCopy(old, shift);
+}
+
+function hasErrorNode(node: AstNode): boolean {
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'ERROR' || n.missing) return true;
+    for (const c of n.children) stack.push(c);
+  }
+  return false;
+}
+
+/** A deep copy of a subtree with every offset moved by `shift` (iterative: nesting may be very deep). */
+function shiftedCopy(node: AstNode, shift: number): AstNode {
+  const copy = (n: AstNode): MutableNode => ({ type: n.type, named: n.named, field: n.field, start: n.start + shift, end: n.end + shift, missing: n.missing, children: NO_CHILDREN, parent: undefined, index: n.index });
+  const top = copy(node);
+  const stack: [AstNode, MutableNode][] = [[node, top]];
+  while (stack.length) {
+    const [from, to] = stack.pop()!;
+    for (const c of from.children) {
+      const cc = copy(c);
+      append(to, cc);
+      if (c.children.length) stack.push([c, cc]);
+    }
+  }
+  return top;
+}
+
+/** Converts the subtree under the cursor (whose node `top` was just read) into `parent`; the cursor ends on it. */
+function convertSubtree(cursor: TsCursor, reader: NodeReader, parent: MutableNode, top: MutableNode): void {
+  append(parent, top);
+  // Iterative depth-first walk: deeply nested input must not overflow the JavaScript stack.
+  if (!cursor.gotoFirstChild()) return;
+  const stack: MutableNode[] = [top];
+  for (;;) {
+    const p = stack[stack.length - 1];
+    const node = reader.read();
+    append(p, node);
     if (cursor.gotoFirstChild()) {
       stack.push(node);
       continue;
     }
     while (!cursor.gotoNextSibling()) {
-      if (!cursor.gotoParent() || stack.length === 1) return root;
+      cursor.gotoParent();
+      if (stack.length === 1) return;
       stack.pop();
     }
   }
