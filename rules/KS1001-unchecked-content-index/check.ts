@@ -29,8 +29,7 @@ function usedAsAddress(src: TextSource, plus: AstNode): boolean {
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
       const reported = new Set<string>();
       for (const n of descendants(fn.body, new Set(['subscript_expression', 'binary_expression']))) {
         let index: AstNode | undefined;

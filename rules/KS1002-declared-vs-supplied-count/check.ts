@@ -35,8 +35,7 @@ export default defineCheck({
     const src = ctx.file.source;
     // Tools and services that share the sources crash a process, not the machine.
     if (isUserModeFile(ctx.file)) return;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
       const reported = new Set<string>();
       for (const sub of descendants(fn.body, 'subscript_expression')) {
         const index = subscriptIndex(sub);

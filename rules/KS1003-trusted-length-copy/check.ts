@@ -16,8 +16,7 @@ export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
     if (isUserModeFile(ctx.file)) return;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
       for (const call of descendants(fn.body, 'call_expression')) {
         const name = calleeName(src, call);
         const spec = name ? COPY_CALLS.get(name) : undefined;

@@ -16,8 +16,7 @@ export default defineCheck({
   check(ctx) {
     if (isUserModeFile(ctx.file)) return;
     const src = ctx.file.source;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
       // A SAL-annotated parameter is a byte buffer to parse only when it is declared as bytes; `_In_ PFCB Fcb`
       // is a typed object whose fields the code reads as declared.
       const byteParams = fn.params

@@ -69,8 +69,9 @@ function derefs(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow): Deref[]
 
 export default defineCheck({
   check(ctx) {
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (isNestedFunction(fn)) continue;
+    // Dereferences come from the user-memory model, or (in functions untrusted data reaches) from the request.
+    const candidate = (fn: FunctionInfo): boolean => !isNestedFunction(fn) && (userMemory(ctx.analysis, fn).accesses.length > 0 || ctx.analysis.hasTaint(fn));
+    for (const { fn, flow } of ctx.analysis.flowsWhere(candidate)) {
       const reported = new Set<string>();
       for (const d of derefs(ctx, fn, flow).sort((x, y) => x.node.start - y.node.start)) {
         const key = d.origin ? String(d.origin.start) : pathOf(ctx.file.source, d.base) ?? String(d.base.start);

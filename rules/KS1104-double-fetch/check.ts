@@ -1,4 +1,5 @@
 import { defineCheck } from '../../server/src/engine/rule';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
 import { pathOf } from '../../server/src/engine/flow/paths';
 import { reachesWithout, valueReaches } from '../../server/src/engine/flow/reach';
 import { isNestedFunction, kernelModeOnly, userMemory, UserAccess } from '../../server/src/engine/user-memory';
@@ -10,8 +11,8 @@ function isFetch(a: UserAccess): boolean {
 
 export default defineCheck({
   check(ctx) {
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (isNestedFunction(fn)) continue;
+    const fetches = (fn: FunctionInfo): boolean => !isNestedFunction(fn) && userMemory(ctx.analysis, fn).accesses.some(isFetch);
+    for (const { fn, flow } of ctx.analysis.flowsWhere(fetches)) {
       const fetches = userMemory(ctx.analysis, fn).accesses.filter((a) => isFetch(a) && !kernelModeOnly(ctx.file, a.node));
       const reported = new Set<string>();
       for (let j = 0; j < fetches.length; j++) {

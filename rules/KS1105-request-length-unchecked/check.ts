@@ -17,8 +17,8 @@ export default defineCheck({
   check(ctx) {
     if (isUserModeFile(ctx.file)) return;
     const src = ctx.file.source;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint || !flow.role || !HANDLERS.has(flow.role)) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
+      if (!flow.role || !HANDLERS.has(flow.role)) continue;
       for (const read of unsizedBufferReads(fn, flow, (t) => t.tags.some((x) => REQUEST_TAGS.has(x)))) {
         // Internal device control requests come from kernel components that build them correctly.
         if (kernelModeOnly(ctx.file, read.node) || internalRequest(ctx.file, fn, read.node)) continue;

@@ -136,7 +136,11 @@ function usesPath(ctx: RuleContext, arg: AstNode, oa: string): boolean {
 
 export default defineCheck({
   check(ctx) {
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+    const handles = (fn: FunctionInfo): boolean => callsIn(fn.body).some((c) => {
+      const name = calleeName(ctx.file, c) ?? '';
+      return Object.prototype.hasOwnProperty.call(BY_HANDLE, name) || OPENS_HANDLE.test(name);
+    });
+    for (const { fn, flow } of ctx.analysis.flowsWhere(handles)) {
       checkHandles(ctx, fn, flow);
       checkObjectAttributes(ctx, fn, flow);
     }

@@ -120,7 +120,8 @@ function report(ctx: RuleContext, call: AstNode, name: string, use: AstNode, wha
 
 export default defineCheck({
   check(ctx) {
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+    const allocates = (fn: FunctionInfo): boolean => descendants(fn.body, 'call_expression').some((c) => ALLOCATORS.has(calleeName(ctx.file, c) ?? ''));
+    for (const { fn, flow } of ctx.analysis.flowsWhere(allocates)) {
       for (const call of descendants(fn.body, 'call_expression')) {
         const name = calleeName(ctx.file, call);
         if (!name || !ALLOCATORS.has(name) || cannotReturnNull(ctx, call, name)) continue;

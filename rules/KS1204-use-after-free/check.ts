@@ -1,4 +1,5 @@
 import { defineCheck } from '../../server/src/engine/rule';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
 import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
 import { conditionKey, firstEvent, FREES, insideLambda, knownConditions, releasedPath } from '../../server/src/engine/flow/released';
 import { stripCasts } from '../../server/src/engine/flow/paths';
@@ -9,7 +10,8 @@ export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
     if (isUserModeFile(ctx.file)) return;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
+    const frees = (fn: FunctionInfo): boolean => descendants(fn.body, 'call_expression').some((c) => FREES.has(calleeName(src, c) ?? ''));
+    for (const { fn, flow } of ctx.analysis.flowsWhere(frees)) {
       // A path-sensitive claim needs the whole body parsed: a damaged `__except` can join paths that never meet.
       if (fn.errorCount > 0) continue;
       const reported = new Set<number>();

@@ -64,8 +64,7 @@ export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
     if (isUserModeFile(ctx.file)) return;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
       const seen = new Set<number>();
       for (const sink of sinks(ctx, fn.body)) {
         const t = flow.taint(sink.expr);

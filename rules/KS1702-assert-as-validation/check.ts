@@ -86,8 +86,7 @@ export default defineCheck({
   check(ctx) {
     // Assertions in test tools and services crash a process, not the machine; this rule is about drivers.
     if (isUserModeFile(ctx.file)) return;
-    for (const { fn, flow } of ctx.analysis.dataflowFunctions()) {
-      if (!flow.hasTaint) continue;
+    for (const { fn, flow } of ctx.analysis.taintedFunctions()) {
       for (const call of callsIn(fn.body)) {
         const name = calleeName(ctx.file, call) ?? '';
         if (!Object.prototype.hasOwnProperty.call(ASSERTS, name)) continue;

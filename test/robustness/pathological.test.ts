@@ -90,8 +90,9 @@ test('thousands of annotated functions keep each parameter\'s SAL', async () => 
 
 test('a function with one enormous statement is skipped by data flow and counted; its neighbours are analysed', async () => {
   const text = [
-    'void Huge(char *d, char *s)',
-    `{ x = ${'g('.repeat(N)}1${')'.repeat(N)}; strcpy(d, s); }`,
+    // Reads a request buffer, so the taint rules need its data flow, which is too large to build.
+    'void Huge(PIRP Irp, char *d)',
+    `{ char *s = Irp->AssociatedIrp.SystemBuffer; x = ${'g('.repeat(N)}1${')'.repeat(N)}; strcpy(d, s); }`,
     'void Normal(char *d, char *s)',
     '{ strcpy(d, s); }',
     '',

@@ -5,7 +5,7 @@
 import type { AstNode } from './ast';
 import { DEFAULT_ENGINE_CONFIG, EngineConfig } from './config';
 import { CfgTooComplex } from './flow/cfg';
-import { FunctionFlow } from './flow/function-flow';
+import { FunctionFlow, functionHasTaint } from './flow/function-flow';
 import { collectFunctions, FunctionInfo } from './index/functions';
 import type { ParsedFile } from './parse/parse';
 import type { Range } from './source';
@@ -71,6 +71,7 @@ export const EMPTY_PROJECT: ProjectIndex = {
 export class FileAnalysis {
   private functionsCache: FunctionInfo[] | undefined;
   private readonly flows = new Map<FunctionInfo, FunctionFlow | null>();
+  private readonly tainted = new Map<FunctionInfo, boolean>();
   /** The analysis this one was derived from with `withProject`, whose solved flows are reused. */
   private base: FileAnalysis | undefined;
 
@@ -126,6 +127,46 @@ export class FileAnalysis {
   dataflowFunctions(): { fn: FunctionInfo; flow: FunctionFlow }[] {
     const out: { fn: FunctionInfo; flow: FunctionFlow }[] = [];
     for (const fn of this.functions) {
+      const flow = this.flow(fn);
+      if (flow) out.push({ fn, flow });
+    }
+    return out;
+  }
+
+  /**
+   * Whether anything untrusted can reach a function (what `FunctionFlow.hasTaint` says), answered without building
+   * its data flow when that is not built yet.
+   */
+  hasTaint(fn: FunctionInfo): boolean {
+    const built = this.flows.get(fn);
+    if (built) return built.hasTaint;
+    let t = this.tainted.get(fn);
+    if (t === undefined) this.tainted.set(fn, (t = functionHasTaint(fn, this.file, this.project.paramTaint(fn.name, this.file.path), this.config)));
+    return t;
+  }
+
+  /**
+   * `dataflowFunctions()` restricted to functions something untrusted can reach: taint rules look nowhere else, and
+   * most functions of a driver never see untrusted data, so their flows are never built.
+   */
+  taintedFunctions(): { fn: FunctionInfo; flow: FunctionFlow }[] {
+    const out: { fn: FunctionInfo; flow: FunctionFlow }[] = [];
+    for (const fn of this.functions) {
+      if (fn.damaged || !this.hasTaint(fn)) continue;
+      const flow = this.flow(fn);
+      if (flow) out.push({ fn, flow });
+    }
+    return out;
+  }
+
+  /**
+   * `dataflowFunctions()` restricted to functions a cheap syntactic test keeps (they call an allocator, free
+   * something, ...): the other functions' flows are never built.
+   */
+  flowsWhere(keep: (fn: FunctionInfo) => boolean): { fn: FunctionInfo; flow: FunctionFlow }[] {
+    const out: { fn: FunctionInfo; flow: FunctionFlow }[] = [];
+    for (const fn of this.functions) {
+      if (fn.damaged || !keep(fn)) continue;
       const flow = this.flow(fn);
       if (flow) out.push({ fn, flow });
     }

@@ -56,84 +56,13 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
   }
 }
 
-/**
- * Nodes of a type (or of any of a set of types) in `node`'s subtree, `node` included, in pre-order. Answered from
- * a per-tree index of nodes by type, built by one walk the first time a tree is asked: rules ask for the calls,
- * subscripts or declarations of every function, and each answer then costs a binary search and its own size
- * instead of a walk of the subtree. Trees are never changed once built, so the index stays true.
- */
 export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
-  let top = node;
-  while (top.parent) top = top.parent;
-  const index = typeIndex(top);
-  if (typeof type === 'string') {
-    const bucket = index.get(type);
-    return bucket ? within(bucket, node).nodes : [];
-  }
-  const parts: { nodes: AstNode[]; ords: number[] }[] = [];
-  for (const t of type) {
-    const bucket = index.get(t);
-    if (bucket) {
-      const part = within(bucket, node);
-      if (part.nodes.length) parts.push(part);
-    }
-  }
-  if (parts.length <= 1) return parts[0]?.nodes ?? [];
-  // Merge the per-type lists back into pre-order.
-  const tagged: { n: AstNode; o: number }[] = [];
-  for (const p of parts) p.nodes.forEach((n, i) => tagged.push({ n, o: p.ords[i] }));
-  return tagged.sort((a, b) => a.o - b.o).map((t) => t.n);
-}
-
-/** Nodes of one type in pre-order, with their pre-order ordinal and start offset (ascending). */
-interface Bucket {
-  readonly nodes: AstNode[];
-  readonly ords: number[];
-  readonly starts: number[];
-}
-
-const typeIndexes = new WeakMap<AstNode, Map<string, Bucket>>();
-
-function typeIndex(top: AstNode): Map<string, Bucket> {
-  let index = typeIndexes.get(top);
-  if (!index) {
-    const built = new Map<string, Bucket>();
-    let ord = 0;
-    walk(top, (n) => {
-      let b = built.get(n.type);
-      if (!b) built.set(n.type, (b = { nodes: [], ords: [], starts: [] }));
-      b.nodes.push(n);
-      b.ords.push(ord++);
-      b.starts.push(n.start);
-    });
-    typeIndexes.set(top, (index = built));
-  }
-  return index;
-}
-
-/**
- * The part of a bucket inside `node`'s subtree. Offsets decide, except for nodes touching `node`'s boundaries
- * (an ancestor with the same extent, a zero-width node at the end), whose parentage is checked.
- */
-function within(bucket: Bucket, node: AstNode): { nodes: AstNode[]; ords: number[] } {
-  const { nodes, ords, starts } = bucket;
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (starts[mid] < node.start) lo = mid + 1;
-    else hi = mid;
-  }
   const out: AstNode[] = [];
-  const outOrds: number[] = [];
-  for (let i = lo; i < nodes.length && starts[i] <= node.end; i++) {
-    const e = nodes[i];
-    if (e.end > node.end) continue;
-    if (e !== node && (e.start === node.start || e.end === node.end) && !isAncestorOf(node, e)) continue;
-    out.push(e);
-    outOrds.push(ords[i]);
-  }
-  return { nodes: out, ords: outOrds };
+  const match = typeof type === 'string' ? (t: string) => t === type : (t: string) => type.has(t);
+  walk(node, (n) => {
+    if (match(n.type)) out.push(n);
+  });
+  return out;
 }
 
 export function ancestor(node: AstNode, pred: (n: AstNode) => boolean): AstNode | undefined {

@@ -247,6 +247,15 @@ const KERNEL_HEADERS = new Set(['ntddk.h', 'wdm.h', 'ntifs.h', 'fltkernel.h', 'n
  * header. Driver files that only include a private header are not recognised either way (false).
  */
 export function isUserModeFile(file: ParsedFile): boolean {
+  let known = userModeFiles.get(file);
+  if (known === undefined) userModeFiles.set(file, (known = computeUserMode(file)));
+  return known;
+}
+
+/** Several rules and the summary ask; the answer is per parse. */
+const userModeFiles = new WeakMap<ParsedFile, boolean>();
+
+function computeUserMode(file: ParsedFile): boolean {
   let user = false;
   let kernel = false;
   for (const inc of descendants(file.root, 'preproc_include')) {

@@ -99,6 +99,31 @@ function looseBounded(f: Fact, seeds: ReadonlyMap<number, ParamSeed> | undefined
   });
 }
 
+/**
+ * Whether anything untrusted can reach a function: a parameter seeded by a caller, an input-buffer annotation, or a
+ * source inside the body. Needs no CFG, so callers can skip building one for the many functions that touch nothing
+ * untrusted.
+ */
+export function functionHasTaint(fn: FunctionInfo, file: ParsedFile, seeds: ReadonlyMap<number, ParamSeed> | undefined, config: EngineConfig): boolean {
+  if (seeds && seeds.size) return true;
+  if (fn.params.some((p) => salInputBuffer(p.annotations) || /\b__user\b/.test(p.typeText))) return true;
+  const src = file.source;
+  const cfgSources = new Set(config.sources.map((s) => s.function));
+  let found = false;
+  walk(fn.body, (n) => {
+    if (found) return false;
+    if (n.type === 'field_expression') {
+      const p = pathOf(src, n);
+      if (p && pathSource(p)) found = true;
+    } else if (n.type === 'call_expression') {
+      const name = calleeName(src, n);
+      if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') found = true;
+    }
+    return !found;
+  });
+  return found;
+}
+
 export class FunctionFlow {
   readonly cfg: Cfg;
   private dom: Dominators | undefined;
@@ -167,23 +192,7 @@ export class FunctionFlow {
   }
 
   private computeHasTaint(): boolean {
-    if (this.seeds && this.seeds.size) return true;
-    if (this.fn.params.some((p) => salInputBuffer(p.annotations) || /\b__user\b/.test(p.typeText))) return true;
-    const src = this.file.source;
-    const cfgSources = new Set(this.options.config.sources.map((s) => s.function));
-    let found = false;
-    walk(this.fn.body, (n) => {
-      if (found) return false;
-      if (n.type === 'field_expression') {
-        const p = pathOf(src, n);
-        if (p && pathSource(p)) found = true;
-      } else if (n.type === 'call_expression') {
-        const name = calleeName(src, n);
-        if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') found = true;
-      }
-      return !found;
-    });
-    return found;
+    return functionHasTaint(this.fn, this.file, this.seeds, this.options.config);
   }
 
   private guardSolution(): Solution<GuardState> {

@@ -100,7 +100,7 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
 }
 
 function hasLocalSource(a: FileAnalysis, fn: FileAnalysis['functions'][number]): boolean {
-  return !!a.flow(fn)?.hasTaint;
+  return !fn.damaged && a.hasTaint(fn);
 }
 
 /** Phase 1: the file's contribution to the project index. Deterministic and JSON-serializable. */
