@@ -56,3 +56,18 @@ export function runCli(args: readonly string[], options: RunOptions): Promise<Cl
 export const TWO_WARNINGS = ['#include <ntddk.h>', 'VOID CopyName(char *dst, const char *src) {', '    strcpy(dst, src);', '    strcat(dst, ".sys");', '}', ''].join('\n');
 
 export const CLEAN = ['NTSTATUS Ok(char *dst, size_t cb, const char *src) {', '    return RtlStringCbCopyA(dst, cb, src);', '}', ''].join('\n');
+
+/** A minifilter port registration (port.c) and the message callback it names, defined in another file (message.c). */
+export const PORT = `NTSTATUS ScanCreatePort(PFLT_FILTER Filter, POBJECT_ATTRIBUTES Attributes, PFLT_PORT *Port)
+{
+    return FltCreateCommunicationPort(Filter, Port, Attributes, NULL, ScanConnect, ScanDisconnect, ScanMessageNotify, 1);
+}
+`;
+export const MESSAGE = `NTSTATUS ScanMessageNotify(PVOID PortCookie, PVOID InputBuffer, ULONG InputBufferLength,
+                           PVOID OutputBuffer, ULONG OutputBufferLength, PULONG ReturnOutputBufferLength)
+{
+    PSCAN_COMMAND cmd = (PSCAN_COMMAND)InputBuffer;
+    if (InputBufferLength < sizeof(SCAN_COMMAND)) return STATUS_INVALID_PARAMETER;
+    return cmd->Kind == 1 ? STATUS_SUCCESS : STATUS_NOT_SUPPORTED;
+}
+`;

@@ -10,23 +10,9 @@ import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS } from '../../server/src/project/config';
 import { Pipeline, PipelineFile } from '../../server/src/cli/pipeline';
 import { generateCorpus } from '../../bench/corpus/generate';
-import { makeTree, removeTree, runCli, TWO_WARNINGS } from './cli-helpers';
+import { makeTree, MESSAGE, PORT, removeTree, runCli, TWO_WARNINGS } from './cli-helpers';
 
-// A callback registered in one file (port.c) and defined in another (message.c): message.c needs phase 2.
-const PORT = `NTSTATUS ScanCreatePort(PFLT_FILTER Filter, POBJECT_ATTRIBUTES Attributes, PFLT_PORT *Port)
-{
-    return FltCreateCommunicationPort(Filter, Port, Attributes, NULL, ScanConnect, ScanDisconnect, ScanMessageNotify, 1);
-}
-`;
-const MESSAGE = `NTSTATUS ScanMessageNotify(PVOID PortCookie, PVOID InputBuffer, ULONG InputBufferLength,
-                           PVOID OutputBuffer, ULONG OutputBufferLength, PULONG ReturnOutputBufferLength)
-{
-    PSCAN_COMMAND cmd = (PSCAN_COMMAND)InputBuffer;
-    if (InputBufferLength < sizeof(SCAN_COMMAND)) return STATUS_INVALID_PARAMETER;
-    return cmd->Kind == 1 ? STATUS_SUCCESS : STATUS_NOT_SUPPORTED;
-}
-`;
-
+// port.c registers a callback that message.c defines: message.c needs the second phase.
 test('files that vanish before they are read, or between the phases, are skipped with a reason; the rest is linted', async () => {
   const dir = makeTree({ 'port.c': PORT, 'message.c': MESSAGE, 'copy.c': TWO_WARNINGS, 'gone.c': TWO_WARNINGS, 'dir.c': TWO_WARNINGS });
   try {

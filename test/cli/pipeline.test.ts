@@ -11,21 +11,7 @@ import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
 import { ResultCache } from '../../server/src/cli/cache';
 import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pipeline';
 import { generateCorpus } from '../../bench/corpus/generate';
-import { makeTree, removeTree, TWO_WARNINGS } from './cli-helpers';
-
-const PORT = `NTSTATUS ScanCreatePort(PFLT_FILTER Filter, POBJECT_ATTRIBUTES Attributes, PFLT_PORT *Port)
-{
-    return FltCreateCommunicationPort(Filter, Port, Attributes, NULL, ScanConnect, ScanDisconnect, ScanMessageNotify, 1);
-}
-`;
-const MESSAGE = `NTSTATUS ScanMessageNotify(PVOID PortCookie, PVOID InputBuffer, ULONG InputBufferLength,
-                           PVOID OutputBuffer, ULONG OutputBufferLength, PULONG ReturnOutputBufferLength)
-{
-    PSCAN_COMMAND cmd = (PSCAN_COMMAND)InputBuffer;
-    if (InputBufferLength < sizeof(SCAN_COMMAND)) return STATUS_INVALID_PARAMETER;
-    return cmd->Kind == 1 ? STATUS_SUCCESS : STATUS_NOT_SUPPORTED;
-}
-`;
+import { makeTree, MESSAGE, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
 
 function tree(): { dir: string; files: PipelineFile[] } {
   const content: Record<string, string> = { 'filter/port.c': PORT, 'filter/message.c': MESSAGE, 'copy.c': TWO_WARNINGS };
