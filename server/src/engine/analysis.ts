@@ -72,8 +72,12 @@ export class FileAnalysis {
   private functionsCache: FunctionInfo[] | undefined;
   private readonly flows = new Map<FunctionInfo, FunctionFlow | null>();
   private readonly tainted = new Map<FunctionInfo, boolean>();
-  /** The analysis this one was derived from with `withProject`, whose solved flows are reused. */
-  private base: FileAnalysis | undefined;
+  /**
+   * Flows as first built for this file, shared by every analysis derived with `withProject` (each instantiates
+   * them under its own index). Shared rather than chained: deriving again and again from the latest analysis
+   * (an editor re-analysing unchanged text) must not keep every earlier analysis alive.
+   */
+  private solved = new Map<FunctionInfo, FunctionFlow | null>();
 
   constructor(
     readonly file: ParsedFile,
@@ -93,19 +97,17 @@ export class FileAnalysis {
   flow(fn: FunctionInfo): FunctionFlow | undefined {
     if (fn.damaged) return undefined;
     let f = this.flows.get(fn);
-    if (f === undefined && this.base) {
-      const b = this.base.flows.get(fn);
-      if (b !== undefined) {
-        f = b && b.withProject(this.project);
-        this.flows.set(fn, f);
-      }
-    }
     if (f === undefined) {
-      try {
-        f = new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
-      } catch (err) {
-        if (!(err instanceof CfgTooComplex)) throw err;
-        f = null;
+      const b = this.solved.get(fn);
+      if (b !== undefined) f = b && b.withProject(this.project);
+      else {
+        try {
+          f = new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
+        } catch (err) {
+          if (!(err instanceof CfgTooComplex)) throw err;
+          f = null;
+        }
+        this.solved.set(fn, f);
       }
       this.flows.set(fn, f);
     }
@@ -118,8 +120,8 @@ export class FileAnalysis {
    */
   withProject(project: ProjectIndex): FileAnalysis {
     const a = new FileAnalysis(this.file, project, this.config);
-    a.functionsCache = this.functionsCache;
-    a.base = this;
+    a.functionsCache = this.functions as FunctionInfo[];
+    a.solved = this.solved;
     return a;
   }
 
