@@ -56,7 +56,23 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
   }
 }
 
+/**
+ * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Answers for a
+ * single type are remembered per node (trees never change once built): rules and summaries ask for the calls of
+ * the same function body many times. Callers get their own copy of the list.
+ */
 export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
+  if (typeof type !== 'string') return collect(node, type);
+  let byType = remembered.get(node);
+  if (!byType) remembered.set(node, (byType = new Map()));
+  let found = byType.get(type);
+  if (!found) byType.set(type, (found = collect(node, type)));
+  return found.slice();
+}
+
+const remembered = new WeakMap<AstNode, Map<string, AstNode[]>>();
+
+function collect(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
   const out: AstNode[] = [];
   const match = typeof type === 'string' ? (t: string) => t === type : (t: string) => type.has(t);
   walk(node, (n) => {
