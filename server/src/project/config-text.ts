@@ -3,7 +3,15 @@
  * that every error can name `file:line:column`. Objects are built with own properties only: a `__proto__` key is
  * an ordinary (and later rejected) key, never a prototype.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, Node as YamlNode, parseDocument } from 'yaml';
+import type * as YamlModule from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+
+let yamlModule: typeof YamlModule | undefined;
+/** The YAML library, loaded on first use: most projects have a JSON config or none, and loading it costs a run ~45 ms. */
+function yaml(): typeof YamlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (yamlModule ??= require('yaml') as typeof YamlModule);
+}
 
 export type PathSegment = string | number;
 
@@ -177,23 +185,23 @@ export function parseJsonConfig(text: string): ParsedConfigText {
 }
 
 function yamlValue(node: unknown): unknown {
-  if (isMap(node)) {
+  if (yaml().isMap(node)) {
     const out: Record<string, unknown> = {};
     for (const pair of node.items) {
-      const k = isScalar(pair.key) ? pair.key.value : pair.key;
+      const k = yaml().isScalar(pair.key) ? pair.key.value : pair.key;
       define(out, String(k), yamlValue(pair.value));
     }
     return out;
   }
-  if (isSeq(node)) return node.items.map(yamlValue);
-  if (isScalar(node)) return node.value;
+  if (yaml().isSeq(node)) return node.items.map(yamlValue);
+  if (yaml().isScalar(node)) return node.value;
   return node ?? null;
 }
 
 /** YAML 1.2 (core schema): no custom tags, duplicate keys rejected, alias expansion bounded. */
 export function parseYamlConfig(text: string): ParsedConfigText {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, customTags: [] });
+  const lineCounter = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true, customTags: [] });
   const err = doc.errors[0];
   if (err) throw new ConfigSyntaxError(`invalid YAML: ${err.message.split('\n')[0]}`, err.pos[0]);
   if (doc.contents && hasAlias(doc.contents)) {
@@ -206,15 +214,15 @@ export function parseYamlConfig(text: string): ParsedConfigText {
       const node = (path.length ? doc.getIn([...path], true) : doc.contents) as YamlNode | undefined;
       if (!node || typeof node !== 'object') return undefined;
       if (key === undefined) return node.range?.[0];
-      if (!isMap(node)) return undefined;
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : undefined) === key);
-      return pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      if (!yaml().isMap(node)) return undefined;
+      const pair = node.items.find((p) => (yaml().isScalar(p.key) ? String(p.key.value) : undefined) === key);
+      return pair && yaml().isScalar(pair.key) ? pair.key.range?.[0] : undefined;
     },
   };
 }
 
 function hasAlias(node: unknown): boolean {
-  if (isMap(node)) return node.items.some((p) => hasAlias(p.key) || hasAlias(p.value));
-  if (isSeq(node)) return node.items.some(hasAlias);
-  return isAlias(node);
+  if (yaml().isMap(node)) return node.items.some((p) => hasAlias(p.key) || hasAlias(p.value));
+  if (yaml().isSeq(node)) return node.items.some(hasAlias);
+  return yaml().isAlias(node);
 }
