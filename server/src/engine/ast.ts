@@ -57,20 +57,28 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
 }
 
 /**
- * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Answers for a
- * single type are remembered per node (trees never change once built): rules and summaries ask for the calls of
+ * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Answers are
+ * remembered per node (trees never change once built): rules and summaries ask for the calls of
  * the same function body many times. Callers get their own copy of the list.
  */
 export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
-  if (typeof type !== 'string') return collect(node, type);
+  const key = typeof type === 'string' ? type : setKey(type);
   let byType = remembered.get(node);
   if (!byType) remembered.set(node, (byType = new Map()));
-  let found = byType.get(type);
-  if (!found) byType.set(type, (found = collect(node, type)));
+  let found = byType.get(key);
+  if (!found) byType.set(key, (found = collect(node, type)));
   return found.slice();
 }
 
 const remembered = new WeakMap<AstNode, Map<string, AstNode[]>>();
+const setKeys = new WeakMap<ReadonlySet<string>, string>();
+
+/** A key for a set of types (sets are mostly module constants: computed once per set). */
+function setKey(types: ReadonlySet<string>): string {
+  let k = setKeys.get(types);
+  if (k === undefined) setKeys.set(types, (k = `\u0000${[...types].sort().join('\u0000')}`));
+  return k;
+}
 
 function collect(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
   const out: AstNode[] = [];
