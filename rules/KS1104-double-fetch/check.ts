@@ -11,8 +11,8 @@ function isFetch(a: UserAccess): boolean {
 
 export default defineCheck({
   check(ctx) {
-    const fetches = (fn: FunctionInfo): boolean => !isNestedFunction(fn) && userMemory(ctx.analysis, fn).accesses.some(isFetch);
-    for (const { fn, flow } of ctx.analysis.flowsWhere(fetches)) {
+    const fetchesUserMemory = (fn: FunctionInfo): boolean => !isNestedFunction(fn) && userMemory(ctx.analysis, fn).accesses.some(isFetch);
+    for (const { fn, flow } of ctx.analysis.flowsWhere(fetchesUserMemory)) {
       const fetches = userMemory(ctx.analysis, fn).accesses.filter((a) => isFetch(a) && !kernelModeOnly(ctx.file, a.node));
       const reported = new Set<string>();
       for (let j = 0; j < fetches.length; j++) {

@@ -127,12 +127,7 @@ export class FileAnalysis {
 
   /** Functions data-flow rules analyse, each with its flow (damaged and too-complex functions left out). */
   dataflowFunctions(): { fn: FunctionInfo; flow: FunctionFlow }[] {
-    const out: { fn: FunctionInfo; flow: FunctionFlow }[] = [];
-    for (const fn of this.functions) {
-      const flow = this.flow(fn);
-      if (flow) out.push({ fn, flow });
-    }
-    return out;
+    return this.flowsWhere(() => true);
   }
 
   /**
@@ -152,13 +147,7 @@ export class FileAnalysis {
    * most functions of a driver never see untrusted data, so their flows are never built.
    */
   taintedFunctions(): { fn: FunctionInfo; flow: FunctionFlow }[] {
-    const out: { fn: FunctionInfo; flow: FunctionFlow }[] = [];
-    for (const fn of this.functions) {
-      if (fn.damaged || !this.hasTaint(fn)) continue;
-      const flow = this.flow(fn);
-      if (flow) out.push({ fn, flow });
-    }
-    return out;
+    return this.flowsWhere((fn) => this.hasTaint(fn));
   }
 
   /**

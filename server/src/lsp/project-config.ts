@@ -64,4 +64,3 @@ export function projectConfigSource(rules: readonly Rule[], workspaceRoots: () =
     watchPatterns: CONFIG_FILE_NAMES,
   };
 }
-

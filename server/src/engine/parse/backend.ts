@@ -135,7 +135,7 @@ function initWasmModule(wts: typeof import('web-tree-sitter'), wasmFile: string)
   wasmModule ??= (async () => {
     let captured: WasmExports | undefined;
     const hook = captureExportsOptions(() => readFileSync(wasmFile), (ex) => (captured = ex));
-    await wts.Parser.init({ locateFile: () => wasmFile, ...(process.env.KSLINT_WASM_CURSOR === 'library' ? {} : hook) });
+    await wts.Parser.init({ locateFile: () => wasmFile, ...hook });
     return captured;
   })();
   return wasmModule;

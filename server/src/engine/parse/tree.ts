@@ -1,4 +1,4 @@
-import type { AstNode } from '../ast';
+import { AstNode, isErrorNode } from '../ast';
 import type { TsCursor, TsTree } from './backend';
 
 /** The children of every leaf: one shared, frozen array instead of an empty array per leaf (half the nodes). */
@@ -141,7 +141,7 @@ function hasErrorNode(node: AstNode): boolean {
   const stack = [node];
   while (stack.length) {
     const n = stack.pop()!;
-    if (n.type === 'ERROR' || n.missing) return true;
+    if (isErrorNode(n)) return true;
     for (const c of n.children) stack.push(c);
   }
   return false;
