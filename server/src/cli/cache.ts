@@ -4,10 +4,10 @@
  * a whole entry or none). Any problem with the cache only costs a re-computation, never a wrong or failed run.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const LAYOUT = 'v1';
+const LAYOUT = 'v2';
 
 export function hashOf(...parts: readonly (string | Uint8Array)[]): string {
   const h = createHash('sha256');
@@ -43,12 +43,27 @@ export class ResultCache {
     return join(this.root, key.slice(0, 2), `${key}.json`);
   }
 
+  /** Whether an entry exists (it may still turn out damaged when read). */
+  has(key: string): boolean {
+    return existsSync(this.pathOf(key));
+  }
+
   get<T>(key: string): T | undefined {
+    return this.getWithAttachment<T>(key)?.value;
+  }
+
+  /**
+   * An entry and the text stored beside it. The attachment follows the JSON on the entry's second line and is
+   * returned as undecoded bytes (outside the JavaScript heap), so a caller pays for it only when it needs it.
+   */
+  getWithAttachment<T>(key: string): { value: T; attachment: Uint8Array } | undefined {
     try {
-      const entry = JSON.parse(readFileSync(this.pathOf(key), 'utf8')) as { key?: string; value?: T };
+      const bytes = readFileSync(this.pathOf(key));
+      const eol = bytes.indexOf(0x0a);
+      const entry = JSON.parse(bytes.toString('utf8', 0, eol < 0 ? bytes.length : eol)) as { key?: string; value?: T };
       if (entry.key === key && entry.value !== undefined) {
         this.hits++;
-        return entry.value;
+        return { value: entry.value, attachment: eol < 0 ? new Uint8Array(0) : bytes.subarray(eol + 1) };
       }
     } catch {
       // missing or unreadable entry: a miss
@@ -57,7 +72,8 @@ export class ResultCache {
     return undefined;
   }
 
-  set(key: string, value: unknown): void {
+  /** Stores `value` (and text beside it; see `getWithAttachment`) in one atomic write. */
+  set(key: string, value: unknown, attachment?: string): void {
     const file = this.pathOf(key);
     const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     try {
@@ -68,7 +84,8 @@ export class ResultCache {
         this.prepared = true;
       }
       mkdirSync(join(this.root, key.slice(0, 2)), { recursive: true });
-      writeFileSync(tmp, JSON.stringify({ key, value }));
+      // JSON.stringify never writes a raw line break, so the first one separates the entry from the attachment.
+      writeFileSync(tmp, attachment === undefined ? JSON.stringify({ key, value }) : `${JSON.stringify({ key, value })}\n${attachment}`);
       renameSync(tmp, file);
     } catch {
       this.writeErrors++;

@@ -62,6 +62,41 @@ interface Phase1Entry {
   readonly replaced: boolean;
 }
 
+/**
+ * A phase-1 entry as the cache holds it: the summary without its explanations, which are stored beside it as JSON
+ * text and decoded only if the project index asks for them (few call sites explain a seed), so a cached run does
+ * not build objects it never reads.
+ */
+interface StoredEntry extends Omit<Phase1Entry, 'summary'> {
+  readonly summary: Omit<FileSummary, 'explanations'>;
+}
+
+function store(cache: ResultCache, key: string, entry: Phase1Entry): void {
+  const { explanations, ...summary } = entry.summary;
+  cache.set(key, { ...entry, summary } satisfies StoredEntry, JSON.stringify(explanations));
+}
+
+function decodeExplanations(bytes: Uint8Array): FileSummary['explanations'] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    return Array.isArray(value) ? (value as FileSummary['explanations']) : [];
+  } catch {
+    return []; // a damaged entry; the index then explains a seed by its call site alone
+  }
+}
+
+function load(cache: ResultCache, key: string): Phase1Entry | undefined {
+  const hit = cache.getWithAttachment<StoredEntry>(key);
+  if (!hit || !Array.isArray(hit.value.summary?.functions)) return undefined;
+  const { value, attachment } = hit;
+  let decoded: FileSummary['explanations'] | undefined;
+  const summary = Object.defineProperty({ ...value.summary }, 'explanations', {
+    get: () => (decoded ??= decodeExplanations(attachment)),
+    enumerable: true,
+  }) as FileSummary;
+  return { result: value.result, summary, key: value.key, encoding: value.encoding, replaced: value.replaced };
+}
+
 interface FileState {
   readonly f: PipelineFile;
   contentHash?: string;
@@ -175,26 +210,66 @@ export class Pipeline {
 
     const t0 = performance.now();
     let done = 0;
-    await forEachLimited(states, lookahead, async (s) => {
-      const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
-      if (!read.ok) s.skipped = read.reason;
+    const progress1 = (): void => onProgress?.(1, ++done, states.length);
+    const analyse = async (s: FileState, bytes: Buffer): Promise<void> => {
+      const a = await this.runTask({ phase: 1, file: s.f.file, bytes });
+      if (!a.ok || !a.summary || a.key === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
       else {
-        s.contentHash = hashOf(read.bytes);
-        s.cacheKey = cache && hashOf(configKey, s.f.file, s.contentHash);
-        const hit = s.cacheKey ? cache!.store.get<Phase1Entry>(s.cacheKey) : undefined;
-        if (hit) s.entry = hit;
-        else {
-          const a = await this.runTask({ phase: 1, file: s.f.file, bytes: read.bytes });
-          if (!a.ok || !a.summary || a.key === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
-          else {
-            this.addTimings(a.timings);
-            s.entry = { result: a.result, summary: a.summary, key: a.key, encoding: a.encoding, replaced: a.replaced };
-            if (s.cacheKey) cache!.store.set(s.cacheKey, s.entry);
-          }
-        }
+        this.addTimings(a.timings);
+        s.entry = { result: a.result, summary: a.summary, key: a.key, encoding: a.encoding, replaced: a.replaced };
+        if (s.cacheKey) store(cache!.store, s.cacheKey, s.entry);
       }
-      onProgress?.(1, ++done, states.length);
-    });
+      progress1();
+    };
+    const readAndHash = (s: FileState): Buffer | undefined => {
+      const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
+      if (!read.ok) {
+        s.skipped = read.reason;
+        progress1();
+        return undefined;
+      }
+      s.contentHash = hashOf(read.bytes);
+      s.cacheKey = cache && hashOf(configKey, s.f.file, s.contentHash);
+      return read.bytes;
+    };
+
+    if (!cache) {
+      await forEachLimited(states, lookahead, async (s) => {
+        const bytes = readAndHash(s);
+        if (bytes) await analyse(s, bytes);
+      });
+    } else {
+      // Every file is hashed first, so the files without a stored answer reach the workers at once and the main
+      // thread loads the stored answers while they work. Their bytes are read again when a worker is free (a file
+      // changed in between is skipped as changed, as in phase 2), so memory holds only what is being linted.
+      const misses: FileState[] = [];
+      const hits: FileState[] = [];
+      for (const s of states) if (readAndHash(s)) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
+      const reanalyse = async (s: FileState): Promise<void> => {
+        const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
+        if (!read.ok) {
+          s.skipped = read.reason;
+          progress1();
+        } else if (hashOf(read.bytes) !== s.contentHash) {
+          s.skipped = 'changed while it was being linted';
+          progress1();
+        } else await analyse(s, read.bytes);
+      };
+      const working = forEachLimited(misses, lookahead, reanalyse);
+      const damaged: FileState[] = [];
+      for (let i = 0; i < hits.length; i++) {
+        const hit = load(cache.store, hits[i].cacheKey!);
+        if (!hit) damaged.push(hits[i]);
+        else {
+          hits[i].entry = hit;
+          progress1();
+        }
+        // Lets finished workers take their next file.
+        if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+      }
+      await working;
+      await forEachLimited(damaged, lookahead, reanalyse);
+    }
     const t1 = performance.now();
 
     const linted = states.filter((s) => s.entry);

@@ -131,7 +131,7 @@ export function discoverFiles(paths: readonly string[], options: DiscoverOptions
   const accept = (abs: string): void => {
     let real = abs;
     try {
-      real = realpathSync(abs);
+      real = realpathSync.native(abs);
     } catch {
       // linted under its own name; the reader reports it if it cannot be read
     }

@@ -94,8 +94,9 @@ export function readSourceBytes(path: string, options: ReadOptions): BytesRead {
     const st = fstatSync(fd);
     if (!st.isFile()) return skip('not-a-file', st.isDirectory() ? 'is a directory' : 'is not a regular file');
     if (st.size > options.maxBytes) return skip('too-large', `larger than ${formatBytes(options.maxBytes)} (${formatBytes(st.size)}; raise limits.maxFileSize to lint it)`);
-    // Not from the shared small-buffer pool: the bytes may be handed to a worker thread.
-    const buf = Buffer.alloc(st.size);
+    // Not from the shared small-buffer pool: the bytes may be handed to a worker thread. Not zero-filled: only the
+    // part that was read is returned.
+    const buf = Buffer.allocUnsafeSlow(st.size);
     let off = 0;
     while (off < buf.length) {
       const n = readSync(fd, buf, off, buf.length - off, off);

@@ -9,7 +9,7 @@ import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
 import { BUF, kindsFromList, kindsToList, USER, VAL } from '../flow/sources';
 import type { Range } from '../source';
 import type { Registration } from './entry-points';
-import type { ArgSummary, CallSummary, FileSummary, FunctionSummary } from './summary';
+import type { ArgExplanation, ArgSummary, CallSummary, FileSummary, FunctionSummary } from './summary';
 
 interface SeedState {
   kinds: number;
@@ -20,11 +20,18 @@ interface SeedState {
 }
 
 interface Site {
+  readonly summary: FileSummary;
   readonly file: string;
   readonly caller: FunctionSummary;
   readonly call: CallSummary;
   readonly argIndex: number;
   readonly arg: ArgSummary;
+  /** The caller's seed key and the functions the call may reach. */
+  readonly callerKey: string;
+  readonly targets: readonly string[];
+  /** The caller's seed version when the site was last merged (merging the same contribution again changes nothing). */
+  seen: number;
+  order?: string;
 }
 
 /** Roles win in this order when one function is registered several ways. */
@@ -60,7 +67,8 @@ function roleSeeds(role: EntryPointRole, reg: Registration): RoleSeed[] {
 
 const keyOf = (file: string, name: string): string => `${file}\u0000${name}`;
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const siteKey = (s: Site): string => `${s.file}\u0000${String(s.call.range.start.line).padStart(9, '0')}:${String(s.call.range.start.character).padStart(6, '0')}:${s.argIndex}`;
+const siteKey = (s: Site): string => (s.order ??= `${s.file}\u0000${String(s.call.range.start.line).padStart(9, '0')}:${String(s.call.range.start.character).padStart(6, '0')}:${s.argIndex}`);
+const explanationOf = (s: Site): ArgExplanation => s.summary.explanations[s.arg.explain] ?? { text: s.call.callee, range: s.call.range, steps: [] };
 const basename = (p: string): string => p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
 
 /** Phase 2: deterministic for any order of `summaries`. */
@@ -72,11 +80,18 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     list.push({ file: s.path, fn });
     defs.set(fn.name, list);
   }
+  const resolved = new Map<string, Map<string, string[]>>();
   const resolve = (callee: string, file: string): string[] => {
-    const list = defs.get(callee);
-    if (!list) return [];
-    const local = list.filter((d) => d.file === file);
-    return [...new Set((local.length ? local : list).map((d) => keyOf(d.file, callee)))];
+    let inFile = resolved.get(file);
+    if (!inFile) resolved.set(file, (inFile = new Map()));
+    let out = inFile.get(callee);
+    if (!out) {
+      const list = defs.get(callee) ?? [];
+      const local = list.filter((d) => d.file === file);
+      out = [...new Set((local.length ? local : list).map((d) => keyOf(d.file, callee)))];
+      inFile.set(callee, out);
+    }
+    return out;
   };
 
   const roles = new Map<string, { role: EntryPointRole; reg: Registration; file: string }>();
@@ -100,15 +115,28 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
   }
 
   const sites: Site[] = [];
-  for (const s of files) for (const fn of s.functions) for (const call of fn.calls) {
-    call.args.forEach((arg, argIndex) => {
-      if (arg) sites.push({ file: s.path, caller: fn, call, argIndex, arg });
-    });
+  for (const s of files) for (const fn of s.functions) {
+    if (!fn.calls.length) continue;
+    const callerKey = keyOf(s.path, fn.name);
+    for (const call of fn.calls) {
+      const targets = resolve(call.callee, s.path);
+      if (!targets.length) continue;
+      call.args.forEach((arg, argIndex) => {
+        if (arg) sites.push({ summary: s, file: s.path, caller: fn, call, argIndex, arg, callerKey, targets, seen: -1 });
+      });
+    }
   }
+  // Bumped whenever a function's seeds change: a site whose caller's seeds did not change since it was last merged
+  // would merge the same contribution again, which changes nothing, so it is skipped.
+  const versions = new Map<string, number>();
+  const bump = (key: string): void => {
+    versions.set(key, (versions.get(key) ?? 0) + 1);
+  };
 
   const contribution = (site: Site): SeedState | undefined => {
-    const callerSeeds = seeds.get(keyOf(site.file, site.caller.name));
+    const callerSeeds = seeds.get(site.callerKey);
     const a = site.arg;
+    if (!a.kinds.length && !callerSeeds) return undefined;
     let kinds = kindsFromList(a.kinds);
     const tags = new Set(a.tags);
     let length = a.length;
@@ -136,14 +164,18 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
   for (let round = 0; round < 32; round++) {
     let changed = false;
     for (const site of sites) {
+      const version = versions.get(site.callerKey) ?? 0;
+      if (site.seen === version) continue;
+      site.seen = version;
       const c = contribution(site);
       if (!c) continue;
-      for (const target of resolve(site.call.callee, site.file)) {
+      for (const target of site.targets) {
         const m = seeds.get(target) ?? new Map<number, SeedState>();
         seeds.set(target, m);
         const cur = m.get(site.argIndex);
         if (!cur) {
           m.set(site.argIndex, { ...c, tags: new Set(c.tags) });
+          bump(target);
           changed = true;
           continue;
         }
@@ -155,6 +187,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
         }
         if (grew || next.kinds !== cur.kinds || next.length !== cur.length || next.sizeChecked !== cur.sizeChecked || next.bounded !== cur.bounded) {
           Object.assign(cur, { kinds: next.kinds, length: next.length, sizeChecked: next.sizeChecked, bounded: next.bounded });
+          bump(target);
           changed = true;
         }
       }
@@ -166,7 +199,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
   const best = new Map<string, Site>();
   for (const site of sites) {
     if (!contribution(site)) continue;
-    for (const target of resolve(site.call.callee, site.file)) {
+    for (const target of site.targets) {
       const k = `${target}\u0000${site.argIndex}`;
       const cur = best.get(k);
       if (!cur || siteKey(site) < siteKey(cur)) best.set(k, site);
@@ -184,17 +217,20 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     const a = site.arg;
     let prefix: { file: string; range: Range; label: string }[] = [];
     if (!a.kinds.length) {
-      const callerSeeds = seeds.get(keyOf(site.file, site.caller.name));
+      const callerSeeds = seeds.get(site.callerKey);
       const p = a.params.find((x) => callerSeeds?.has(x.index));
-      if (p) prefix = pathOf(`${keyOf(site.file, site.caller.name)}\u0000${p.index}`, depth + 1);
+      if (p) prefix = pathOf(`${site.callerKey}\u0000${p.index}`, depth + 1);
     }
-    const local = a.steps.map((s) => ({ file: site.file, range: s.range, label: s.label }));
-    const out = [...prefix, ...local, { file: site.file, range: a.range, label: `passed to ${site.call.callee}() by ${site.caller.name}` }].slice(-12);
+    const x = explanationOf(site);
+    const local = x.steps.map((s) => ({ file: site.file, range: s.range, label: s.label }));
+    const out = [...prefix, ...local, { file: site.file, range: x.range, label: `passed to ${site.call.callee}() by ${site.caller.name}` }].slice(-12);
     pathMemo.set(k, out);
     return out;
   };
 
-  const result = new Map<string, Map<number, ParamSeed>>();
+  // Seeds by file, then function name (lookups need no joined key).
+  const result = new Map<string, Map<string, Map<number, ParamSeed>>>();
+  const firstByName = new Map<string, Map<number, ParamSeed>>();
   for (const [target, m] of [...seeds].sort((a, b) => cmp(a[0], b[0]))) {
     const out = new Map<number, ParamSeed>();
     for (const [index, s] of [...m].sort((a, b) => a[0] - b[0])) {
@@ -202,32 +238,44 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
       const site = best.get(k);
       const path = pathOf(k, 0);
       const kinds = kindsToList(s.kinds);
-      const origin = site ? `'${site.arg.text}' passed by ${site.caller.name} (${basename(site.file)}:${site.call.range.start.line + 1})` : (path[0]?.label ?? 'entry-point parameter');
+      const origin = site ? `'${explanationOf(site).text}' passed by ${site.caller.name} (${basename(site.file)}:${site.call.range.start.line + 1})` : (path[0]?.label ?? 'entry-point parameter');
       out.set(index, { kind: kinds[0], kinds, origin, file: site?.file ?? path[0]?.file, line: site ? site.call.range.start.line : path[0]?.range.start.line, tags: [...s.tags].sort(), length: s.length, sizeChecked: s.sizeChecked, bounded: s.bounded, path });
     }
-    result.set(target, out);
+    const sep = target.indexOf('\u0000');
+    const file = target.slice(0, sep);
+    const name = target.slice(sep + 1);
+    let inFile = result.get(file);
+    if (!inFile) result.set(file, (inFile = new Map()));
+    inFile.set(name, out);
+    // Targets are sorted, so the first one of a name is the smallest (file, name) key.
+    if (!firstByName.has(name)) firstByName.set(name, out);
   }
-  const byName = new Map<string, string[]>();
-  for (const k of result.keys()) {
-    const name = k.slice(k.indexOf('\u0000') + 1);
-    byName.set(name, [...(byName.get(name) ?? []), k]);
+  const definedIn = new Map<string, Set<string>>();
+  for (const s of files) {
+    let names = definedIn.get(s.path);
+    if (!names) definedIn.set(s.path, (names = new Set()));
+    for (const fn of s.functions) names.add(fn.name);
   }
-  const definedIn = new Set<string>();
-  for (const s of files) for (const fn of s.functions) definedIn.add(keyOf(s.path, fn.name));
 
   return {
     paramTaint(functionName, file) {
-      if (file !== undefined && definedIn.has(keyOf(file, functionName))) return result.get(keyOf(file, functionName));
-      const keys = byName.get(functionName);
-      return keys && keys.length ? result.get(keys[0]) : undefined;
+      if (file !== undefined && definedIn.get(file)?.has(functionName)) return result.get(file)?.get(functionName);
+      return firstByName.get(functionName);
     },
     entryPoint: (name) => roles.get(name)?.role,
   };
 }
 
+const seedTexts = new WeakMap<ReadonlyMap<number, ParamSeed>, string>();
+
 function seedText(seeds: ReadonlyMap<number, ParamSeed> | undefined): string {
   if (!seeds) return '';
-  return JSON.stringify([...seeds].sort((a, b) => a[0] - b[0]));
+  let text = seedTexts.get(seeds);
+  if (text === undefined) {
+    text = JSON.stringify([...seeds].sort((a, b) => a[0] - b[0]));
+    seedTexts.set(seeds, text);
+  }
+  return text;
 }
 
 /**
@@ -236,7 +284,7 @@ function seedText(seeds: ReadonlyMap<number, ParamSeed> | undefined): string {
  */
 export function dependencyKey(index: ProjectIndex, summary: FileSummary): string {
   const names = [...new Set([...summary.functions.map((f) => f.name), ...summary.callees])].sort(cmp);
-  const h = createHash('sha256');
-  for (const n of names) h.update(`${n}\u0000${index.entryPoint(n) ?? ''}\u0000${seedText(index.paramTaint(n, summary.path))}\n`);
-  return h.digest('hex');
+  let text = '';
+  for (const n of names) text += `${n}\u0000${index.entryPoint(n) ?? ''}\u0000${seedText(index.paramTaint(n, summary.path))}\n`;
+  return createHash('sha256').update(text).digest('hex');
 }

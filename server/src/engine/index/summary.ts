@@ -14,7 +14,7 @@ import type { Range } from '../source';
 import { findRegistrations, Registration } from './entry-points';
 import { isUserModeFile } from '../syntax';
 
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 3;
 
 export interface FileSummary {
   readonly version: number;
@@ -23,13 +23,16 @@ export interface FileSummary {
   readonly registrations: readonly Registration[];
   /** Plain names of every function called in the file (sorted, unique). */
   readonly callees: readonly string[];
+  /**
+   * Where each summarized argument is and how it got its taint, indexed by `ArgSummary.explain`. Only the call
+   * sites that end up explaining a seed read it, so a stored summary may keep it apart and decode it on first use.
+   */
+  readonly explanations: readonly ArgExplanation[];
 }
 
+/** The function's own position is not kept: an edit that only moves it leaves the summary as it was unless it has summarized calls. */
 export interface FunctionSummary {
   readonly name: string;
-  readonly qualifiedName: string;
-  readonly line: number;
-  readonly paramCount: number;
   /** Calls passing at least one untrusted (or parameter-derived) argument. */
   readonly calls: readonly CallSummary[];
 }
@@ -50,6 +53,11 @@ export interface ArgSummary {
   readonly length: boolean;
   readonly sizeChecked: boolean;
   readonly bounded: boolean;
+  /** Index of the argument's entry in `FileSummary.explanations`. */
+  readonly explain: number;
+}
+
+export interface ArgExplanation {
   readonly text: string;
   readonly range: Range;
   /** Steps inside the caller, source (or parameter) first. */
@@ -76,7 +84,7 @@ function hasVariableArgument(call: AstNode): boolean {
   return callArguments(call).some((a) => a.type !== 'number_literal' && a.type !== 'string_literal' && a.type !== 'null' && a.type !== 'true' && a.type !== 'false' && a.type !== 'concatenated_string');
 }
 
-function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<FileAnalysis['flow']>>, call: AstNode, callee: string): CallSummary | undefined {
+function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<FileAnalysis['flow']>>, call: AstNode, callee: string, explanations: ArgExplanation[]): CallSummary | undefined {
   const src = analysis.file.source;
   let any = false;
   const args = callArguments(call).map((a): ArgSummary | null => {
@@ -91,9 +99,12 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
       length: f.length,
       sizeChecked: f.sizeChecked || (buffer && flow.lengthChecked(a, true)),
       bounded: flow.rawBounded(a),
-      text: src.text.slice(a.start, a.end).replace(/\s+/g, ' ').slice(0, 80),
-      range: src.rangeOf(a.start, a.end),
-      steps: stepsOf(f.chain).map((s) => ({ range: s.range ?? src.rangeOf(s.node?.start ?? a.start, s.node?.end ?? a.end), label: s.label })),
+      explain:
+        explanations.push({
+          text: src.text.slice(a.start, a.end).replace(/\s+/g, ' ').slice(0, 80),
+          range: src.rangeOf(a.start, a.end),
+          steps: stepsOf(f.chain).map((s) => ({ range: s.range ?? src.rangeOf(s.node?.start ?? a.start, s.node?.end ?? a.end), label: s.label })),
+        }) - 1,
     };
   });
   return any ? { callee, range: src.rangeOf(call.start, call.end), args } : undefined;
@@ -109,6 +120,7 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
   const src = parsed.source;
   const callees = new Set<string>();
   const functions: FunctionSummary[] = [];
+  const explanations: ArgExplanation[] = [];
   // A tool or service sharing the tree calls its own functions; matched by name, its calls would seed driver
   // functions that happen to have the same name, so user-mode files pass nothing on.
   const userMode = isUserModeFile(parsed);
@@ -126,10 +138,10 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     const mayCarry = !!flow && (fn.params.some((p) => p.name && !isObjectParam(p.typeText)) || flow.hasTaint);
     for (const { call, callee } of mayCarry ? candidates : []) {
       if (!flow!.reachable(call)) continue;
-      const s = summarizeCall(a, flow!, call, callee);
+      const s = summarizeCall(a, flow!, call, callee, explanations);
       if (s) calls.push(s);
     }
-    functions.push({ name: fn.name, qualifiedName: fn.qualifiedName, line: src.positionAt(fn.node.start).line, paramCount: fn.params.length, calls });
+    functions.push({ name: fn.name, calls });
   }
   return {
     version: SUMMARY_VERSION,
@@ -137,5 +149,6 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     functions,
     registrations: findRegistrations(parsed, a.functions, config),
     callees: [...callees].sort(),
+    explanations,
   };
 }
