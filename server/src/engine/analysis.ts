@@ -78,12 +78,24 @@ export class FileAnalysis {
    * (an editor re-analysing unchanged text) must not keep every earlier analysis alive.
    */
   private solved = new Map<FunctionInfo, FunctionFlow | null>();
+  /** Flows of the previous parse of this file in the editor, by function node (see `FunctionFlow.reusedIn`). */
+  private inherited: Map<AstNode, FunctionFlow> | undefined;
 
+  /**
+   * `predecessor`: the analysis of the parse this file's parse was re-parsed from (the editor's path), whose flows
+   * are reused for the functions the edit did not touch.
+   */
   constructor(
     readonly file: ParsedFile,
     readonly project: ProjectIndex = EMPTY_PROJECT,
     readonly config: EngineConfig = DEFAULT_ENGINE_CONFIG,
-  ) {}
+    predecessor?: FileAnalysis,
+  ) {
+    if (predecessor && predecessor.config === config && predecessor.file.path === file.path) {
+      this.inherited = new Map();
+      for (const [fn, flow] of predecessor.solved) if (flow) this.inherited.set(fn.node, flow);
+    }
+  }
 
   get functions(): readonly FunctionInfo[] {
     if (!this.functionsCache) this.functionsCache = collectFunctions(this.file);
@@ -102,7 +114,7 @@ export class FileAnalysis {
       if (b !== undefined) f = b && b.withProject(this.project);
       else {
         try {
-          f = new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
+          f = this.inherited?.get(fn.node)?.reusedIn(fn, this.file, this.project) ?? new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
         } catch (err) {
           if (!(err instanceof CfgTooComplex)) throw err;
           f = null;
@@ -122,6 +134,7 @@ export class FileAnalysis {
     const a = new FileAnalysis(this.file, project, this.config);
     a.functionsCache = this.functions as FunctionInfo[];
     a.solved = this.solved;
+    a.inherited = this.inherited;
     return a;
   }
 

@@ -62,12 +62,27 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
  * the same function body many times. Callers get their own copy of the list.
  */
 export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
-  const key = typeof type === 'string' ? type : setKey(type);
+  return remembers(node, type, typeof type === 'string' ? type : setKey(type)).slice();
+}
+
+/**
+ * The remembered answer (shared, not to be changed). A root's answer is assembled from its top-level children's,
+ * each remembered too: an editor re-parse takes the untouched top-level declarations over as they are (see
+ * buildAst), so after an edit only the declarations it touched are walked again.
+ */
+function remembers(node: AstNode, type: string | ReadonlySet<string>, key: string): AstNode[] {
   let byType = remembered.get(node);
   if (!byType) remembered.set(node, (byType = new Map()));
   let found = byType.get(key);
-  if (!found) byType.set(key, (found = collect(node, type)));
-  return found.slice();
+  if (!found) {
+    if (node.parent !== undefined) found = collect(node, type);
+    else {
+      found = (typeof type === 'string' ? node.type === type : type.has(node.type)) ? [node] : [];
+      for (const c of node.children) for (const n of remembers(c, type, key)) found.push(n);
+    }
+    byType.set(key, found);
+  }
+  return found;
 }
 
 const remembered = new WeakMap<AstNode, Map<string, AstNode[]>>();
@@ -119,11 +134,17 @@ export function isErrorNode(n: AstNode): boolean {
   return n.type === 'ERROR' || n.missing;
 }
 
-/** Counts ERROR and MISSING nodes below `node` (inclusive). */
+/** Counts ERROR and MISSING nodes below `node` (inclusive); remembered per node, like `descendants`. */
 export function countErrors(node: AstNode): number {
-  let count = 0;
-  walk(node, (n) => {
-    if (isErrorNode(n)) count++;
-  });
+  let count = errorCounts.get(node);
+  if (count === undefined) {
+    let n = 0;
+    walk(node, (c) => {
+      if (isErrorNode(c)) n++;
+    });
+    errorCounts.set(node, (count = n));
+  }
   return count;
 }
+
+const errorCounts = new WeakMap<AstNode, number>();

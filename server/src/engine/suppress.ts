@@ -13,7 +13,7 @@
  * nothing (KS0002), is itself reported; a pragma is reported only when it hides a finding without saying why,
  * since pragmas mostly address the compiler's own analysis.
  */
-import { AstNode, child, walk } from './ast';
+import { AstNode, child, descendants, walk } from './ast';
 import type { ParsedFile } from './parse/parse';
 import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff } from './rule';
 
@@ -148,18 +148,25 @@ function nextCodeLine(file: ParsedFile, offset: number): number | undefined {
   return best === undefined ? undefined : file.source.positionAt(best).line;
 }
 
+const DIRECTIVE_NODES: ReadonlySet<string> = new Set(['comment', 'preproc_call']);
+
+/** Inside a `#pragma` or other unknown directive (its comments and nested lines are its own). */
+function insidePreprocCall(n: AstNode): boolean {
+  for (let p = n.parent; p; p = p.parent) if (p.type === 'preproc_call') return true;
+  return false;
+}
+
 function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>): Directive[] {
   const comments: AstNode[] = [];
   const pragmas: AstNode[] = [];
-  walk(file.root, (n) => {
+  for (const n of descendants(file.root, DIRECTIVE_NODES)) {
+    if (insidePreprocCall(n)) continue;
     if (n.type === 'comment') comments.push(n);
-    else if (n.type === 'preproc_call') {
+    else {
       const directive = child(n, 'directive');
       if (directive && file.source.text.slice(directive.start, directive.end) === '#pragma') pragmas.push(n);
-      return false;
     }
-    return undefined;
-  });
+  }
   const out: Directive[] = [];
   for (const c of comments) {
     const d = parseComment(file, c, table);

@@ -20,6 +20,8 @@ export interface ParseStep {
 
 export class Analyzer {
   private readonly analyses = new WeakMap<ParsedFile, FileAnalysis>();
+  /** The analysis of the parse each incremental parse was made from: its flows serve the untouched functions. */
+  private readonly predecessors = new WeakMap<ParsedFile, FileAnalysis>();
 
   constructor(
     readonly parsers: Parsers,
@@ -43,6 +45,8 @@ export class Analyzer {
       previous?.tree.delete?.();
       doc.parsed = undefined;
     }
+    const before = incremental && this.analyses.get(previous!);
+    if (before) this.predecessors.set(parsed, before);
     doc.parsed = parsed;
     doc.parsedKey = key;
     return { parsed, version: doc.version, incremental };
@@ -64,8 +68,9 @@ export class Analyzer {
    */
   private analysisFor(parsed: ParsedFile, config: EngineConfig, project: ProjectIndex): FileAnalysis {
     const previous = this.analyses.get(parsed);
-    const analysis = previous && previous.config === config ? previous.withProject(project) : new FileAnalysis(parsed, project, config);
+    const analysis = previous && previous.config === config ? previous.withProject(project) : new FileAnalysis(parsed, project, config, this.predecessors.get(parsed));
     this.analyses.set(parsed, analysis);
+    this.predecessors.delete(parsed);
     return analysis;
   }
 

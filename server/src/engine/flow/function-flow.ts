@@ -107,10 +107,22 @@ function looseBounded(f: Fact, seeds: ReadonlyMap<number, ParamSeed> | undefined
 export function functionHasTaint(fn: FunctionInfo, file: ParsedFile, seeds: ReadonlyMap<number, ParamSeed> | undefined, config: EngineConfig): boolean {
   if (seeds && seeds.size) return true;
   if (fn.params.some((p) => salInputBuffer(p.annotations) || /\b__user\b/.test(p.typeText))) return true;
+  let known = sourcesInBody.get(fn.body);
+  if (known?.sources !== config.sources) sourcesInBody.set(fn.body, (known = { sources: config.sources, found: bodyHasSource(file, fn.body, config) }));
+  return known.found;
+}
+
+/**
+ * Whether a body contains a source, per body node and configured source list. A node keeps its identity across an
+ * editor re-parse only while the text it covers is unchanged (see buildAst), so the answer stays right.
+ */
+const sourcesInBody = new WeakMap<AstNode, { sources: EngineConfig['sources']; found: boolean }>();
+
+function bodyHasSource(file: ParsedFile, body: AstNode, config: EngineConfig): boolean {
   const src = file.source;
   const cfgSources = new Set(config.sources.map((s) => s.function));
   let found = false;
-  walk(fn.body, (n) => {
+  walk(body, (n) => {
     if (found) return false;
     if (n.type === 'field_expression') {
       const p = pathOf(src, n);
@@ -133,7 +145,15 @@ export class FunctionFlow {
   private readonly env: TaintEnv;
   private seeds: ReadonlyMap<number, ParamSeed> | undefined;
 
-  constructor(readonly fn: FunctionInfo, readonly file: ParsedFile, private options: FlowOptions) {
+  /** Where the function started when this flow was built: solved states hold offsets. */
+  private readonly origin: number;
+
+  constructor(
+    readonly fn: FunctionInfo,
+    readonly file: ParsedFile,
+    private options: FlowOptions,
+  ) {
+    this.origin = fn.node.start;
     this.cfg = buildCfg(file.source, fn.body);
     this.env = { src: file.source, cfg: this.cfg, config: options.config, types: declaredTypes(file.source, fn) };
     this.seeds = options.project.paramTaint(fn.name, file.path);
@@ -149,6 +169,16 @@ export class FunctionFlow {
     copy.seeds = project.paramTaint(this.fn.name, this.file.path);
     copy.hasTaintCache = undefined;
     return copy;
+  }
+
+  /**
+   * This flow for the same function in an editor re-parse of its file, when the parse took the function's nodes
+   * over unmoved (see buildAst): the same nodes at the same offsets over the same text, so every solved state
+   * holds. Undefined otherwise. Only the binding to the new parse and the project index changes.
+   */
+  reusedIn(fn: FunctionInfo, file: ParsedFile, project: ProjectIndex): FunctionFlow | undefined {
+    if (fn.node !== this.fn.node || fn.node.start !== this.origin || file.path !== this.file.path) return undefined;
+    return Object.assign(this.withProject(project), { fn, file, env: { ...this.env, src: file.source } });
   }
 
   /** The entry-point role of this function anywhere in the project (`wdm-device-control`, ...). */

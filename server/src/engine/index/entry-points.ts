@@ -3,7 +3,7 @@
  * (`MajorFunction[IRP_MJ_DEVICE_CONTROL] = f`, `cfg.EvtIoDeviceControl = f`, `FltCreateCommunicationPort(...,
  * msgNotify, ...)`, `FLT_OPERATION_REGISTRATION` tables, notify-routine registrations) and configured entry points.
  */
-import { AstNode, child, namedChildren, nodeText, walk } from '../ast';
+import { AstNode, child, descendants, namedChildren, nodeText } from '../ast';
 import type { EntryPointRole } from '../analysis';
 import type { EngineConfig } from '../config';
 import { pathOf, stripCasts, subscriptIndex } from '../flow/paths';
@@ -63,6 +63,9 @@ function functionRef(file: ParsedFile, expr: AstNode | undefined): string | unde
   return undefined;
 }
 
+/** The node types a registration is read from (see the cases below). */
+const REGISTRATION_NODES: ReadonlySet<string> = new Set(['assignment_expression', 'initializer_pair', 'call_expression', 'declaration']);
+
 export function findRegistrations(file: ParsedFile, functions: readonly FunctionInfo[], config: EngineConfig): Registration[] {
   const out: Registration[] = [];
   const src = file.source;
@@ -71,7 +74,7 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
     const pos = src.positionAt(at.start);
     out.push({ function: fn, role, line: pos.line, character: pos.character });
   };
-  walk(file.root, (n) => {
+  for (const n of descendants(file.root, REGISTRATION_NODES)) {
     switch (n.type) {
       case 'assignment_expression': {
         const left = child(n, 'left');
@@ -120,7 +123,7 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
       default:
         break;
     }
-  });
+  }
   for (const fn of functions) {
     if (fn.name === 'DriverEntry') add(fn.name, 'driver-entry', fn.node);
     for (const ep of config.entryPoints) {

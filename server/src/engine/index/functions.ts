@@ -90,6 +90,38 @@ function annotationsWithin(anns: readonly Annotation[], from: number, to: number
   return out;
 }
 
+/**
+ * What a definition's own text says about it: name and parameters (without their SAL, which the masking pass
+ * records per parse with offsets). Remembered per definition node: an editor re-parse takes untouched
+ * definitions over (see buildAst), and these answers do not depend on where the definition sits.
+ */
+interface DefinitionShape {
+  readonly name: string;
+  readonly qualified: string;
+  readonly params: AstNode | undefined;
+  readonly parts: readonly { readonly node: AstNode; readonly name: string; readonly typeText: string }[];
+}
+
+const shapes = new WeakMap<AstNode, DefinitionShape>();
+
+function shapeOf(file: ParsedFile, def: AstNode): DefinitionShape {
+  let shape = shapes.get(def);
+  if (shape) return shape;
+  const { name, qualified, params } = declaratorName(file, child(def, 'declarator'));
+  const parts: { node: AstNode; name: string; typeText: string }[] = [];
+  for (const p of params?.children ?? []) {
+    if (p.type !== 'parameter_declaration' && p.type !== 'optional_parameter_declaration') continue;
+    const typeNode = child(p, 'type');
+    parts.push({
+      node: p,
+      name: paramName(file, child(p, 'declarator')),
+      typeText: nodeText(file.source, p).replace(/\s+/g, ' ').trim() || (typeNode ? nodeText(file.source, typeNode) : ''),
+    });
+  }
+  shapes.set(def, (shape = { name, qualified, params, parts }));
+  return shape;
+}
+
 /** Every function definition in the file, including C++ methods and lambdas' enclosing functions. */
 export function collectFunctions(file: ParsedFile): FunctionInfo[] {
   const defs = descendants(file.root, 'function_definition');
@@ -100,25 +132,9 @@ export function collectFunctions(file: ParsedFile): FunctionInfo[] {
   for (const def of defs) {
     const body = child(def, 'body');
     if (!body) continue;
-    const { name, qualified, params } = declaratorName(file, child(def, 'declarator'));
-    const paramInfos: ParamInfo[] = [];
-    if (params) {
-      let i = 0;
-      for (const p of params.children) {
-        if (p.type !== 'parameter_declaration' && p.type !== 'optional_parameter_declaration') continue;
-        const typeNode = child(p, 'type');
-        // SAL sits between the previous parameter (or the opening parenthesis) and this one's type.
-        const start = i === 0 ? params.start : paramInfos[i - 1].node.end;
-        paramInfos.push({
-          index: i,
-          name: paramName(file, child(p, 'declarator')),
-          typeText: nodeText(file.source, p).replace(/\s+/g, ' ').trim() || (typeNode ? nodeText(file.source, typeNode) : ''),
-          node: p,
-          annotations: annotationsWithin(anns, start, p.end),
-        });
-        i++;
-      }
-    }
+    const { name, qualified, params, parts } = shapeOf(file, def);
+    // SAL sits between the previous parameter (or the opening parenthesis) and this one's type.
+    const paramInfos: ParamInfo[] = parts.map((p, i) => ({ index: i, name: p.name, typeText: p.typeText, node: p.node, annotations: annotationsWithin(anns, i === 0 ? params!.start : parts[i - 1].node.end, p.node.end) }));
     while (annIndex < anns.length && anns[annIndex].end <= prevEnd) annIndex++;
     const fnAnns: Annotation[] = [];
     for (let k = annIndex; k < anns.length && anns[k].start < (params?.start ?? body.start); k++) {

@@ -113,14 +113,28 @@ export function reparseFile(parsers: Parsers, previous: ParsedFile, text: string
     tree.delete?.();
     tree = parser.parse(mask.text);
   }
-  // The AST of error-free top-level declarations away from the edit is taken over (see buildAst).
-  const none = mask.text.length + 1;
-  const reuse: AstReuse = { previous: previous.root, ...(edit ?? { startIndex: none, oldEndIndex: none, newEndIndex: none }) };
+  // The AST of error-free top-level declarations away from the edit is taken over (see buildAst). "Away" is judged
+  // on the source text as well as the masked one: text inside a masked macro can change while the masked text
+  // stays the same, and nodes taken over must cover exactly the text they covered before.
+  const reuse: AstReuse = { previous: previous.root, ...changedSpan(edit, previous.source.text, text) };
   return assemble(parsers, previous.path, previous.lang, text, mask, tree, options.macros, reuse);
 }
 
-/** The single edit turning `before` into `after` (common prefix and suffix kept), or undefined if equal. */
-function maskedEdit(before: string, after: string): TsEdit | undefined {
+/**
+ * The span where either the source or the masked text changed (`edit`: the masked one), as one edit: masking keeps
+ * lengths, so both diffs share one coordinate system. A span past the end when nothing changed.
+ */
+function changedSpan(edit: Span | undefined, before: string, after: string): Span {
+  const spans = [edit, diffSpan(before, after)].filter((e) => e !== undefined);
+  if (spans.length === 0) return { startIndex: after.length + 1, oldEndIndex: after.length + 1, newEndIndex: after.length + 1 };
+  const suffix = Math.min(...spans.map((e) => before.length - e.oldEndIndex));
+  return { startIndex: Math.min(...spans.map((e) => e.startIndex)), oldEndIndex: before.length - suffix, newEndIndex: after.length - suffix };
+}
+
+type Span = Pick<TsEdit, 'startIndex' | 'oldEndIndex' | 'newEndIndex'>;
+
+/** Where `before` and `after` differ (common prefix and suffix kept), or undefined if equal. */
+function diffSpan(before: string, after: string): Span | undefined {
   if (before === after) return undefined;
   const limit = Math.min(before.length, after.length);
   let prefix = 0;
@@ -128,19 +142,21 @@ function maskedEdit(before: string, after: string): TsEdit | undefined {
   let suffix = 0;
   const maxSuffix = limit - prefix;
   while (suffix < maxSuffix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
-  const oldEnd = before.length - suffix;
-  const newEnd = after.length - suffix;
+  return { startIndex: prefix, oldEndIndex: before.length - suffix, newEndIndex: after.length - suffix };
+}
+
+/** The single edit turning `before` into `after`, with the row/column points tree-sitter needs, or undefined if equal. */
+function maskedEdit(before: string, after: string): TsEdit | undefined {
+  const span = diffSpan(before, after);
+  if (!span) return undefined;
   return {
-    startIndex: prefix,
-    oldEndIndex: oldEnd,
-    newEndIndex: newEnd,
-    startPosition: pointAt(before, prefix),
-    oldEndPosition: pointAt(before, oldEnd),
-    newEndPosition: pointAt(after, newEnd),
+    ...span,
+    startPosition: pointAt(before, span.startIndex),
+    oldEndPosition: pointAt(before, span.oldEndIndex),
+    newEndPosition: pointAt(after, span.newEndIndex),
   };
 }
 
-/** tree-sitter's point for an offset: rows end at `\n` only, columns count UTF-16 units (both bindings convert). */
 function pointAt(text: string, offset: number): TsPoint {
   let row = 0;
   let lineStart = 0;

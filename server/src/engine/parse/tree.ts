@@ -41,8 +41,10 @@ export interface AstReuse {
  *
  * With `reuse`, a top-level node that lies wholly before or after the edit, and whose counterpart in the previous
  * AST has the same type and extent, is taken over instead of being read through the binding (which dominates the
- * cost of an editor re-parse): as is before the edit, as a copy with shifted offsets after it. Both must be free of
+ * cost of an editor re-parse): as is before the edit, with its offsets moved in place after it. Both must be free of
  * ERROR and MISSING nodes: the same tokens, parsed without error recovery from the top level, give the same tree.
+ * Taking nodes over (rather than copying them) keeps their identity, so answers remembered per node (`descendants`)
+ * survive the edit; the previous AST is consumed: its caller must not use it again (the editor never does).
  */
 export function buildAst(tree: TsTree, delta = 0, reuse?: AstReuse): AstNode {
   const cursor = tree.walk();
@@ -133,34 +135,35 @@ function reusable(node: MutableNode, previous: ReadonlyMap<number, AstNode>, reu
   else return undefined;
   const old = previous.get(node.start - shift);
   if (!old || old.type !== node.type || old.end - old.start !== node.end - node.start) return undefined;
-  if (node.type === 'ERROR' || cursor.currentNode.hasError || hasErrorNode(old)) return undefined;
-  return shift === 0 ? old : shiftedCopy(old, shift);
+  if (node.type === 'ERROR' || cursor.currentNode.hasError || !isClean(old)) return undefined;
+  if (shift !== 0) shiftInPlace(old, shift);
+  return old;
 }
 
-function hasErrorNode(node: AstNode): boolean {
+/** Subtrees known to hold no ERROR or MISSING node (a subtree's shape never changes, only its offsets). */
+const clean = new WeakSet<AstNode>();
+
+function isClean(node: AstNode): boolean {
+  if (clean.has(node)) return true;
   const stack = [node];
   while (stack.length) {
     const n = stack.pop()!;
-    if (isErrorNode(n)) return true;
+    if (isErrorNode(n)) return false;
     for (const c of n.children) stack.push(c);
   }
-  return false;
+  clean.add(node);
+  return true;
 }
 
-/** A deep copy of a subtree with every offset moved by `shift` (iterative: nesting may be very deep). */
-function shiftedCopy(node: AstNode, shift: number): AstNode {
-  const copy = (n: AstNode): MutableNode => ({ type: n.type, named: n.named, field: n.field, start: n.start + shift, end: n.end + shift, missing: n.missing, children: NO_CHILDREN, parent: undefined, index: n.index });
-  const top = copy(node);
-  const stack: [AstNode, MutableNode][] = [[node, top]];
+/** Moves every offset of a subtree by `shift` (iterative: nesting may be very deep). */
+function shiftInPlace(node: AstNode, shift: number): void {
+  const stack: MutableNode[] = [node as MutableNode];
   while (stack.length) {
-    const [from, to] = stack.pop()!;
-    for (const c of from.children) {
-      const cc = copy(c);
-      append(to, cc);
-      if (c.children.length) stack.push([c, cc]);
-    }
+    const n = stack.pop()!;
+    n.start += shift;
+    n.end += shift;
+    for (const c of n.children) stack.push(c as MutableNode);
   }
-  return top;
 }
 
 /** Converts the subtree under the cursor (whose node `top` was just read) into `parent`; the cursor ends on it. */

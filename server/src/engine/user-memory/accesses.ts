@@ -161,19 +161,26 @@ export function isNestedFunction(fn: FunctionInfo): boolean {
   return !!ancestor(fn.node, (p) => p.type === 'function_definition');
 }
 
-const modelCache = new WeakMap<FunctionInfo, UserMemoryModel>();
+/**
+ * Models per function, and per whether the project index makes it a message-notify callback (the one project fact
+ * the model reads): the index changes under the same parse (a file is linted before and after its own summary
+ * joins it).
+ */
+const modelCache = new WeakMap<FunctionInfo, Map<boolean, UserMemoryModel>>();
 
 /** The user pointers of a function and every access to the memory behind them (cached per function). */
 export function userMemory(analysis: FileAnalysis, fn: FunctionInfo): UserMemoryModel {
-  let model = modelCache.get(fn);
-  if (!model && isNestedFunction(fn)) {
-    model = { aliases: new AliasTable(), accesses: [] };
-    modelCache.set(fn, model);
-  }
+  let byRole = modelCache.get(fn);
+  if (!byRole) modelCache.set(fn, (byRole = new Map()));
+  const role = analysis.project.entryPoint(fn.name) === 'filter-message-notify';
+  let model = byRole.get(role);
   if (!model) {
-    const aliases = collectAliases(analysis, fn);
-    model = { aliases, accesses: collectAccesses(analysis.file, fn, aliases) };
-    modelCache.set(fn, model);
+    if (isNestedFunction(fn)) model = { aliases: new AliasTable(), accesses: [] };
+    else {
+      const aliases = collectAliases(analysis, fn);
+      model = { aliases, accesses: collectAccesses(analysis.file, fn, aliases) };
+    }
+    byRole.set(role, model);
   }
   return model;
 }

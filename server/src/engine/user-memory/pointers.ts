@@ -195,6 +195,7 @@ export class AliasTable implements Iterable<[string, UserPointer]> {
 export function collectAliases(analysis: FileAnalysis, fn: FunctionInfo): AliasTable {
   const file = analysis.file;
   const table = new AliasTable();
+  // The only project fact read here (`userMemory` caches by it).
   const role = analysis.project.entryPoint(fn.name);
   if ((role === 'filter-message-notify' || messageNotifyNames(file).has(fn.name)) && fn.params.length === 6) {
     for (const i of [1, 3]) {

@@ -14,7 +14,10 @@ import { operatorOf, pathOf, stripCasts } from './expr';
 export function insideTryBlock(file: ParsedFile, node: AstNode): boolean {
   if (insideSehTry(node)) return true;
   const body = outermostFunction(node);
-  return !!body && macroTryRegions(file, body).some(([from, to]) => from <= node.start && node.end <= to);
+  if (!body) return false;
+  const at = node.start - body.start;
+  const end = node.end - body.start;
+  return macroTryRegions(file, body).some(([from, to]) => from <= at && end <= to);
 }
 
 /**
@@ -27,6 +30,7 @@ function outermostFunction(node: AstNode): AstNode | undefined {
   return fn && child(fn, 'body');
 }
 
+/** Regions per function body, as offsets from the body's start (an editor edit above moves the body). */
 const regionCache = new WeakMap<AstNode, [number, number][]>();
 
 /**
@@ -34,7 +38,7 @@ const regionCache = new WeakMap<AstNode, [number, number][]>();
  * whose statement a directive between the block and its handler breaks apart). Error recovery scatters
  * these tokens over ERROR nodes, calls and declarations, so they are paired over the leaf tokens (braces
  * included) rather than the tree's shape. `try ... finally` (and C++ `catch`) handle no SEH exception and
- * give no span.
+ * give no span. Offsets are from the start of `body`.
  */
 function macroTryRegions(file: ParsedFile, body: AstNode): [number, number][] {
   let regions = regionCache.get(body);
@@ -49,14 +53,14 @@ function macroTryRegions(file: ParsedFile, body: AstNode): [number, number][] {
     const text = nodeText(file.source, n);
     if (text === '{') depth++;
     else if (text === '}') depth--;
-    else if ((text === 'try' || text === '__try') && n.type !== 'string_content') open.push({ start: n.end, depth });
+    else if ((text === 'try' || text === '__try') && n.type !== 'string_content') open.push({ start: n.end - body.start, depth });
     else if ((text === 'except' || text === 'finally' || text === 'catch' || text === '__except' || text === '__finally') && open.length > 0 && open[open.length - 1].depth === depth) {
       const t = open.pop()!;
-      if (text === 'except' || text === '__except') regions!.push([t.start, n.start]);
+      if (text === 'except' || text === '__except') regions!.push([t.start, n.start - body.start]);
     }
   });
   // A `try` whose handler lies past the end of the (recovered) function: the parse is cut short; stay silent.
-  for (const t of open) regions.push([t.start, body.end]);
+  for (const t of open) regions.push([t.start, body.end - body.start]);
   regionCache.set(body, regions);
   return regions;
 }
