@@ -119,3 +119,31 @@ test('a file that exhausts its worker\'s memory is skipped; the worker is replac
     removeTree(dir);
   }
 });
+
+test('a worker that crashes, throws or dies mid-file costs only that file; the others keep their results', async () => {
+  const crashing = ['exit-a.c', 'throw-b.c', 'reject-c.c'];
+  const { dir, files } = tree();
+  for (const [i, name] of crashing.entries()) writeFileSync(join(dir, name), i === 1 ? PORT : TWO_WARNINGS);
+  const withCrashes = [...files, ...crashing.map((file) => ({ file, abs: join(dir, file) }))];
+  try {
+    const normal = await lint(files, 2);
+    for (const jobs of [1, 2]) {
+      const p = new Pipeline({ engine: DEFAULT_ENGINE_CONFIG, limits: DEFAULT_LIMITS, jobs, workerFile: join(__dirname, 'crash-worker.js') });
+      let r: PipelineResult;
+      try {
+        r = await p.run(withCrashes);
+      } finally {
+        await p.destroy();
+      }
+      assert.deepEqual(
+        r.skipped.map((s) => s.file),
+        [...crashing].sort(),
+        `jobs ${jobs}`,
+      );
+      for (const s of r.skipped) assert.match(s.reason, /^analysis crashed: /, `${s.file}: ${s.reason}`);
+      assert.deepEqual(comparable({ ...r, skipped: [] }), comparable({ ...normal, skipped: [] }), `jobs ${jobs}: the other files' results`);
+    }
+  } finally {
+    removeTree(dir);
+  }
+});

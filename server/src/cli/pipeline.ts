@@ -32,6 +32,8 @@ export interface PipelineOptions {
   /** A cache and the fingerprint of the tool (version, rules, engine build) its keys include. */
   readonly cache?: { readonly store: ResultCache; readonly toolKey: string };
   readonly onProgress?: (phase: 1 | 2, done: number, total: number) => void;
+  /** The worker module (tests substitute one that crashes on purpose); by default `worker.js` or the bundle's. */
+  readonly workerFile?: string;
 }
 
 export interface PipelineTimings {
@@ -158,7 +160,7 @@ export class Pipeline {
       // while one inside wasm stops cleanly. KSLINT_PARSER=native opts out (for measurements; budgets are then unsafe).
       const data: WorkerData = { config: this.options.engine, parser: process.env.KSLINT_PARSER === 'native' ? 'native' : 'wasm' };
       this.pool = new Piscina({
-        filename: workerFile(),
+        filename: this.options.workerFile ?? workerFile(),
         minThreads: 1,
         maxThreads: this.options.jobs,
         concurrentTasksPerWorker: 1,
