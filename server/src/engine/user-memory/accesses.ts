@@ -4,7 +4,7 @@ import type { FileAnalysis, FunctionInfo } from '../analysis';
 import type { ParsedFile } from '../parse/parse';
 import { callArgs, calleeName } from '../syntax';
 import { derefTarget, MAX_DEPTH, operatorOf, stripCasts } from './expr';
-import { AliasTable, collectAliases, pointerOf, PROBE_ROUTINES, UserPointer } from './pointers';
+import { AliasTable, collectAliases, isMessageNotify, pointerOf, PROBE_ROUTINES, UserPointer } from './pointers';
 
 export type UserAccessKind = 'read' | 'write' | 'copy-read' | 'copy-write' | 'probe' | 'accessor';
 
@@ -162,25 +162,26 @@ export function isNestedFunction(fn: FunctionInfo): boolean {
 }
 
 /**
- * Models per function, and per whether the project index makes it a message-notify callback (the one project fact
- * the model reads): the index changes under the same parse (a file is linted before and after its own summary
- * joins it).
+ * Models per function definition node, and per whether it is a message-notify callback (the one fact from outside
+ * its definition the model reads; it comes partly from the project index, which changes under the same parse).
+ * Keyed by node, the model survives editor re-parses that take the definition over (see buildAst): it holds only
+ * nodes of the definition and text read from them, and a node is taken over only while its text is unchanged.
  */
-const modelCache = new WeakMap<FunctionInfo, Map<boolean, UserMemoryModel>>();
+const modelCache = new WeakMap<AstNode, Map<boolean, UserMemoryModel>>();
 
-/** The user pointers of a function and every access to the memory behind them (cached per function). */
+/** The user pointers of a function and every access to the memory behind them (cached, see above). */
 export function userMemory(analysis: FileAnalysis, fn: FunctionInfo): UserMemoryModel {
-  let byRole = modelCache.get(fn);
-  if (!byRole) modelCache.set(fn, (byRole = new Map()));
-  const role = analysis.project.entryPoint(fn.name) === 'filter-message-notify';
-  let model = byRole.get(role);
+  let byRole = modelCache.get(fn.node);
+  if (!byRole) modelCache.set(fn.node, (byRole = new Map()));
+  const notify = isMessageNotify(analysis, fn);
+  let model = byRole.get(notify);
   if (!model) {
     if (isNestedFunction(fn)) model = { aliases: new AliasTable(), accesses: [] };
     else {
-      const aliases = collectAliases(analysis, fn);
+      const aliases = collectAliases(analysis.file, fn, notify);
       model = { aliases, accesses: collectAccesses(analysis.file, fn, aliases) };
     }
-    byRole.set(role, model);
+    byRole.set(notify, model);
   }
   return model;
 }

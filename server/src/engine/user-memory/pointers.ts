@@ -192,12 +192,19 @@ export class AliasTable implements Iterable<[string, UserPointer]> {
   }
 }
 
-export function collectAliases(analysis: FileAnalysis, fn: FunctionInfo): AliasTable {
-  const file = analysis.file;
+/**
+ * Whether a function is a minifilter port's message-notify callback (its two buffers are raw user memory): by its
+ * role in the project index or its registration in this file. The one fact from outside its own definition that
+ * `collectAliases` reads.
+ */
+export function isMessageNotify(analysis: FileAnalysis, fn: FunctionInfo): boolean {
+  return (analysis.project.entryPoint(fn.name) === 'filter-message-notify' || messageNotifyNames(analysis.file).has(fn.name)) && fn.params.length === 6;
+}
+
+/** The aliases of user addresses in a function; `messageNotify`: see `isMessageNotify`. */
+export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify: boolean): AliasTable {
   const table = new AliasTable();
-  // The only project fact read here (`userMemory` caches by it).
-  const role = analysis.project.entryPoint(fn.name);
-  if ((role === 'filter-message-notify' || messageNotifyNames(file).has(fn.name)) && fn.params.length === 6) {
+  if (messageNotify) {
     for (const i of [1, 3]) {
       const p = fn.params[i];
       if (p.name) table.add(p.name, p.node, { kind: 'port-message-buffer', origin: p.node, label: `${p.name} (a raw user-mode buffer of a port message)`, probedBySystem: true });
