@@ -23,6 +23,8 @@ static ULONG Table[8];
 NTSTATUS ParseRequest(PVOID Buffer, ULONG Length) { return Lookup((PHDR)Buffer); }
 static NTSTATUS Lookup(PHDR Hdr) { return Table[Hdr->Index]; }
 VOID Unrelated(PHDR Hdr) { Table[Hdr->Index] = 0; }`;
+const OTHER_CALLER = `
+VOID Reset(VOID) { ParseRequest(NULL, 0); }`;
 const KMDF = `
 VOID EvtIoDeviceControl(WDFQUEUE Queue, WDFREQUEST Request, size_t OutLen, size_t InLen, ULONG Code) { Helper(InLen); }
 VOID Helper(size_t n) { use(n); }
@@ -66,7 +68,7 @@ test('KMDF callback length parameters are seeded by role and flow on', async () 
 });
 
 test('the index and every dependency key are identical for any file order; single-file keys differ only when facts do', async () => {
-  const s = await summaries({ 'ioctl.c': DISPATCH, 'parse.c': PARSER, 'queue.c': KMDF });
+  const s = await summaries({ 'ioctl.c': DISPATCH, 'parse.c': PARSER, 'queue.c': KMDF, 'other.c': OTHER_CALLER });
   const fwd = buildProjectIndex(s.map((x) => x.summary));
   const rev = buildProjectIndex(s.map((x) => x.summary).reverse());
   for (const x of s) assert.equal(dependencyKey(fwd, x.summary), dependencyKey(rev, x.summary));
@@ -77,6 +79,9 @@ test('the index and every dependency key are identical for any file order; singl
   const sum = (path: string) => s.find((x) => x.path === path)!.summary;
   assert.equal(dependencyKey(alone('queue.c'), sum('queue.c')), dependencyKey(fwd, sum('queue.c')), 'queue.c needs nothing from other files');
   assert.notEqual(dependencyKey(alone('parse.c'), sum('parse.c')), dependencyKey(fwd, sum('parse.c')), 'parse.c receives taint from ioctl.c');
+  // other.c calls ParseRequest, whose parameter is seeded from ioctl.c; a caller's lint never reads its callee's facts.
+  assert.ok(fwd.paramTaint('ParseRequest')?.size);
+  assert.equal(dependencyKey(alone('other.c'), sum('other.c')), dependencyKey(fwd, sum('other.c')), 'other.c only calls a seeded function');
 });
 
 test('summaries are JSON-safe and deterministic', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { EngineConfig } from '../engine/config';
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
-import { buildProjectIndex, dependencyKey, FileResult, FileSummary } from '../engine/lint';
+import { buildProjectIndex, consumedNames, dependencyKey, FileResult, FileSummary } from '../engine/lint';
 import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
 import { readSourceBytes, SourceEncoding } from '../project/read-source';
@@ -120,11 +120,11 @@ function workerFile(): string {
 }
 
 /**
- * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines and calls
+ * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines
  * (the same facts its `dependencyKey` hashes). A worker lints with this slice instead of the whole index.
  */
 export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
-  const names = [...new Set([...summary.functions.map((f) => f.name), ...summary.callees])].sort();
+  const names = consumedNames(summary);
   const roles: [string, EntryPointRole][] = [];
   const seeds: [string, [number, ParamSeed][]][] = [];
   for (const n of names) {

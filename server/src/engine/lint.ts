@@ -14,7 +14,7 @@ import { applySuppressions } from './suppress';
 
 export { summarizeFile } from './index/summary';
 export type { FileSummary } from './index/summary';
-export { buildProjectIndex, dependencyKey } from './index/project';
+export { buildProjectIndex, consumedNames, dependencyKey } from './index/project';
 
 export interface FileStats {
   readonly functions: number;

@@ -279,11 +279,20 @@ function seedText(seeds: ReadonlyMap<number, ParamSeed> | undefined): string {
 }
 
 /**
- * Every project-level fact `summary`'s file consumes: roles and parameter seeds of the functions it defines and
- * calls. Equal keys under two indexes mean identical lint results for the file.
+ * The functions whose project-level facts a file's lint reads: the ones it defines. The analysis asks the index
+ * only about them (`FunctionFlow` for its own function's seeds and role, the user-memory model for its role), never
+ * about a callee: a call's effect on the caller comes from the caller's own code.
+ */
+export function consumedNames(summary: FileSummary): string[] {
+  return [...new Set(summary.functions.map((f) => f.name))].sort(cmp);
+}
+
+/**
+ * Every project-level fact `summary`'s file consumes: roles and parameter seeds of the functions it defines (see
+ * `consumedNames`). Equal keys under two indexes mean identical lint results for the file.
  */
 export function dependencyKey(index: ProjectIndex, summary: FileSummary): string {
-  const names = [...new Set([...summary.functions.map((f) => f.name), ...summary.callees])].sort(cmp);
+  const names = consumedNames(summary);
   let text = '';
   for (const n of names) text += `${n}\u0000${index.entryPoint(n) ?? ''}\u0000${seedText(index.paramTaint(n, summary.path))}\n`;
   return createHash('sha256').update(text).digest('hex');
