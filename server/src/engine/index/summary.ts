@@ -14,15 +14,13 @@ import type { Range } from '../source';
 import { findRegistrations, Registration } from './entry-points';
 import { isUserModeFile } from '../syntax';
 
-export const SUMMARY_VERSION = 3;
+export const SUMMARY_VERSION = 4;
 
 export interface FileSummary {
   readonly version: number;
   readonly path: string;
   readonly functions: readonly FunctionSummary[];
   readonly registrations: readonly Registration[];
-  /** Plain names of every function called in the file (sorted, unique). */
-  readonly callees: readonly string[];
   /**
    * Where each summarized argument is and how it got its taint, indexed by `ArgSummary.explain`. Only the call
    * sites that end up explaining a seed read it, so a stored summary may keep it apart and decode it on first use.
@@ -118,7 +116,6 @@ function hasLocalSource(a: FileAnalysis, fn: FileAnalysis['functions'][number]):
 export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis?: FileAnalysis): FileSummary {
   const a = analysis ?? new FileAnalysis(parsed, EMPTY_PROJECT, config);
   const src = parsed.source;
-  const callees = new Set<string>();
   const functions: FunctionSummary[] = [];
   const explanations: ArgExplanation[] = [];
   // A tool or service sharing the tree calls its own functions; matched by name, its calls would seed driver
@@ -130,7 +127,6 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     for (const call of descendants(fn.body, 'call_expression')) {
       const callee = calleeName(src, call);
       if (!callee || NOT_PROJECT_FUNCTIONS.has(callee)) continue;
-      callees.add(callee);
       if (!userMode && !isSystemCallee(callee) && !isLoggingCallee(callee) && hasVariableArgument(call)) candidates.push({ call, callee });
     }
     // The data flow runs only where an argument may carry something to another project function.
@@ -148,7 +144,6 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     path: parsed.path,
     functions,
     registrations: findRegistrations(parsed, a.functions, config),
-    callees: [...callees].sort(),
     explanations,
   };
 }
