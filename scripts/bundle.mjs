@@ -2,7 +2,7 @@
 //
 // Layout (the "external native packages" layout of STACK.md):
 //   dist/extension.js   VS Code client            dist/server.js   language server (kslint-server)
-//   dist/cli.js         command line (kslint)      dist/<worker>.js worker entries of the command line
+//   dist/cli.js         command line (kslint)      dist/cli-worker.js, dist/worker.js  its worker threads
 //   dist/node_modules/  tree-sitter, tree-sitter-c, tree-sitter-cpp (+ node-gyp-build): prebuilt N-API
 //                       binaries for darwin/linux/win32 x64+arm64, loaded where they load
 //   dist/*.wasm         web-tree-sitter and the grammars, the fallback where no native binary loads
@@ -25,6 +25,10 @@ export const ENTRIES = [
   { out: 'server', src: 'server/src/lsp/main.ts' },
   { out: 'cli', src: 'server/src/cli/main.ts' },
   { out: 'cli-worker', src: 'server/src/cli/worker.ts' },
+  // piscina (bundled into cli.js) starts every thread with its own bootstrap, `worker.js` beside itself, which then
+  // loads the task module (cli-worker.js): bundled here under that name. Its optional thread-priority addon is
+  // never used (and its failure to load is ignored).
+  { out: 'worker', src: 'node_modules/piscina/dist/worker.js', external: ['@napi-rs/nice'] },
 ];
 const NATIVE = ['tree-sitter', 'tree-sitter-c', 'tree-sitter-cpp'];
 

@@ -20,7 +20,7 @@ import { readSourceFile } from '../project/read-source';
 import { ResultCache } from './cache';
 import { explainRule, listRules, resolveRuleName } from './rules-info';
 import { CliOptions, InfoShown, parseArgs, UsageError } from './options';
-import { Pipeline, PipelineInterrupted, PipelineResult } from './pipeline';
+import { Pipeline, PipelineFailed, PipelineInterrupted, PipelineResult } from './pipeline';
 import { Progress } from './progress';
 import { formatStats } from './stats';
 import { summaryLine, writeText } from './text';
@@ -91,6 +91,13 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo()): Pro
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT);
   process.on('SIGTERM', handlers.SIGTERM);
+  // Should the run ever stop with nothing left to wait for (a promise that never settles), the process must not
+  // end with status 0 as if the tree were clean.
+  const unfinished = (): void => {
+    io.stderr.write('kslint: internal error: the run stopped before it finished; no report was written\n');
+    process.exitCode = EXIT.error;
+  };
+  process.once('exit', unfinished);
   try {
     const code = await runCommand(argv, io, signals);
     if (signals.received && code !== signalExit(signals.received)) {
@@ -101,6 +108,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo()): Pro
   } finally {
     process.off('SIGINT', handlers.SIGINT);
     process.off('SIGTERM', handlers.SIGTERM);
+    process.off('exit', unfinished);
   }
 }
 
@@ -188,6 +196,10 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
       result = await pipeline.run(discovery.files.map((file) => ({ abs: resolve(io.cwd, file), file })));
     } catch (e) {
       progress.clear();
+      if (e instanceof PipelineFailed) {
+        err(`kslint: ${e.message}; no report was written\n`);
+        return EXIT.error;
+      }
       if (e instanceof PipelineInterrupted || signals.received) {
         err(`kslint: interrupted (${signals.received ?? 'SIGINT'}); no report was written\n`);
         return signalExit(signals.received);

@@ -110,9 +110,12 @@ interface FileState {
 
 export class PipelineInterrupted extends Error {}
 
+/** The worker pool broke (not one file's analysis): the run cannot finish. */
+export class PipelineFailed extends Error {}
+
 /**
- * The worker module: `worker.js` beside this file in the compiled tree, `cli-worker.js` beside the bundle. (A
- * bundle must also keep piscina itself external: piscina starts its own `worker.js` from its package folder.)
+ * The worker module: `worker.js` beside this file in the compiled tree, `cli-worker.js` beside the bundle. (In the
+ * bundle, piscina's own thread bootstrap is `worker.js` beside it: see scripts/bundle.mjs.)
  */
 function workerFile(): string {
   const bundled = join(__dirname, 'cli-worker.js');
@@ -168,8 +171,31 @@ export class Pipeline {
         workerData: data,
         ...(memory !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: memory } } : {}),
       });
+      // A worker fails outside any file only when the pool itself is broken (a worker that cannot start, e.g. a
+      // missing module): piscina then stops starting workers and every file would wait forever. The run fails.
+      this.pool.on('error', (err: unknown) => this.fail(new PipelineFailed(`a worker thread failed: ${err instanceof Error ? err.message : String(err)}`)));
     }
     return this.pool;
+  }
+
+  private failure: PipelineFailed | undefined;
+  private readonly failureListeners = new Set<(err: PipelineFailed) => void>();
+
+  private fail(err: PipelineFailed): void {
+    this.failure ??= err;
+    for (const l of this.failureListeners) l(this.failure);
+  }
+
+  /** `work`, unless the pool breaks first (see `getPool`). */
+  private async unlessFailed<T>(work: Promise<T>): Promise<T> {
+    if (this.failure) throw this.failure;
+    let listener: ((err: PipelineFailed) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => this.failureListeners.add((listener = reject)));
+    try {
+      return await Promise.race([work, failed]);
+    } finally {
+      this.failureListeners.delete(listener!);
+    }
   }
 
   /** Stops the workers; pending files fail with `PipelineInterrupted`. */
@@ -184,11 +210,17 @@ export class Pipeline {
     const budget = this.options.limits.fileTimeoutMs;
     const signal = AbortSignal.timeout(budget);
     try {
-      return (await this.getPool().run(task, { signal })) as LintAnswer;
+      return (await this.unlessFailed(this.getPool().run(task, { signal }))) as LintAnswer;
     } catch (err) {
       if (this.destroyed) throw new PipelineInterrupted('interrupted');
+      if (err instanceof PipelineFailed) throw err;
       if (signal.aborted) return { ok: false, reason: `took longer than ${budget / 1000} s (limits.fileTimeout); stopped` };
       const msg = err instanceof Error ? err.message : String(err);
+      // No worker left and none being started: the pool cannot start workers at all (see `getPool`).
+      if (this.pool && this.pool.threads.length === 0) {
+        this.fail(new PipelineFailed(`the worker threads cannot start: ${msg.split('\n')[0]}`));
+        throw this.failure!;
+      }
       if (/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(msg) || (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         return { ok: false, reason: `needed more than ${this.options.limits.workerMemoryMb} MB of memory (limits.workerMemory); stopped` };
       }
