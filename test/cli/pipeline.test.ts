@@ -63,9 +63,22 @@ test('the cache gives identical results and redoes only what a change affects', 
     const warm = new ResultCache(cacheDir);
     const again = await lint(files, 1, { cache: warm });
     assert.deepEqual(comparable(again), comparable(plain));
-    assert.equal(warm.misses, 0, 'nothing changed: every phase-1 and phase-2 result comes from the cache');
-    assert.equal(warm.hits, files.length + plain.phase2Files);
+    assert.equal(warm.misses, 0, 'nothing changed: every result comes from the cache');
+    assert.equal(warm.hits, 1, 'one read: the snapshot of the last run over these files');
     assert.equal(again.timings.worker.parse, 0, 'nothing was parsed');
+    assert.equal(again.phase2Files, plain.phase2Files);
+
+    // An edit that leaves the file's summary as it was (a comment at the end): only that file is linted; the rest
+    // comes from the snapshot, and the results equal a run without any cache.
+    writeFileSync(join(dir, 'copy.c'), `${TWO_WARNINGS}\n// reviewed\n`);
+    const edited = new ResultCache(cacheDir);
+    const afterComment = await lint(files, 2, { cache: edited });
+    assert.deepEqual(comparable(afterComment), comparable(await lint(files, 2)));
+    assert.ok(afterComment.timings.worker.parse > 0, 'the edited file was linted');
+    assert.equal(edited.hits, 1, 'one read: the snapshot (the edited file had no entry)');
+    const again2 = new ResultCache(cacheDir);
+    assert.deepEqual(comparable(await lint([...files].reverse(), 1, { cache: again2 })), comparable(afterComment));
+    assert.equal(again2.hits, 1, 'the snapshot was brought up to date');
 
     // Drop the port registration: message.c's project facts change, its own text does not.
     writeFileSync(join(dir, 'filter', 'port.c'), PORT.replace('ScanMessageNotify', 'OtherNotify'));
@@ -75,11 +88,11 @@ test('the cache gives identical results and redoes only what a change affects', 
     assert.deepEqual(after.results.find((r) => r.path === 'filter/message.c')!.findings, []);
     assert.ok(changed.misses <= 1 + plain.phase2Files, `${changed.misses} misses`);
     assert.ok(changed.hits >= files.length - 1, `${changed.hits} hits`);
+    assert.equal(after.phase2Files, plain.phase2Files - 1, 'message.c is no longer linted again');
     assert.ok(readdirSync(cacheDir).includes('.gitignore'));
-    // A damaged entry is a miss, never an error.
-    const layout = readdirSync(cacheDir).find((d) => /^v\d+$/.test(d))!;
-    const sub = join(cacheDir, layout, readdirSync(join(cacheDir, layout))[0]);
-    for (const e of readdirSync(sub)) writeFileSync(join(sub, e), '{"key": "x", "value": ');
+    // A damaged entry (the run snapshot included) is a miss, never an error.
+    const layout = join(cacheDir, readdirSync(cacheDir).find((d) => /^v\d+$/.test(d))!);
+    for (const sub of readdirSync(layout)) for (const e of readdirSync(join(layout, sub))) writeFileSync(join(layout, sub, e), '{"key": "x", "value": ');
     assert.deepEqual(comparable(await lint(files, 2, { cache: new ResultCache(cacheDir) })), comparable(after));
   } finally {
     removeTree(dir);

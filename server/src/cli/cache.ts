@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const LAYOUT = 'v2';
+const LAYOUT = 'v3';
 
 export function hashOf(...parts: readonly (string | Uint8Array)[]): string {
   const h = createHash('sha256');

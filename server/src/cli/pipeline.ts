@@ -59,9 +59,42 @@ export interface PipelineResult {
 interface Phase1Entry {
   readonly result: FileResult;
   readonly summary: FileSummary;
+  /** Hash of the summary's JSON (explanations included). */
+  readonly summaryHash: string;
   readonly key: string;
   readonly encoding: SourceEncoding;
   readonly replaced: boolean;
+}
+
+/**
+ * What the last cached run over the same files and configuration ended with, per file: enough to finish a run in
+ * which the edited files' summaries are unchanged without loading any other file's entry or rebuilding the
+ * project index (equal summaries give an equal index, so every other file's result and every project key stand).
+ */
+interface Snapshot {
+  readonly files: Record<string, SnapshotFile>;
+}
+
+interface SnapshotFile {
+  readonly contentHash: string;
+  readonly summaryHash: string;
+  /** The file's dependency key alone, and under the project index. */
+  readonly key: string;
+  readonly projectKey: string;
+  /** Where the two differ: the index slice its second-phase lint used. */
+  readonly slice?: IndexSlice;
+  readonly final: FileResult;
+  readonly encoding: SourceEncoding;
+  readonly replaced: boolean;
+}
+
+function snapshotKey(configKey: string, states: readonly FileState[]): string {
+  return hashOf(configKey, 'run snapshot', JSON.stringify(states.map((s) => s.f.file).sort()));
+}
+
+function loadSnapshot(cache: ResultCache, key: string): Snapshot | undefined {
+  const snap = cache.get<Snapshot>(key);
+  return snap && typeof snap.files === 'object' && snap.files !== null ? snap : undefined;
 }
 
 /**
@@ -91,12 +124,13 @@ function load(cache: ResultCache, key: string): Phase1Entry | undefined {
   const hit = cache.getWithAttachment<StoredEntry>(key);
   if (!hit || !Array.isArray(hit.value.summary?.functions)) return undefined;
   const { value, attachment } = hit;
+  if (typeof value.summaryHash !== 'string') return undefined;
   let decoded: FileSummary['explanations'] | undefined;
   const summary = Object.defineProperty({ ...value.summary }, 'explanations', {
     get: () => (decoded ??= decodeExplanations(attachment)),
     enumerable: true,
   }) as FileSummary;
-  return { result: value.result, summary, key: value.key, encoding: value.encoding, replaced: value.replaced };
+  return { result: value.result, summary, summaryHash: value.summaryHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
 }
 
 interface FileState {
@@ -104,6 +138,8 @@ interface FileState {
   contentHash?: string;
   cacheKey?: string;
   entry?: Phase1Entry;
+  /** From the run snapshot, for a file with no entry loaded (see `Snapshot`). */
+  kept?: SnapshotFile;
   final?: FileResult;
   skipped?: string;
 }
@@ -240,6 +276,7 @@ export class Pipeline {
     const { cache, engine, limits, jobs, onProgress } = this.options;
     const configKey = cache ? hashOf(cache.toolKey, canonicalJson(engine)) : '';
     const states: FileState[] = files.map((f) => ({ f }));
+    const snapKey = cache ? snapshotKey(configKey, states) : '';
     const lookahead = Math.max(2, jobs * 2);
 
     const t0 = performance.now();
@@ -247,10 +284,10 @@ export class Pipeline {
     const progress1 = (): void => onProgress?.(1, ++done, states.length);
     const analyse = async (s: FileState, bytes: Buffer): Promise<void> => {
       const a = await this.runTask({ phase: 1, file: s.f.file, bytes });
-      if (!a.ok || !a.summary || a.key === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
+      if (!a.ok || !a.summary || a.key === undefined || a.summaryHash === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
       else {
         this.addTimings(a.timings);
-        s.entry = { result: a.result, summary: a.summary, key: a.key, encoding: a.encoding, replaced: a.replaced };
+        s.entry = { result: a.result, summary: a.summary, summaryHash: a.summaryHash, key: a.key, encoding: a.encoding, replaced: a.replaced };
         if (s.cacheKey) store(cache!.store, s.cacheKey, s.entry);
       }
       progress1();
@@ -276,9 +313,15 @@ export class Pipeline {
       // Every file is hashed first, so the files without a stored answer reach the workers at once and the main
       // thread loads the stored answers while they work. Their bytes are read again when a worker is free (a file
       // changed in between is skipped as changed, as in phase 2), so memory holds only what is being linted.
-      const misses: FileState[] = [];
-      const hits: FileState[] = [];
-      for (const s of states) if (readAndHash(s)) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
+      // The snapshot of the last run over these files (see `Snapshot`): with one, only the edited files are
+      // looked at first. A worker starts as soon as hashing meets a file to analyse, and loads its parser while
+      // the other files are hashed.
+      const snap = loadSnapshot(cache.store, snapKey);
+      const readable = states.filter((s) => {
+        if (readAndHash(s) === undefined) return false;
+        if (snap?.files[s.f.file]?.contentHash !== s.contentHash) this.getPool();
+        return true;
+      });
       const reanalyse = async (s: FileState): Promise<void> => {
         const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
         if (!read.ok) {
@@ -289,35 +332,111 @@ export class Pipeline {
           progress1();
         } else await analyse(s, read.bytes);
       };
-      const working = forEachLimited(misses, lookahead, reanalyse);
-      const damaged: FileState[] = [];
-      for (let i = 0; i < hits.length; i++) {
-        const hit = load(cache.store, hits[i].cacheKey!);
-        if (!hit) damaged.push(hits[i]);
-        else {
-          hits[i].entry = hit;
-          progress1();
+      const phase1 = async (list: readonly FileState[]): Promise<void> => {
+        const misses: FileState[] = [];
+        const hits: FileState[] = [];
+        for (const s of list) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
+        const working = forEachLimited(misses, lookahead, reanalyse);
+        const damaged: FileState[] = [];
+        for (let i = 0; i < hits.length; i++) {
+          const hit = load(cache.store, hits[i].cacheKey!);
+          if (!hit) damaged.push(hits[i]);
+          else {
+            hits[i].entry = hit;
+            progress1();
+          }
+          // Lets finished workers take their next file.
+          if (i % 64 === 63) await new Promise((r) => setImmediate(r));
         }
-        // Lets finished workers take their next file.
-        if (i % 64 === 63) await new Promise((r) => setImmediate(r));
+        await working;
+        await forEachLimited(damaged, lookahead, reanalyse);
+      };
+      const kept = snap && readable.length === states.length && states.every((s) => snap.files[s.f.file]?.final) ? snap : undefined;
+      const edited = kept ? states.filter((s) => kept.files[s.f.file].contentHash !== s.contentHash) : readable;
+      await phase1(edited);
+      if (kept && edited.every((s) => s.entry && s.entry.summaryHash === kept.files[s.f.file].summaryHash)) {
+        for (let i = edited.length; i < states.length; i++) progress1();
+        const finished = await this.finishFromSnapshot(states, kept, { t0, snapKey, lookahead, changed: edited.length > 0 });
+        if (finished) return finished;
       }
-      await working;
-      await forEachLimited(damaged, lookahead, reanalyse);
+      if (kept) {
+        const done1 = new Set(edited);
+        await phase1(states.filter((s) => !done1.has(s) && s.skipped === undefined));
+      }
     }
     const t1 = performance.now();
 
     const linted = states.filter((s) => s.entry);
     const index = buildProjectIndex(linted.map((s) => s.entry!.summary));
     const again: { s: FileState; projectKey: string }[] = [];
+    const projectKeys = new Map<FileState, string>();
     for (const s of linted) {
       const projectKey = dependencyKey(index, s.entry!.summary);
+      projectKeys.set(s, projectKey);
       if (projectKey === s.entry!.key) s.final = s.entry!.result;
       else again.push({ s, projectKey });
     }
+    const slices = new Map(again.map(({ s }) => [s, sliceIndex(index, s.entry!.summary)] as const));
     const t2 = performance.now();
 
-    done = 0;
-    await forEachLimited(again, lookahead, async ({ s, projectKey }) => {
+    await this.secondPhase(again.map(({ s, projectKey }) => ({ s, projectKey, slice: slices.get(s)! })), lookahead);
+    const t3 = performance.now();
+    Object.assign(this.timings, { phase1: t1 - t0, index: t2 - t1, phase2: t3 - t2 });
+    if (cache && states.every((s) => s.final && s.skipped === undefined)) {
+      const files: Record<string, SnapshotFile> = {};
+      for (const s of states) {
+        const e = s.entry!;
+        const slice = slices.get(s);
+        files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, key: e.key, projectKey: projectKeys.get(s)!, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced };
+      }
+      cache.store.set(snapKey, { files } satisfies Snapshot);
+    }
+    return this.assemble(states, again.length);
+  }
+
+  /**
+   * Phase 2 of a cached run whose edited files kept their summaries (see `Snapshot`): every other file's result and
+   * every project key and slice come from the snapshot. Undefined (nothing done) if the snapshot lacks a slice.
+   */
+  private async finishFromSnapshot(states: FileState[], kept: Snapshot, run: { t0: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
+    const t1 = performance.now();
+    const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
+    for (const s of states) {
+      const k = kept.files[s.f.file];
+      if (!s.entry) continue;
+      if (k.projectKey === s.entry.key) continue;
+      if (!k.slice) return undefined;
+      again.push({ s, projectKey: k.projectKey, slice: k.slice });
+    }
+    let phase2Files = 0;
+    for (const s of states) {
+      const k = kept.files[s.f.file];
+      if (k.projectKey !== (s.entry?.key ?? k.key)) phase2Files++;
+      if (!s.entry) {
+        s.kept = k;
+        s.final = k.final;
+      } else if (k.projectKey === s.entry.key) s.final = s.entry.result;
+    }
+    const t2 = performance.now();
+    await this.secondPhase(again, run.lookahead);
+    const t3 = performance.now();
+    Object.assign(this.timings, { phase1: t1 - run.t0, index: t2 - t1, phase2: t3 - t2 });
+    if (run.changed && states.every((s) => s.final && s.skipped === undefined)) {
+      const files: Record<string, SnapshotFile> = { ...kept.files };
+      for (const s of states) {
+        if (!s.entry) continue;
+        files[s.f.file] = { ...kept.files[s.f.file], contentHash: s.contentHash!, key: s.entry.key, final: s.final!, encoding: s.entry.encoding, replaced: s.entry.replaced };
+      }
+      this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);
+    }
+    return this.assemble(states, phase2Files);
+  }
+
+  /** Lints files again under their slice of the project index (each answer cached under its project key). */
+  private async secondPhase(items: readonly { s: FileState; projectKey: string; slice: IndexSlice }[], lookahead: number): Promise<void> {
+    const { cache, limits, onProgress } = this.options;
+    let done = 0;
+    await forEachLimited(items, lookahead, async ({ s, projectKey, slice }) => {
       const key2 = s.cacheKey && hashOf(s.cacheKey, projectKey);
       const hit = key2 ? cache!.store.get<FileResult>(key2) : undefined;
       if (hit) s.final = hit;
@@ -326,7 +445,7 @@ export class Pipeline {
         if (!read.ok) s.skipped = read.reason;
         else if (hashOf(read.bytes) !== s.contentHash) s.skipped = 'changed while it was being linted';
         else {
-          const a = await this.runTask({ phase: 2, file: s.f.file, bytes: read.bytes, slice: sliceIndex(index, s.entry!.summary) });
+          const a = await this.runTask({ phase: 2, file: s.f.file, bytes: read.bytes, slice });
           if (!a.ok) s.skipped = a.reason;
           else {
             this.addTimings(a.timings);
@@ -335,11 +454,11 @@ export class Pipeline {
           }
         }
       }
-      onProgress?.(2, ++done, again.length);
+      onProgress?.(2, ++done, items.length);
     });
-    const t3 = performance.now();
-    Object.assign(this.timings, { phase1: t1 - t0, index: t2 - t1, phase2: t3 - t2 });
+  }
 
+  private assemble(states: readonly FileState[], phase2Files: number): PipelineResult {
     const results: FileResult[] = [];
     const skipped: SkippedFile[] = [];
     const replaced: string[] = [];
@@ -350,8 +469,9 @@ export class Pipeline {
         continue;
       }
       results.push(s.final);
-      encodings[s.entry!.encoding]++;
-      if (s.entry!.replaced) replaced.push(s.f.file);
+      const meta = (s.entry ?? s.kept)!;
+      encodings[meta.encoding]++;
+      if (meta.replaced) replaced.push(s.f.file);
     }
     const byPath = (a: { path?: string; file?: string }, b: { path?: string; file?: string }): number => {
       const x = a.path ?? a.file ?? '';
@@ -361,6 +481,6 @@ export class Pipeline {
     results.sort(byPath);
     skipped.sort(byPath);
     replaced.sort();
-    return { results, skipped, replaced, encodings, phase2Files: again.length, timings: this.timings };
+    return { results, skipped, replaced, encodings, phase2Files, timings: this.timings };
   }
 }

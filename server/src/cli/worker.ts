@@ -13,6 +13,7 @@ import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, 
 import { EMPTY_PROJECT, EntryPointRole, FileAnalysis, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import { decodeSource, SourceEncoding } from '../project/read-source';
+import { hashOf } from './cache';
 import { RULES } from '../../../rules/index.generated';
 
 export interface WorkerData {
@@ -56,6 +57,8 @@ export type LintAnswer =
       readonly result: FileResult;
       /** Phase 1 only: the file's summary and its `dependencyKey` under an index of the file alone. */
       readonly summary?: FileSummary;
+      /** Phase 1 only: the hash of the summary's JSON. */
+      readonly summaryHash?: string;
       readonly key?: string;
       readonly encoding: SourceEncoding;
       readonly replaced: boolean;
@@ -64,13 +67,20 @@ export type LintAnswer =
   | { readonly ok: false; readonly reason: string };
 
 const { config, parser } = workerData as WorkerData;
-let parsers: Promise<Parsers> | undefined;
 const now = (): number => performance.now();
 
-export default async function lintTask(task: LintTask): Promise<LintAnswer> {
+/**
+ * The parser starts loading with the worker, before its first task arrives. A failure reaches each task that
+ * awaits it, which reports its file as not analysed.
+ */
+const parsers: Promise<Parsers> = loadBackend({
+  prefer: parser === 'wasm' ? 'wasm' : 'auto',
   // In the bundle the .wasm files sit beside this file; in the compiled tree they are found in their packages.
-  const wasmDir = existsSync(join(__dirname, 'tree-sitter.wasm')) ? __dirname : undefined;
-  parsers ??= loadBackend({ prefer: parser === 'wasm' ? 'wasm' : 'auto', wasmDir }).then((b) => new Parsers(b));
+  wasmDir: existsSync(join(__dirname, 'tree-sitter.wasm')) ? __dirname : undefined,
+}).then((b) => new Parsers(b));
+parsers.catch(() => undefined);
+
+export default async function lintTask(task: LintTask): Promise<LintAnswer> {
   const p = await parsers;
   const t0 = now();
   const decoded = decodeSource(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength));
@@ -88,7 +98,9 @@ export default async function lintTask(task: LintTask): Promise<LintAnswer> {
     const index = task.slice ? sliceToIndex(task.slice) : buildProjectIndex([summary!]);
     const result = lintParsed(parsed, RULES, config, index, local?.withProject(index));
     const t4 = now();
-    return { ok: true, result, summary, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
+    // The summary's hash lets a cached run tell that an edited file left the project index as it was.
+    const summaryHash = summary && hashOf(JSON.stringify(summary));
+    return { ok: true, result, summary, summaryHash, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
   } catch (err) {
     return { ok: false, reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
