@@ -47,6 +47,9 @@ export class Analyzer {
     }
     const before = incremental && this.analyses.get(previous!);
     if (before) this.predecessors.set(parsed, before);
+    // The old parse stays reachable from the flows the new analysis takes over (until they are rebound); its own
+    // analysis must not, or every analysis would keep the one before it alive.
+    if (previous) this.analyses.delete(previous);
     doc.parsed = parsed;
     doc.parsedKey = key;
     return { parsed, version: doc.version, incremental };
