@@ -1,5 +1,5 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
-import { AstNode, child, descendants, unwrap } from '../../server/src/engine/ast';
+import { ancestor, AstNode, child, descendants, unwrap } from '../../server/src/engine/ast';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { calleeName, controllingConditions } from '../../server/src/engine/syntax';
 import { onlyAnnotated, untrustedOperands, UntrustedOperand } from '../../server/src/engine/untrusted';
@@ -29,15 +29,11 @@ function nullWrite(ctx: RuleContext, n: AstNode): boolean {
 /** Node types a site can be (`nullWrite` is an assignment). */
 const SITE_NODES: ReadonlySet<string> = new Set(['call_expression', 'assignment_expression']);
 
-function insideLambda(n: AstNode, body: AstNode): boolean {
-  for (let p = n.parent; p && p !== body; p = p.parent) if (p.type === 'lambda_expression') return true;
-  return false;
-}
-
 function sites(ctx: RuleContext, body: AstNode): Site[] {
   const out: Site[] = [];
   for (const n of descendants(body, SITE_NODES)) {
-    if (insideLambda(n, body)) continue;
+    // A lambda's code runs when it is called, not here.
+    if (ancestor(n, (p) => p === body || p.type === 'lambda_expression') !== body) continue;
     const name = n.type === 'call_expression' ? calleeName(ctx.file, n) ?? '' : '';
     if (BUGCHECK.has(name)) out.push({ node: n, what: `'${name}'`, kind: 'bugcheck' });
     else if (FAILFAST.has(name)) out.push({ node: n, what: `'${name}'`, kind: 'failfast' });

@@ -313,9 +313,8 @@ export class Pipeline {
       // Every file is hashed first, so the files without a stored answer reach the workers at once and the main
       // thread loads the stored answers while they work. Their bytes are read again when a worker is free (a file
       // changed in between is skipped as changed, as in phase 2), so memory holds only what is being linted.
-      // The snapshot of the last run over these files (see `Snapshot`): with one, only the edited files are
-      // looked at first. A worker starts as soon as hashing meets a file to analyse, and loads its parser while
-      // the other files are hashed.
+      // With a snapshot of the last run over these files (see `Snapshot`), only the edited files are looked at
+      // first. A worker starts as soon as hashing meets a file to analyse, and loads its parser meanwhile.
       const snap = loadSnapshot(cache.store, snapKey);
       const readable = states.filter((s) => {
         if (readAndHash(s) === undefined) return false;
@@ -323,14 +322,9 @@ export class Pipeline {
         return true;
       });
       const reanalyse = async (s: FileState): Promise<void> => {
-        const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
-        if (!read.ok) {
-          s.skipped = read.reason;
-          progress1();
-        } else if (hashOf(read.bytes) !== s.contentHash) {
-          s.skipped = 'changed while it was being linted';
-          progress1();
-        } else await analyse(s, read.bytes);
+        const bytes = this.readAgain(s);
+        if (bytes) await analyse(s, bytes);
+        else progress1();
       };
       const phase1 = async (list: readonly FileState[]): Promise<void> => {
         const misses: FileState[] = [];
@@ -432,20 +426,27 @@ export class Pipeline {
     return this.assemble(states, phase2Files);
   }
 
+  /** A file's bytes read again for a worker, if they are still the ones hashed (otherwise the file is skipped). */
+  private readAgain(s: FileState): Buffer | undefined {
+    const read = readSourceBytes(s.f.abs, { maxBytes: this.options.limits.maxFileBytes });
+    if (!read.ok) s.skipped = read.reason;
+    else if (hashOf(read.bytes) !== s.contentHash) s.skipped = 'changed while it was being linted';
+    else return read.bytes;
+    return undefined;
+  }
+
   /** Lints files again under their slice of the project index (each answer cached under its project key). */
   private async secondPhase(items: readonly { s: FileState; projectKey: string; slice: IndexSlice }[], lookahead: number): Promise<void> {
-    const { cache, limits, onProgress } = this.options;
+    const { cache, onProgress } = this.options;
     let done = 0;
     await forEachLimited(items, lookahead, async ({ s, projectKey, slice }) => {
       const key2 = s.cacheKey && hashOf(s.cacheKey, projectKey);
       const hit = key2 ? cache!.store.get<FileResult>(key2) : undefined;
       if (hit) s.final = hit;
       else {
-        const read = readSourceBytes(s.f.abs, { maxBytes: limits.maxFileBytes });
-        if (!read.ok) s.skipped = read.reason;
-        else if (hashOf(read.bytes) !== s.contentHash) s.skipped = 'changed while it was being linted';
-        else {
-          const a = await this.runTask({ phase: 2, file: s.f.file, bytes: read.bytes, slice });
+        const bytes = this.readAgain(s);
+        if (bytes) {
+          const a = await this.runTask({ phase: 2, file: s.f.file, bytes, slice });
           if (!a.ok) s.skipped = a.reason;
           else {
             this.addTimings(a.timings);

@@ -13,7 +13,7 @@
  * nothing (KS0002), is itself reported; a pragma is reported only when it hides a finding without saying why,
  * since pragmas mostly address the compiler's own analysis.
  */
-import { AstNode, child, descendants, walk } from './ast';
+import { ancestor, AstNode, child, descendants, walk } from './ast';
 import type { ParsedFile } from './parse/parse';
 import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff } from './rule';
 
@@ -150,17 +150,12 @@ function nextCodeLine(file: ParsedFile, offset: number): number | undefined {
 
 const DIRECTIVE_NODES: ReadonlySet<string> = new Set(['comment', 'preproc_call']);
 
-/** Inside a `#pragma` or other unknown directive (its comments and nested lines are its own). */
-function insidePreprocCall(n: AstNode): boolean {
-  for (let p = n.parent; p; p = p.parent) if (p.type === 'preproc_call') return true;
-  return false;
-}
-
 function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>): Directive[] {
   const comments: AstNode[] = [];
   const pragmas: AstNode[] = [];
   for (const n of descendants(file.root, DIRECTIVE_NODES)) {
-    if (insidePreprocCall(n)) continue;
+    // A `#pragma` or other unknown directive owns the comments and lines inside it.
+    if (ancestor(n, (p) => p.type === 'preproc_call')) continue;
     if (n.type === 'comment') comments.push(n);
     else {
       const directive = child(n, 'directive');

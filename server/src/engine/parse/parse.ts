@@ -157,6 +157,7 @@ function maskedEdit(before: string, after: string): TsEdit | undefined {
   };
 }
 
+/** tree-sitter's point for an offset: rows end at `\n` only, columns count UTF-16 units (both bindings convert). */
 function pointAt(text: string, offset: number): TsPoint {
   let row = 0;
   let lineStart = 0;

@@ -1,4 +1,4 @@
-import { AstNode, isErrorNode } from '../ast';
+import { AstNode, countErrors } from '../ast';
 import type { TsCursor, TsTree } from './backend';
 
 /** The children of every leaf: one shared, frozen array instead of an empty array per leaf (half the nodes). */
@@ -135,24 +135,9 @@ function reusable(node: MutableNode, previous: ReadonlyMap<number, AstNode>, reu
   else return undefined;
   const old = previous.get(node.start - shift);
   if (!old || old.type !== node.type || old.end - old.start !== node.end - node.start) return undefined;
-  if (node.type === 'ERROR' || cursor.currentNode.hasError || !isClean(old)) return undefined;
+  if (node.type === 'ERROR' || cursor.currentNode.hasError || countErrors(old) > 0) return undefined;
   if (shift !== 0) shiftInPlace(old, shift);
   return old;
-}
-
-/** Subtrees known to hold no ERROR or MISSING node (a subtree's shape never changes, only its offsets). */
-const clean = new WeakSet<AstNode>();
-
-function isClean(node: AstNode): boolean {
-  if (clean.has(node)) return true;
-  const stack = [node];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (isErrorNode(n)) return false;
-    for (const c of n.children) stack.push(c);
-  }
-  clean.add(node);
-  return true;
 }
 
 /** Moves every offset of a subtree by `shift` (iterative: nesting may be very deep). */
