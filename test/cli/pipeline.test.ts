@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
@@ -23,8 +23,8 @@ function tree(): { dir: string; files: PipelineFile[] } {
   return { dir, files };
 }
 
-async function lint(files: readonly PipelineFile[], jobs: number, extra: { limits?: Partial<Limits>; cache?: ResultCache } = {}): Promise<PipelineResult> {
-  const p = new Pipeline({ engine: DEFAULT_ENGINE_CONFIG, limits: { ...DEFAULT_LIMITS, ...extra.limits }, jobs, cache: extra.cache && { store: extra.cache, toolKey: 'test' } });
+async function lint(files: readonly PipelineFile[], jobs: number, extra: { limits?: Partial<Limits>; cache?: ResultCache; stampMarginMs?: number } = {}): Promise<PipelineResult> {
+  const p = new Pipeline({ engine: DEFAULT_ENGINE_CONFIG, limits: { ...DEFAULT_LIMITS, ...extra.limits }, jobs, cache: extra.cache && { store: extra.cache, toolKey: 'test' }, stampMarginMs: extra.stampMarginMs });
   try {
     return await p.run(files);
   } finally {
@@ -94,6 +94,52 @@ test('the cache gives identical results and redoes only what a change affects', 
     const layout = join(cacheDir, readdirSync(cacheDir).find((d) => /^v\d+$/.test(d))!);
     for (const sub of readdirSync(layout)) for (const e of readdirSync(join(layout, sub))) writeFileSync(join(layout, sub, e), '{"key": "x", "value": ');
     assert.deepEqual(comparable(await lint(files, 2, { cache: new ResultCache(cacheDir) })), comparable(after));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('with the cache, a file whose size and times are as when it was hashed is not read; any write is noticed', async () => {
+  const { dir, files } = tree();
+  const cacheDir = join(dir, '.cache');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    // Files written just before a run are read and hashed every time: their stamps could hide a write made in
+    // the same timestamp tick (the default margin is 2 s).
+    await lint(files, 1, { cache: new ResultCache(cacheDir) });
+    assert.equal((await lint(files, 1, { cache: new ResultCache(cacheDir) })).unread, 0);
+
+    // Whole seconds, so that the modification time can be put back exactly below.
+    const copy = join(dir, 'copy.c');
+    const past = Math.floor(Date.now() / 1000) - 60;
+    utimesSync(copy, past, past);
+    await sleep(20);
+    const first = await lint(files, 2, { cache: new ResultCache(cacheDir), stampMarginMs: 5 });
+    assert.equal(first.unread, 0, 'no stamps were recorded yet');
+    const second = await lint(files, 2, { cache: new ResultCache(cacheDir), stampMarginMs: 5 });
+    assert.equal(second.unread, files.length, 'every stamp matched');
+    assert.deepEqual(comparable(second), comparable(first));
+
+    // Same size, modification time put back: the change time still tells.
+    const before = statSync(copy);
+    writeFileSync(copy, TWO_WARNINGS.replace('strcat(dst, ".sys");', 'strcat(dst, ".SYS");'));
+    utimesSync(copy, past, past);
+    assert.equal(statSync(copy).mtimeMs, before.mtimeMs);
+    assert.equal(statSync(copy).size, before.size);
+    const third = await lint(files, 2, { cache: new ResultCache(cacheDir), stampMarginMs: 5 });
+    assert.equal(third.unread, files.length - 1);
+    assert.deepEqual(comparable(third), comparable(await lint(files, 2)));
+    assert.notDeepEqual(comparable(third), comparable(second), 'the edit changed a finding\'s text');
+
+    // A file replaced by another of the same size (a new inode) is read too.
+    const port = join(dir, 'filter', 'port.c');
+    const text = readFileSync(port, 'utf8');
+    rmSync(port);
+    writeFileSync(port, text);
+    await sleep(20);
+    const fourth = await lint(files, 1, { cache: new ResultCache(cacheDir), stampMarginMs: 5 });
+    assert.ok(fourth.unread <= files.length - 1, `${fourth.unread} unread`);
+    assert.deepEqual(comparable(fourth), comparable(third));
   } finally {
     removeTree(dir);
   }

@@ -7,7 +7,7 @@
  * worker a heap limit; a file that exceeds them, or crashes its worker, is reported as skipped and the run goes on.
  * With a cache, phase-1 and phase-2 results are stored under content hashes and reused.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { EngineConfig } from '../engine/config';
@@ -15,8 +15,9 @@ import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis
 import { buildProjectIndex, consumedNames, dependencyKey, FileResult, FileSummary } from '../engine/lint';
 import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
-import { readSourceBytes, SourceEncoding } from '../project/read-source';
+import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
+import { loadEntry, loadSnapshot, Phase1Entry, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, trustedStamp } from './run-cache';
 import type { FileTimings, IndexSlice, LintAnswer, LintTask, WorkerData } from './worker';
 
 export interface PipelineFile {
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   readonly onProgress?: (phase: 1 | 2, done: number, total: number) => void;
   /** The worker module (tests substitute one that crashes on purpose); by default `worker.js` or the bundle's. */
   readonly workerFile?: string;
+  /** See `STAMP_MARGIN_MS` (tests shorten it so as not to wait). */
+  readonly stampMarginMs?: number;
 }
 
 export interface PipelineTimings {
@@ -53,84 +56,9 @@ export interface PipelineResult {
   readonly replaced: string[];
   readonly encodings: Record<SourceEncoding, number>;
   readonly phase2Files: number;
+  /** Files not read at all: their stamps matched the cache's record (see `trustedStamp`). */
+  readonly unread: number;
   readonly timings: PipelineTimings;
-}
-
-interface Phase1Entry {
-  readonly result: FileResult;
-  readonly summary: FileSummary;
-  /** Hash of the summary's JSON (explanations included). */
-  readonly summaryHash: string;
-  readonly key: string;
-  readonly encoding: SourceEncoding;
-  readonly replaced: boolean;
-}
-
-/**
- * What the last cached run over the same files and configuration ended with, per file: enough to finish a run in
- * which the edited files' summaries are unchanged without loading any other file's entry or rebuilding the
- * project index (equal summaries give an equal index, so every other file's result and every project key stand).
- */
-interface Snapshot {
-  readonly files: Record<string, SnapshotFile>;
-}
-
-interface SnapshotFile {
-  readonly contentHash: string;
-  readonly summaryHash: string;
-  /** The file's dependency key alone, and under the project index. */
-  readonly key: string;
-  readonly projectKey: string;
-  /** Where the two differ: the index slice its second-phase lint used. */
-  readonly slice?: IndexSlice;
-  readonly final: FileResult;
-  readonly encoding: SourceEncoding;
-  readonly replaced: boolean;
-}
-
-function snapshotKey(configKey: string, states: readonly FileState[]): string {
-  return hashOf(configKey, 'run snapshot', JSON.stringify(states.map((s) => s.f.file).sort()));
-}
-
-function loadSnapshot(cache: ResultCache, key: string): Snapshot | undefined {
-  const snap = cache.get<Snapshot>(key);
-  return snap && typeof snap.files === 'object' && snap.files !== null ? snap : undefined;
-}
-
-/**
- * A phase-1 entry as the cache holds it: the summary without its explanations, which are stored beside it as JSON
- * text and decoded only if the project index asks for them (few call sites explain a seed), so a cached run does
- * not build objects it never reads.
- */
-interface StoredEntry extends Omit<Phase1Entry, 'summary'> {
-  readonly summary: Omit<FileSummary, 'explanations'>;
-}
-
-function store(cache: ResultCache, key: string, entry: Phase1Entry): void {
-  const { explanations, ...summary } = entry.summary;
-  cache.set(key, { ...entry, summary } satisfies StoredEntry, JSON.stringify(explanations));
-}
-
-function decodeExplanations(bytes: Uint8Array): FileSummary['explanations'] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-    return Array.isArray(value) ? (value as FileSummary['explanations']) : [];
-  } catch {
-    return []; // a damaged entry; the index then explains a seed by its call site alone
-  }
-}
-
-function load(cache: ResultCache, key: string): Phase1Entry | undefined {
-  const hit = cache.getWithAttachment<StoredEntry>(key);
-  if (!hit || !Array.isArray(hit.value.summary?.functions)) return undefined;
-  const { value, attachment } = hit;
-  if (typeof value.summaryHash !== 'string') return undefined;
-  let decoded: FileSummary['explanations'] | undefined;
-  const summary = Object.defineProperty({ ...value.summary }, 'explanations', {
-    get: () => (decoded ??= decodeExplanations(attachment)),
-    enumerable: true,
-  }) as FileSummary;
-  return { result: value.result, summary, summaryHash: value.summaryHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
 }
 
 interface FileState {
@@ -140,6 +68,11 @@ interface FileState {
   entry?: Phase1Entry;
   /** From the run snapshot, for a file with no entry loaded (see `Snapshot`). */
   kept?: SnapshotFile;
+  /** The snapshot's record of a file unchanged since (when an edit elsewhere changed a summary). */
+  prior?: SnapshotFile;
+  /** Its stamp: as read this run (`read`), or the snapshot's when that still matched. */
+  stamp?: FileStamp;
+  read?: boolean;
   final?: FileResult;
   skipped?: string;
 }
@@ -186,6 +119,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
 export class Pipeline {
   private pool: Piscina | undefined;
   private destroyed = false;
+  private unread = 0;
   private readonly timings: PipelineTimings = { phase1: 0, index: 0, phase2: 0, worker: { decode: 0, parse: 0, summarize: 0, rules: 0 } };
 
   constructor(private readonly options: PipelineOptions) {}
@@ -276,8 +210,10 @@ export class Pipeline {
     const { cache, engine, limits, jobs, onProgress } = this.options;
     const configKey = cache ? hashOf(cache.toolKey, canonicalJson(engine)) : '';
     const states: FileState[] = files.map((f) => ({ f }));
-    const snapKey = cache ? snapshotKey(configKey, states) : '';
+    const snapKey = cache ? snapshotKey(configKey, files.map((f) => f.file)) : '';
     const lookahead = Math.max(2, jobs * 2);
+    // Wall-clock time (file times are on the same clock) before any file is looked at: see `trustedStamp`.
+    const runStart = Date.now();
 
     const t0 = performance.now();
     let done = 0;
@@ -288,7 +224,7 @@ export class Pipeline {
       else {
         this.addTimings(a.timings);
         s.entry = { result: a.result, summary: a.summary, summaryHash: a.summaryHash, key: a.key, encoding: a.encoding, replaced: a.replaced };
-        if (s.cacheKey) store(cache!.store, s.cacheKey, s.entry);
+        if (s.cacheKey) storeEntry(cache!.store, s.cacheKey, s.entry);
       }
       progress1();
     };
@@ -299,11 +235,18 @@ export class Pipeline {
         progress1();
         return undefined;
       }
+      s.stamp = read.stamp;
+      s.read = true;
       s.contentHash = hashOf(read.bytes);
       s.cacheKey = cache && hashOf(configKey, s.f.file, s.contentHash);
       return read.bytes;
     };
 
+    const reanalyse = async (s: FileState): Promise<void> => {
+      const bytes = this.readAgain(s);
+      if (bytes) await analyse(s, bytes);
+      else progress1();
+    };
     if (!cache) {
       await forEachLimited(states, lookahead, async (s) => {
         const bytes = readAndHash(s);
@@ -313,19 +256,23 @@ export class Pipeline {
       // Every file is hashed first, so the files without a stored answer reach the workers at once and the main
       // thread loads the stored answers while they work. Their bytes are read again when a worker is free (a file
       // changed in between is skipped as changed, as in phase 2), so memory holds only what is being linted.
-      // With a snapshot of the last run over these files (see `Snapshot`), only the edited files are looked at
-      // first. A worker starts as soon as hashing meets a file to analyse, and loads its parser meanwhile.
+      // With a snapshot of the last run over these files (see `Snapshot`), a file whose stamp is the one recorded
+      // when it was hashed is not read at all, and only the edited files are looked at first. A worker starts as
+      // soon as hashing meets a file to analyse, and loads its parser meanwhile.
       const snap = loadSnapshot(cache.store, snapKey);
       const readable = states.filter((s) => {
+        const known = snap?.files[s.f.file];
+        if (known?.stamp && typeof known.contentHash === 'string' && this.stampUnchanged(s.f.abs, known.stamp)) {
+          s.stamp = known.stamp;
+          s.contentHash = known.contentHash;
+          s.cacheKey = hashOf(configKey, s.f.file, s.contentHash);
+          this.unread++;
+          return true;
+        }
         if (readAndHash(s) === undefined) return false;
-        if (snap?.files[s.f.file]?.contentHash !== s.contentHash) this.getPool();
+        if (known?.contentHash !== s.contentHash) this.getPool();
         return true;
       });
-      const reanalyse = async (s: FileState): Promise<void> => {
-        const bytes = this.readAgain(s);
-        if (bytes) await analyse(s, bytes);
-        else progress1();
-      };
       const phase1 = async (list: readonly FileState[]): Promise<void> => {
         const misses: FileState[] = [];
         const hits: FileState[] = [];
@@ -333,7 +280,7 @@ export class Pipeline {
         const working = forEachLimited(misses, lookahead, reanalyse);
         const damaged: FileState[] = [];
         for (let i = 0; i < hits.length; i++) {
-          const hit = load(cache.store, hits[i].cacheKey!);
+          const hit = loadEntry(cache.store, hits[i].cacheKey!);
           if (!hit) damaged.push(hits[i]);
           else {
             hits[i].entry = hit;
@@ -350,49 +297,83 @@ export class Pipeline {
       await phase1(edited);
       if (kept && edited.every((s) => s.entry && s.entry.summaryHash === kept.files[s.f.file].summaryHash)) {
         for (let i = edited.length; i < states.length; i++) progress1();
-        const finished = await this.finishFromSnapshot(states, kept, { t0, snapKey, lookahead, changed: edited.length > 0 });
+        const finished = await this.finishFromSnapshot(states, kept, { t0, runStart, snapKey, lookahead, changed: edited.length > 0 });
         if (finished) return finished;
       }
       if (kept) {
-        const done1 = new Set(edited);
-        await phase1(states.filter((s) => !done1.has(s) && s.skipped === undefined));
+        // An edit changed a summary: the index is built again from every file's summary.
+        const editedSet = new Set(edited);
+        const rest = states.filter((s) => !editedSet.has(s) && s.skipped === undefined);
+        for (const s of rest) s.prior = kept.files[s.f.file];
+        await phase1(rest);
       }
     }
     const t1 = performance.now();
 
     const linted = states.filter((s) => s.entry);
     const index = buildProjectIndex(linted.map((s) => s.entry!.summary));
-    const again: { s: FileState; projectKey: string }[] = [];
+    const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
     const projectKeys = new Map<FileState, string>();
+    const slices = new Map<FileState, IndexSlice>();
+    let phase2Files = 0;
     for (const s of linted) {
-      const projectKey = dependencyKey(index, s.entry!.summary);
+      const e = s.entry!;
+      const projectKey = dependencyKey(index, e.summary);
       projectKeys.set(s, projectKey);
-      if (projectKey === s.entry!.key) s.final = s.entry!.result;
-      else again.push({ s, projectKey });
+      if (projectKey !== e.key) phase2Files++;
+      // An unedited file under the project key it had last run keeps its last result.
+      const k = s.prior;
+      if (k && k.projectKey === projectKey && (projectKey === e.key || k.slice)) {
+        s.final = k.final;
+        if (k.slice) slices.set(s, k.slice);
+        continue;
+      }
+      if (projectKey === e.key) {
+        s.final = e.result;
+        continue;
+      }
+      const slice = sliceIndex(index, e.summary);
+      slices.set(s, slice);
+      again.push({ s, projectKey, slice });
     }
-    const slices = new Map(again.map(({ s }) => [s, sliceIndex(index, s.entry!.summary)] as const));
     const t2 = performance.now();
 
-    await this.secondPhase(again.map(({ s, projectKey }) => ({ s, projectKey, slice: slices.get(s)! })), lookahead);
+    await this.secondPhase(again, lookahead);
     const t3 = performance.now();
     Object.assign(this.timings, { phase1: t1 - t0, index: t2 - t1, phase2: t3 - t2 });
     if (cache && states.every((s) => s.final && s.skipped === undefined)) {
       const files: Record<string, SnapshotFile> = {};
       for (const s of states) {
         const e = s.entry!;
-        const slice = slices.get(s);
-        files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, key: e.key, projectKey: projectKeys.get(s)!, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced };
+        const projectKey = projectKeys.get(s)!;
+        const slice = projectKey !== e.key ? slices.get(s) : undefined;
+        const stamp = trustedStamp(s.stamp, runStart, this.stampMargin);
+        files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, key: e.key, projectKey, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced, ...(stamp ? { stamp } : {}) };
       }
       cache.store.set(snapKey, { files } satisfies Snapshot);
     }
-    return this.assemble(states, again.length);
+    return this.assemble(states, phase2Files);
+  }
+
+  private get stampMargin(): number {
+    return this.options.stampMarginMs ?? STAMP_MARGIN_MS;
+  }
+
+  /** Whether the file's stamp is still `stamp` (see `trustedStamp`). */
+  private stampUnchanged(abs: string, stamp: FileStamp): boolean {
+    try {
+      const st = statSync(abs, { throwIfNoEntry: false });
+      return !!st && st.isFile() && sameStamp(stampOf(st), stamp);
+    } catch {
+      return false;
+    }
   }
 
   /**
    * Phase 2 of a cached run whose edited files kept their summaries (see `Snapshot`): every other file's result and
    * every project key and slice come from the snapshot. Undefined (nothing done) if the snapshot lacks a slice.
    */
-  private async finishFromSnapshot(states: FileState[], kept: Snapshot, run: { t0: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
+  private async finishFromSnapshot(states: FileState[], kept: Snapshot, run: { t0: number; runStart: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
     const t1 = performance.now();
     const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
     for (const s of states) {
@@ -415,11 +396,19 @@ export class Pipeline {
     await this.secondPhase(again, run.lookahead);
     const t3 = performance.now();
     Object.assign(this.timings, { phase1: t1 - run.t0, index: t2 - t1, phase2: t3 - t2 });
-    if (run.changed && states.every((s) => s.final && s.skipped === undefined)) {
-      const files: Record<string, SnapshotFile> = { ...kept.files };
+    // Written again when an edit changed a result or a file read this run has a new stamp to record.
+    const restamped = (s: FileState): boolean => {
+      if (!s.read) return false;
+      const stamp = trustedStamp(s.stamp, run.runStart, this.stampMargin);
+      const old = kept.files[s.f.file].stamp;
+      return stamp ? !old || !sameStamp(stamp, old) : !!old;
+    };
+    if ((run.changed || states.some(restamped)) && states.every((s) => s.final && s.skipped === undefined)) {
+      const files: Record<string, SnapshotFile> = {};
       for (const s of states) {
-        if (!s.entry) continue;
-        files[s.f.file] = { ...kept.files[s.f.file], contentHash: s.contentHash!, key: s.entry.key, final: s.final!, encoding: s.entry.encoding, replaced: s.entry.replaced };
+        const { stamp: old, ...k } = kept.files[s.f.file];
+        const stamp = s.read ? trustedStamp(s.stamp, run.runStart, this.stampMargin) : old;
+        files[s.f.file] = { ...k, ...(s.entry ? { contentHash: s.contentHash!, key: s.entry.key, final: s.final!, encoding: s.entry.encoding, replaced: s.entry.replaced } : {}), ...(stamp ? { stamp } : {}) };
       }
       this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);
     }
@@ -482,6 +471,6 @@ export class Pipeline {
     results.sort(byPath);
     skipped.sort(byPath);
     replaced.sort();
-    return { results, skipped, replaced, encodings, phase2Files, timings: this.timings };
+    return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, timings: this.timings };
   }
 }

@@ -50,7 +50,10 @@ export function formatStats(input: StatsInput): string {
     lines.push(`    ${r.ruleId} ${(rule?.meta.name ?? '').padEnd(34)} ${n(r.count).padStart(7)}`);
   }
   row('cross-file', `${n(pipeline.phase2Files)} files linted again with the project index`);
-  if (cache) row('cache', `${n(cache.hits)} hits, ${n(cache.misses)} misses${cache.writeErrors ? `, ${n(cache.writeErrors)} entries not written` : ''} (${cache.dir})`);
+  if (cache) {
+    const unread = pipeline.unread ? `; ${n(pipeline.unread)} files not read (size and times as when last hashed)` : '';
+    row('cache', `${n(cache.hits)} hits, ${n(cache.misses)} misses${cache.writeErrors ? `, ${n(cache.writeErrors)} entries not written` : ''}${unread} (${cache.dir})`);
+  }
   const t = pipeline.timings;
   row('time', `total ${s(times.total)}: discovery ${s(times.discovery)}, phase 1 ${s(t.phase1)}, index ${s(t.index)}, phase 2 ${s(t.phase2)}, report ${s(times.output)}`);
   row('worker time', `decode ${s(t.worker.decode)}, parse ${s(t.worker.parse)}, summarize ${s(t.worker.summarize)}, rules ${s(t.worker.rules)} (summed over ${jobs} worker${jobs === 1 ? '' : 's'})`);

@@ -80,7 +80,25 @@ function ioReason(err: unknown): SourceSkipped {
   }
 }
 
-export type BytesRead = { readonly ok: true; readonly bytes: Buffer } | SourceSkipped;
+/** What the file system says about a file's current contents (a changed file changes at least one of these). */
+export interface FileStamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** Set by the kernel on every write; unlike the modification time, it cannot be put back. */
+  readonly ctimeMs: number;
+  readonly ino: number;
+}
+
+export function stampOf(st: { size: number; mtimeMs: number; ctimeMs: number; ino: number }): FileStamp {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+}
+
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
+/** The bytes, and the file's stamp taken before they were read. */
+export type BytesRead = { readonly ok: true; readonly bytes: Buffer; readonly stamp: FileStamp } | SourceSkipped;
 
 /**
  * Reads one file's bytes; never throws. The size is checked on the open file, so it cannot grow unseen; a file
@@ -103,7 +121,7 @@ export function readSourceBytes(path: string, options: ReadOptions): BytesRead {
       if (n === 0) break;
       off += n;
     }
-    return { ok: true, bytes: off === buf.length ? buf : buf.subarray(0, off) };
+    return { ok: true, bytes: off === buf.length ? buf : buf.subarray(0, off), stamp: stampOf(st) };
   } catch (err) {
     return ioReason(err);
   } finally {

@@ -1,0 +1,107 @@
+/**
+ * What the pipeline keeps in the result cache beyond single results: each file's phase-1 entry, and the snapshot
+ * of the last run over a set of files (per-file outcome and file stamps), which lets a re-run skip reading
+ * unchanged files and, when the edited files keep their summaries, loading any other entry or rebuilding the
+ * project index.
+ */
+import type { FileResult, FileSummary } from '../engine/lint';
+import type { FileStamp, SourceEncoding } from '../project/read-source';
+import { hashOf, ResultCache } from './cache';
+import type { IndexSlice } from './worker';
+
+/** One file's phase-1 outcome. */
+export interface Phase1Entry {
+  /** The lint under the file-alone index. */
+  readonly result: FileResult;
+  readonly summary: FileSummary;
+  /** Hash of the summary's JSON (explanations included). */
+  readonly summaryHash: string;
+  readonly key: string;
+  readonly encoding: SourceEncoding;
+  readonly replaced: boolean;
+}
+
+/** The summary without its explanations, field by field (reading `explanations` of a stored summary decodes them). */
+function bareSummary(s: FileSummary): Omit<FileSummary, 'explanations'> {
+  return { version: s.version, path: s.path, functions: s.functions, registrations: s.registrations };
+}
+
+function decodeExplanations(bytes: Uint8Array): FileSummary['explanations'] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    return Array.isArray(value) ? (value as FileSummary['explanations']) : [];
+  } catch {
+    return []; // a damaged entry; the index then explains a seed by its call site alone
+  }
+}
+
+/** A stored summary whose explanations are decoded on first read (few call sites ever explain a seed). */
+function withLazyExplanations(bare: Omit<FileSummary, 'explanations'>, bytes: Uint8Array): FileSummary {
+  let decoded: FileSummary['explanations'] | undefined;
+  return Object.defineProperty({ ...bare }, 'explanations', { get: () => (decoded ??= decodeExplanations(bytes)), enumerable: true }) as FileSummary;
+}
+
+/**
+ * A phase-1 entry as the cache holds it: the summary without its explanations, which are stored beside it as JSON
+ * text and decoded only if the project index asks for them, so a cached run does not build objects it never reads.
+ */
+interface StoredEntry extends Omit<Phase1Entry, 'summary'> {
+  readonly summary: Omit<FileSummary, 'explanations'>;
+}
+
+export function storeEntry(cache: ResultCache, key: string, entry: Phase1Entry): void {
+  const { summary, ...rest } = entry;
+  cache.set(key, { ...rest, summary: bareSummary(summary) } satisfies StoredEntry, JSON.stringify(summary.explanations));
+}
+
+export function loadEntry(cache: ResultCache, key: string): Phase1Entry | undefined {
+  const hit = cache.getWithAttachment<StoredEntry>(key);
+  if (!hit || !Array.isArray(hit.value.summary?.functions) || !hit.value.result) return undefined;
+  const { value, attachment } = hit;
+  if (typeof value.summaryHash !== 'string') return undefined;
+  return { result: value.result, summary: withLazyExplanations(value.summary, attachment), summaryHash: value.summaryHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
+}
+
+/**
+ * What the last cached run over the same files and configuration ended with, per file: enough to finish a run in
+ * which the edited files' summaries are unchanged without loading any other file's entry or rebuilding the
+ * project index (equal summaries give an equal index, so every other file's result and every project key stand).
+ */
+export interface Snapshot {
+  readonly files: Record<string, SnapshotFile>;
+}
+
+export interface SnapshotFile {
+  readonly contentHash: string;
+  readonly summaryHash: string;
+  /** The file's dependency key alone, and under the project index. */
+  readonly key: string;
+  readonly projectKey: string;
+  /** Where the two differ: the index slice its second-phase lint used. */
+  readonly slice?: IndexSlice;
+  readonly final: FileResult;
+  readonly encoding: SourceEncoding;
+  readonly replaced: boolean;
+  /** The file's stamp when it was hashed, kept only when old enough to be trusted (see `trustedStamp`). */
+  readonly stamp?: FileStamp;
+}
+
+/**
+ * How long before a run a file must have last changed for its stamp to vouch for its content next time. A file
+ * written again within the same timestamp tick as the stamp was taken would keep its stamp; ticks are at most
+ * 2 s (FAT), so a stamp older than that when the run started cannot hide such a write.
+ */
+export const STAMP_MARGIN_MS = 2000;
+
+export function trustedStamp(stamp: FileStamp | undefined, runStart: number, marginMs: number): FileStamp | undefined {
+  return stamp && stamp.mtimeMs < runStart - marginMs && stamp.ctimeMs < runStart - marginMs ? stamp : undefined;
+}
+
+export function snapshotKey(configKey: string, files: readonly string[]): string {
+  return hashOf(configKey, 'run snapshot', JSON.stringify([...files].sort()));
+}
+
+export function loadSnapshot(cache: ResultCache, key: string): Snapshot | undefined {
+  const snap = cache.get<Snapshot>(key);
+  return snap && typeof snap.files === 'object' && snap.files !== null ? snap : undefined;
+}
