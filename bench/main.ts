@@ -8,7 +8,6 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SEED, writeCorpus } from './corpus/generate';
-import type { EngineRunResult } from './engine-run';
 import { measure } from './measure';
 import { ensureTools, runTool, ToolName, toolVersion, which } from './tools';
 import { languageForPath } from '../server/src/engine/parse/parse';
@@ -38,7 +37,7 @@ export interface Row {
   parseS?: number;
   indexS?: number;
   rulesS?: number;
-  detail?: EngineRunResult;
+  detail?: CliStats;
   note?: string;
 }
 
@@ -87,28 +86,41 @@ function duplicate(t: Target, k: number, scratch: string): Target {
   return makeTarget(`${t.name} x${k}`, root);
 }
 
+/** What `kslint --stats=json` prints (the parts the bench reads). */
+export interface CliStats {
+  files: { analysed: number; skipped: number };
+  lines: number;
+  bytes: number;
+  functions: { total: number; analysed: number; skipped: number };
+  syntax: { filesWithErrors: number };
+  findings: { active: number; byRule: Record<string, number> };
+  crossFile: { files: number };
+  timeMs: { total: number; phase1: number; index: number; phase2: number };
+  workerMs: { parse: number; summarize: number; rules: number };
+  peakRssMb: number;
+}
+
+/** The `kslint` command itself on the target's folder, as a user or CI runs it (a JSON report, no cache). */
 async function runKslint(t: Target, jobs: number, scratch: string): Promise<Row> {
-  const list = join(scratch, 'kslint-files.txt');
-  writeFileSync(list, t.files.map((f) => `${f.size}\t${f.path}`).join('\n') + '\n');
-  const m = await measure(process.execPath, [join(repo, 'out', 'bench', 'engine-run.js'), '--list', list, '--jobs', String(jobs)]);
-  if (m.status !== 0) throw new Error(`engine run failed (exit ${m.status}): ${m.stderr.slice(0, 2000)}`);
-  const r = JSON.parse(m.stdout) as EngineRunResult;
-  const findings = Object.values(r.findings).reduce((a, b) => a + b, 0);
+  const report = join(scratch, 'kslint-report.json');
+  const m = await measure(process.execPath, [join(repo, 'bin', 'kslint.js'), t.root, '--jobs', String(jobs), '--fail-on', 'none', '-q', '--stats=json', '-f', 'json', '-o', report]);
+  if (m.status !== 0) throw new Error(`kslint failed (exit ${m.status}): ${m.stderr.slice(0, 2000)}`);
+  const r = JSON.parse(m.stderr.trimEnd().split('\n').at(-1) ?? '') as CliStats;
   return {
     target: t.name,
     tool: 'kslint',
     jobs,
-    files: r.files,
+    files: r.files.analysed,
     mb: r.bytes / MB,
     wallS: m.wallMs / 1000,
     cpuS: m.cpuMs === undefined ? undefined : m.cpuMs / 1000,
-    rssMb: (m.maxRssKb ?? r.maxRssKb) / 1024,
-    findings,
-    parseS: r.parseMs / 1000,
-    indexS: r.indexMs / 1000,
-    rulesS: r.rulesMs / 1000,
+    rssMb: m.maxRssKb !== undefined ? m.maxRssKb / 1024 : r.peakRssMb,
+    findings: r.findings.active,
+    parseS: r.workerMs.parse / 1000,
+    indexS: (r.workerMs.summarize + r.timeMs.index) / 1000,
+    rulesS: r.workerMs.rules / 1000,
     detail: r,
-    note: r.failures.length ? `${r.failures.length} files failed` : undefined,
+    note: r.files.skipped ? `${r.files.skipped} files skipped` : undefined,
   };
 }
 
@@ -130,10 +142,11 @@ function printRows(rows: readonly Row[], log: (s: string) => void): void {
 function describe(r: Row, log: (s: string) => void): void {
   const d = r.detail;
   if (!d) return;
-  const perRule = Object.entries(d.findings).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => `${id} ${n}`).join(', ') || 'none';
+  const perRule = Object.entries(d.findings.byRule).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => `${id} ${n}`).join(', ') || 'none';
   const kloc = d.lines / 1000;
-  log(`  ${r.target}: ${d.files} files, ${d.lines} lines, ${d.functions} functions (${d.analysed} analysed, ${d.skipped} skipped), ${d.filesWithErrors} files with parse errors, backend ${d.backend}`);
-  log(`  findings: ${perRule}; ${fmt(r.findings / kloc, 2)} per 1,000 lines; rule errors ${d.ruleErrors}; failed files ${d.failures.length}`);
+  log(`  ${r.target}: ${d.files.analysed} files, ${d.lines} lines, ${d.functions.total} functions (${d.functions.analysed} analysed, ${d.functions.skipped} skipped), ${d.syntax.filesWithErrors} files with parse errors, ${d.crossFile.files} files linted again with the project index`);
+  log(`  time: phase 1 ${fmt(d.timeMs.phase1 / 1000, 2)} s, index ${fmt(d.timeMs.index / 1000, 2)} s, phase 2 ${fmt(d.timeMs.phase2 / 1000, 2)} s; worker time parse ${fmt(d.workerMs.parse / 1000, 2)} s, summaries ${fmt(d.workerMs.summarize / 1000, 2)} s, rules ${fmt(d.workerMs.rules / 1000, 2)} s (summed over workers)`);
+  log(`  findings: ${perRule}; ${fmt(r.findings / kloc, 2)} per 1,000 lines; skipped files ${d.files.skipped}`);
 }
 
 async function main(): Promise<void> {
@@ -183,7 +196,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    log(`node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; kslint jobs 1 and ${jobs} (engine API: parse, summaries, project index, rules)`);
+    log(`node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; kslint jobs 1 and ${jobs} (the kslint command: parse, summaries, project index, rules, JSON report)`);
     const rows: Row[] = [];
     const scaling: { target: string; k: number; mb: number; wallS: number; cpuS: number | undefined; rssMb: number | undefined }[] = [];
     for (const t of targets) {
@@ -215,7 +228,7 @@ async function main(): Promise<void> {
       const m = await measure(process.execPath, [latency], { cwd: repo, timeoutMs: 15 * 60 * 1000 });
       log(m.stdout.trimEnd() || `(no output; exit ${m.status}) ${m.stderr.slice(0, 500)}`);
     }
-    if (values.json) writeFileSync(values.json, JSON.stringify({ node: process.version, jobs, rows: rows.map(({ detail, ...r }) => ({ ...r, perRule: detail?.findings, lines: detail?.lines, functions: detail?.functions, analysed: detail?.analysed, skipped: detail?.skipped })), scaling }, null, 2) + '\n');
+    if (values.json) writeFileSync(values.json, JSON.stringify({ node: process.version, jobs, rows: rows.map(({ detail, ...r }) => ({ ...r, perRule: detail?.findings.byRule, lines: detail?.lines, functions: detail?.functions.total, analysed: detail?.functions.analysed, skipped: detail?.functions.skipped })), scaling }, null, 2) + '\n');
   } finally {
     if (values.keep) log(`scratch kept in ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });

@@ -47,6 +47,7 @@ test('usage errors exit with 2 and say what is wrong', async () => {
       [['--explain', 'KS9999'], /--explain: unknown rule "KS9999"/],
       [['missing-dir'], /no such file or folder: missing-dir/],
       [['--config', 'nope.yaml'], /nope\.yaml: config file not found/],
+      [['--stats=xml'], /'--stats \[format\]' argument 'xml' is invalid\. Allowed choices are text, json/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args, { cwd: dir });
@@ -148,6 +149,30 @@ test('several reports in one run, and a baseline that accepts today\'s findings'
     const next = await runCli(['--baseline', 'base.json', '--fail-on', 'warning', 'src'], { cwd: dir });
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stdout, /^0 errors, 0 warnings and 0 notes in 1 file \(2 in the baseline\)$/m);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('--stats=json: the run statistics as one JSON object on the last line of standard error, agreeing with the report', async () => {
+  const dir = makeTree({ 'src/copy.c': TWO_WARNINGS, 'src/ok.c': CLEAN, 'src/blob.c': '\u0000\u0001binary' });
+  try {
+    const r = await runCli(['src', '-f', 'json', '--stats=json', '--jobs', '1'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const stats = JSON.parse(r.stderr.trimEnd().split('\n').at(-1)!);
+    assert.deepEqual(stats.files, { analysed: 2, skipped: 1, skippedBy: { 'contains NUL bytes': 1 }, leftOut: { gitignore: 0, exclude: 0, include: 0, external: 0 } });
+    assert.equal(stats.lines, report.stats.lines);
+    assert.deepEqual(stats.findings.byRule, { KS1301: 2 });
+    assert.equal(stats.findings.active, report.summary.active);
+    assert.equal(stats.jobs, 1);
+    for (const k of ['total', 'discovery', 'phase1', 'index', 'phase2', 'report']) assert.equal(typeof stats.timeMs[k], 'number', k);
+    assert.ok(stats.workerMs.parse > 0, 'two files were parsed');
+    assert.ok(stats.peakRssMb > 0);
+    assert.equal(stats.cache, undefined, 'no cache in this run');
+    // `--stats` alone (before a path, which it must not take as its format) still prints the text form.
+    const text = await runCli(['--stats', 'src'], { cwd: dir });
+    assert.match(text.stderr, /kslint statistics\n {2}files {8}2 analysed; 1 skipped/);
   } finally {
     removeTree(dir);
   }

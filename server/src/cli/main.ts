@@ -22,7 +22,7 @@ import { explainRule, listRules, resolveRuleName } from './rules-info';
 import { CliOptions, InfoShown, parseArgs, UsageError } from './options';
 import { Pipeline, PipelineFailed, PipelineInterrupted, PipelineResult } from './pipeline';
 import { Progress } from './progress';
-import { formatStats } from './stats';
+import { formatStats, StatsInput, statsJson } from './stats';
 import { summaryLine, writeText } from './text';
 import { toolFingerprint, toolVersion } from './tool-info';
 
@@ -267,16 +267,15 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
     if (!opts.quiet && !(textTo && !textTo.output)) err(`${summaryLine(run)}${files.length ? ` -> ${files.join(', ')}` : ''}\n`);
     if (!opts.quiet && result.replaced.length) err(`kslint: note: ${result.replaced.length} file(s) are not valid UTF-8 and were read with replacement characters (e.g. ${result.replaced[0]})\n`);
     if (opts.stats) {
-      err(
-        formatStats({
-          run,
-          discovery,
-          pipeline: result,
-          jobs,
-          cache: store,
-          times: { discovery: tDiscovered - t0, lint: tLinted - tDiscovered, output: tWritten - tLinted, total: tWritten - t0 },
-        }),
-      );
+      const input: StatsInput = {
+        run,
+        discovery,
+        pipeline: result,
+        jobs,
+        cache: store,
+        times: { discovery: tDiscovered - t0, lint: tLinted - tDiscovered, output: tWritten - tLinted, total: tWritten - t0 },
+      };
+      err(opts.stats === 'json' ? `${JSON.stringify(statsJson(input))}\n` : formatStats(input));
     }
     return exitCode;
   }

@@ -21,7 +21,8 @@ export interface CliOptions {
   readonly jobs?: number;
   readonly listRules: boolean;
   readonly explain?: string;
-  readonly stats: boolean;
+  /** `--stats` (text) or `--stats=json` (one JSON object); undefined without the option. */
+  readonly stats?: 'text' | 'json';
   /** `--cache` alone: true (default folder); `--cache DIR`: the folder. */
   readonly cache?: string | true;
   readonly color: boolean;
@@ -70,7 +71,7 @@ export function buildProgram(text: ProgramText): Command {
     .option('-j, --jobs <n>', 'worker threads (default: the number of CPUs)', parseJobs)
     .option('--list-rules', 'list the rules with their effective severity and exit')
     .option('--explain <rule>', 'print the documentation of a rule (id, name or alias) and exit')
-    .option('--stats', 'print run statistics to standard error: files, lines, functions, findings per rule, times, memory')
+    .option('--stats [format]', 'print run statistics to standard error: files, lines, functions, findings per rule, times, memory; --stats=json prints them as one JSON object on the last line')
     .option('--cache [dir]', 'reuse results of unchanged files; the folder is given as --cache=DIR (default: .kslint-cache in the project root)')
     .option('--no-color', 'never colour the output (colour is used on terminals only; NO_COLOR is honoured too)')
     .option('-q, --quiet', 'print only the report: no summary, notes or progress')
@@ -86,11 +87,19 @@ export function buildProgram(text: ProgramText): Command {
   return program;
 }
 
+function statsFormat(value: string | true | undefined): CliOptions['stats'] {
+  if (value === undefined) return undefined;
+  if (value === true || value === '' || value === 'text') return 'text';
+  if (value === 'json') return 'json';
+  throw new UsageError(`option '--stats [format]' argument '${value}' is invalid. Allowed choices are text, json.`);
+}
+
 /** Parses `argv` (without the node and script entries). */
 export function parseArgs(argv: readonly string[], text: ProgramText): CliOptions {
   const program = buildProgram(text);
   // `--cache` takes its folder only as `--cache=DIR`: `kslint --cache src` must lint src, not cache into it.
-  const args = argv.map((a) => (a === '--cache' ? '--cache=' : a));
+  // Likewise `--stats` its format.
+  const args = argv.map((a) => (a === '--cache' ? '--cache=' : a === '--stats' ? '--stats=' : a));
   try {
     program.parse(args, { from: 'user' });
   } catch (err) {
@@ -112,7 +121,7 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     jobs?: number;
     listRules?: boolean;
     explain?: string;
-    stats?: boolean;
+    stats?: string | true;
     cache?: string | true;
     color: boolean;
     quiet?: boolean;
@@ -130,7 +139,7 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     jobs: o.jobs,
     listRules: !!o.listRules,
     explain: o.explain,
-    stats: !!o.stats,
+    stats: statsFormat(o.stats),
     cache: o.cache === '' || o.cache === true ? true : o.cache,
     color: o.color,
     quiet: !!o.quiet,

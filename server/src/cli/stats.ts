@@ -1,4 +1,7 @@
-/** `--stats`: what was analysed and skipped, findings per rule, time per phase and peak memory (to standard error). */
+/**
+ * `--stats`: what was analysed and skipped, findings per rule, time per phase and peak memory (to standard error),
+ * as text or (`--stats=json`, for benchmarks and dashboards) as one JSON object.
+ */
 import type { RunResult } from '../report/run';
 import { summarize } from '../report/common';
 import { Discovery, DropReason, dropReasonText } from '../project/discover';
@@ -60,4 +63,31 @@ export function formatStats(input: StatsInput): string {
   row('throughput', `${((bytes / (1024 * 1024)) / Math.max(0.001, times.total / 1000)).toFixed(1)} MB/s, ${n(Math.round((st?.files ?? 0) / Math.max(0.001, times.total / 1000)))} files/s`);
   row('peak RSS', `${n(Math.round(process.resourceUsage().maxRSS / 1024))} MB (main thread and workers)`);
   return lines.join('\n') + '\n';
+}
+
+/** The figures `formatStats` prints, as data (times in milliseconds, memory in MB). */
+export function statsJson(input: StatsInput): Record<string, unknown> {
+  const { run, discovery, pipeline, jobs, cache, times } = input;
+  const st = run.stats;
+  const summary = summarize(run);
+  const skippedBy: Record<string, number> = {};
+  for (const f of run.skipped) skippedBy[reasonKey(f.reason)] = (skippedBy[reasonKey(f.reason)] ?? 0) + 1;
+  const sum = (f: (r: PipelineResult['results'][number]) => number): number => pipeline.results.reduce((a, r) => a + f(r), 0);
+  const ms = (x: number): number => Math.round(x * 10) / 10;
+  const t = pipeline.timings;
+  return {
+    files: { analysed: st?.files ?? 0, skipped: run.skipped.length, skippedBy, leftOut: discovery.dropped },
+    lines: st?.lines ?? 0,
+    bytes: sum((r) => r.stats.bytes),
+    functions: { total: st?.functions ?? 0, analysed: st?.functionsAnalysed ?? 0, skipped: st?.functionsSkipped ?? 0 },
+    syntax: { filesWithErrors: pipeline.results.filter((r) => r.stats.parseErrors > 0).length, errorNodes: sum((r) => r.stats.parseErrors), maskedMacros: sum((r) => r.stats.maskedMacros) },
+    encodings: { ...pipeline.encodings, replaced: pipeline.replaced.length },
+    findings: { active: summary.active, suppressed: summary.suppressed, failing: summary.failing, failOn: run.failOn, byRule: Object.fromEntries(summary.byRule.map((r) => [r.ruleId, r.count])) },
+    crossFile: { files: pipeline.phase2Files },
+    ...(cache ? { cache: { dir: cache.dir, hits: cache.hits, misses: cache.misses, writeErrors: cache.writeErrors, unread: pipeline.unread } } : {}),
+    jobs,
+    timeMs: { total: ms(times.total), discovery: ms(times.discovery), phase1: ms(t.phase1), index: ms(t.index), phase2: ms(t.phase2), report: ms(times.output) },
+    workerMs: { decode: ms(t.worker.decode), parse: ms(t.worker.parse), summarize: ms(t.worker.summarize), rules: ms(t.worker.rules) },
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
 }
