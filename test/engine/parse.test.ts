@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskMacros } from '../../server/src/engine/parse/mask';
-import { parseFile } from '../../server/src/engine/parse/parse';
+import { parseFile, Parsers } from '../../server/src/engine/parse/parse';
+import { loadBackend } from '../../server/src/engine/parse/backend';
 import { walk, AstNode } from '../../server/src/engine/ast';
 import { getParsers, lintText } from '../helpers';
 import { lintTexts } from '../../server/src/engine/lint';
@@ -115,4 +116,16 @@ test('non-ASCII text keeps UTF-16 columns consistent with the source', async () 
   assert.ok(f);
   assert.equal(text.slice(f.startOffset, f.endOffset), 'strcpy');
   assert.deepEqual(f.range.start, { line: 1, character: text.split('\n')[1].indexOf('strcpy') });
+});
+
+test('deferCpp: a C file parses as soon as the C grammar is loaded; C++ waits for ready()', async () => {
+  const backend = await loadBackend({ prefer: 'wasm', deferCpp: true });
+  const parsers = new Parsers(backend);
+  const c = parseFile(parsers, 'a.c', 'int f(int a) { return a; }\n');
+  assert.equal(c.lang, 'c');
+  assert.equal(c.errorCount, 0);
+  await backend.ready('cpp');
+  const cpp = parseFile(parsers, 'a.cpp', 'class A { public: int f() { return 1; } };\n');
+  assert.equal(cpp.lang, 'cpp');
+  assert.equal(cpp.errorCount, 0);
 });

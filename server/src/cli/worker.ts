@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { loadBackend } from '../engine/parse/backend';
-import { disposeParsed, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
+import { disposeParsed, languageForPath, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
 import { EMPTY_PROJECT, EntryPointRole, FileAnalysis, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
@@ -77,11 +77,14 @@ const parsers: Promise<Parsers> = loadBackend({
   prefer: parser === 'wasm' ? 'wasm' : 'auto',
   // In the bundle the .wasm files sit beside this file; in the compiled tree they are found in their packages.
   wasmDir: existsSync(join(__dirname, 'tree-sitter.wasm')) ? __dirname : undefined,
+  deferCpp: true,
 }).then((b) => new Parsers(b));
 parsers.catch(() => undefined);
 
 export default async function lintTask(task: LintTask): Promise<LintAnswer> {
   const p = await parsers;
+  // Only a .c file is sure to need no C++ grammar (headers may be parsed as either).
+  if (languageForPath(task.file) !== 'c') await p.backend.ready('cpp');
   const t0 = now();
   const decoded = decodeSource(Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength));
   if (!decoded.ok) return { ok: false, reason: decoded.reason };

@@ -59,6 +59,8 @@ export interface Backend {
   /** Why the native binding was not used, when `kind` is `wasm`. */
   readonly fallbackReason?: string;
   createParser(lang: LanguageId): TsParser;
+  /** Resolves once `lang`'s grammar is loaded (see `BackendOptions.deferCpp`); `createParser` needs it. */
+  ready(lang: LanguageId): Promise<void>;
 }
 
 export interface BackendOptions {
@@ -66,13 +68,18 @@ export interface BackendOptions {
   prefer?: BackendKind | 'auto';
   /** Folder holding `tree-sitter.wasm`, `tree-sitter-c.wasm`, `tree-sitter-cpp.wasm` (the bundle layout). */
   wasmDir?: string;
+  /**
+   * WebAssembly only: resolve as soon as the C grammar is loaded and load the C++ one (several times larger to
+   * compile) after it, so that linting a C file need not wait for it. `ready('cpp')` says when it is there.
+   */
+  deferCpp?: boolean;
 }
 
 let cached: Map<string, Promise<Backend>> = new Map();
 
 /** Loads a back end once per process (and per preference). */
 export function loadBackend(options: BackendOptions = {}): Promise<Backend> {
-  const key = `${options.prefer ?? 'auto'}|${options.wasmDir ?? ''}`;
+  const key = `${options.prefer ?? 'auto'}|${options.wasmDir ?? ''}|${options.deferCpp ? 'defer' : ''}`;
   let p = cached.get(key);
   if (!p) {
     p = createBackend(options);
@@ -115,6 +122,7 @@ function loadNative(): Backend {
   probe.parse('int x;');
   return {
     kind: 'native',
+    ready: () => Promise.resolve(),
     createParser(lang) {
       const p = new Parser();
       p.setLanguage(languages[lang]);
@@ -149,16 +157,19 @@ async function loadWasm(options: BackendOptions, reason: string): Promise<Backen
     return require.resolve(`${pkg}/${file}`);
   };
   const exports = await initWasmModule(wts, locate('tree-sitter.wasm', 'web-tree-sitter'));
-  const languages: Record<LanguageId, import('web-tree-sitter').Language> = {
-    c: await wts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c')),
-    cpp: await wts.Language.load(locate('tree-sitter-cpp.wasm', 'tree-sitter-cpp')),
-  };
+  const languages: Partial<Record<LanguageId, import('web-tree-sitter').Language>> = { c: await wts.Language.load(locate('tree-sitter-c.wasm', 'tree-sitter-c')) };
+  const cpp = wts.Language.load(locate('tree-sitter-cpp.wasm', 'tree-sitter-cpp')).then((l) => void (languages.cpp = l));
+  if (options.deferCpp) cpp.catch(() => undefined); // reported by ready('cpp')
+  else await cpp;
   return {
     kind: 'wasm',
     fallbackReason: reason,
+    ready: (lang) => (lang === 'cpp' ? cpp : Promise.resolve()),
     createParser(lang) {
+      const language = languages[lang];
+      if (!language) throw new Error(`the ${lang} grammar is not loaded yet (await ready('${lang}') first)`);
       const p = new wts.Parser();
-      p.setLanguage(languages[lang]);
+      p.setLanguage(language);
       return {
         parse(text, oldTree) {
           const tree = p.parse(text, oldTree as unknown as import('web-tree-sitter').Tree | undefined);
