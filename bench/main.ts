@@ -11,6 +11,7 @@ import { DEFAULT_SEED, writeCorpus } from './corpus/generate';
 import { measure } from './measure';
 import { ensureTools, runTool, ToolName, toolVersion, which } from './tools';
 import { languageForPath } from '../server/src/engine/parse/parse';
+import type { RunStats } from '../server/src/cli/stats';
 
 interface FileEntry {
   readonly path: string;
@@ -37,7 +38,7 @@ export interface Row {
   parseS?: number;
   indexS?: number;
   rulesS?: number;
-  detail?: CliStats;
+  detail?: RunStats;
   note?: string;
 }
 
@@ -86,26 +87,12 @@ function duplicate(t: Target, k: number, scratch: string): Target {
   return makeTarget(`${t.name} x${k}`, root);
 }
 
-/** What `kslint --stats=json` prints (the parts the bench reads). */
-export interface CliStats {
-  files: { analysed: number; skipped: number };
-  lines: number;
-  bytes: number;
-  functions: { total: number; analysed: number; skipped: number };
-  syntax: { filesWithErrors: number };
-  findings: { active: number; byRule: Record<string, number> };
-  crossFile: { files: number };
-  timeMs: { total: number; phase1: number; index: number; phase2: number };
-  workerMs: { parse: number; summarize: number; rules: number };
-  peakRssMb: number;
-}
-
 /** The `kslint` command itself on the target's folder, as a user or CI runs it (a JSON report, no cache). */
 async function runKslint(t: Target, jobs: number, scratch: string): Promise<Row> {
   const report = join(scratch, 'kslint-report.json');
   const m = await measure(process.execPath, [join(repo, 'bin', 'kslint.js'), t.root, '--jobs', String(jobs), '--fail-on', 'none', '-q', '--stats=json', '-f', 'json', '-o', report]);
   if (m.status !== 0) throw new Error(`kslint failed (exit ${m.status}): ${m.stderr.slice(0, 2000)}`);
-  const r = JSON.parse(m.stderr.trimEnd().split('\n').at(-1) ?? '') as CliStats;
+  const r = JSON.parse(m.stderr.trimEnd().split('\n').at(-1) ?? '') as RunStats;
   return {
     target: t.name,
     tool: 'kslint',

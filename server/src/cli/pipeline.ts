@@ -70,9 +70,8 @@ interface FileState {
   kept?: SnapshotFile;
   /** The snapshot's record of a file unchanged since (when an edit elsewhere changed a summary). */
   prior?: SnapshotFile;
-  /** Its stamp: as read this run (`read`), or the snapshot's when that still matched. */
+  /** Its stamp: as read this run, or the snapshot's when that still matched. */
   stamp?: FileStamp;
-  read?: boolean;
   final?: FileResult;
   skipped?: string;
 }
@@ -236,7 +235,6 @@ export class Pipeline {
         return undefined;
       }
       s.stamp = read.stamp;
-      s.read = true;
       s.contentHash = hashOf(read.bytes);
       s.cacheKey = cache && hashOf(configKey, s.f.file, s.contentHash);
       return read.bytes;
@@ -347,7 +345,7 @@ export class Pipeline {
         const e = s.entry!;
         const projectKey = projectKeys.get(s)!;
         const slice = projectKey !== e.key ? slices.get(s) : undefined;
-        const stamp = trustedStamp(s.stamp, runStart, this.stampMargin);
+        const stamp = this.stampToRecord(s, runStart);
         files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, key: e.key, projectKey, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced, ...(stamp ? { stamp } : {}) };
       }
       cache.store.set(snapKey, { files } satisfies Snapshot);
@@ -355,8 +353,9 @@ export class Pipeline {
     return this.assemble(states, phase2Files);
   }
 
-  private get stampMargin(): number {
-    return this.options.stampMarginMs ?? STAMP_MARGIN_MS;
+  /** The stamp a new snapshot records for `s`, if it can be trusted (a matched one from the last snapshot can). */
+  private stampToRecord(s: FileState, runStart: number): FileStamp | undefined {
+    return trustedStamp(s.stamp, runStart, this.options.stampMarginMs ?? STAMP_MARGIN_MS);
   }
 
   /** Whether the file's stamp is still `stamp` (see `trustedStamp`). */
@@ -398,16 +397,15 @@ export class Pipeline {
     Object.assign(this.timings, { phase1: t1 - run.t0, index: t2 - t1, phase2: t3 - t2 });
     // Written again when an edit changed a result or a file read this run has a new stamp to record.
     const restamped = (s: FileState): boolean => {
-      if (!s.read) return false;
-      const stamp = trustedStamp(s.stamp, run.runStart, this.stampMargin);
+      const stamp = this.stampToRecord(s, run.runStart);
       const old = kept.files[s.f.file].stamp;
       return stamp ? !old || !sameStamp(stamp, old) : !!old;
     };
     if ((run.changed || states.some(restamped)) && states.every((s) => s.final && s.skipped === undefined)) {
       const files: Record<string, SnapshotFile> = {};
       for (const s of states) {
-        const { stamp: old, ...k } = kept.files[s.f.file];
-        const stamp = s.read ? trustedStamp(s.stamp, run.runStart, this.stampMargin) : old;
+        const { stamp: _old, ...k } = kept.files[s.f.file];
+        const stamp = this.stampToRecord(s, run.runStart);
         files[s.f.file] = { ...k, ...(s.entry ? { contentHash: s.contentHash!, key: s.entry.key, final: s.final!, encoding: s.entry.encoding, replaced: s.entry.replaced } : {}), ...(stamp ? { stamp } : {}) };
       }
       this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);

@@ -7,6 +7,7 @@ import { summarize } from '../report/common';
 import { Discovery, DropReason, dropReasonText } from '../project/discover';
 import type { ResultCache } from './cache';
 import type { PipelineResult } from './pipeline';
+import type { SourceEncoding } from '../project/read-source';
 
 export interface StatsInput {
   readonly run: RunResult;
@@ -26,54 +27,30 @@ function reasonKey(reason: string): string {
   return reason.replace(/\s*[(:].*$/, '');
 }
 
-export function formatStats(input: StatsInput): string {
-  const { run, discovery, pipeline, jobs, cache, times } = input;
-  const st = run.stats;
-  const summary = summarize(run);
-  const lines: string[] = ['kslint statistics'];
-  const row = (label: string, text: string): void => void lines.push(`  ${label.padEnd(12)} ${text}`);
-
-  const skippedBy = new Map<string, number>();
-  for (const f of run.skipped) skippedBy.set(reasonKey(f.reason), (skippedBy.get(reasonKey(f.reason)) ?? 0) + 1);
-  row('files', `${n(st?.files ?? 0)} analysed; ${n(run.skipped.length)} skipped${skippedBy.size ? ` (${[...skippedBy].map(([k, v]) => `${n(v)} ${k}`).join(', ')})` : ''}`);
-  const dropped = (Object.entries(discovery.dropped) as [DropReason, number][]).filter(([, v]) => v > 0);
-  if (dropped.length) row('left out', dropped.map(([k, v]) => `${n(v)} ${dropReasonText(k)}`).join('; '));
-  const bytes = pipeline.results.reduce((a, r) => a + r.stats.bytes, 0);
-  row('lines', `${n(st?.lines ?? 0)} (${(bytes / (1024 * 1024)).toFixed(1)} MB of text)`);
-  row('functions', `${n(st?.functionsAnalysed ?? 0)} analysed, ${n(st?.functionsSkipped ?? 0)} skipped by data-flow rules (damaged syntax or too complex) of ${n(st?.functions ?? 0)}`);
-  const parseErrors = pipeline.results.reduce((a, r) => a + r.stats.parseErrors, 0);
-  const withErrors = pipeline.results.filter((r) => r.stats.parseErrors > 0).length;
-  row('syntax', `${n(withErrors)} files with parse errors (${n(parseErrors)} ERROR/MISSING nodes); ${n(pipeline.results.reduce((a, r) => a + r.stats.maskedMacros, 0))} macro uses masked`);
-  const enc = pipeline.encodings;
-  row('encodings', `${n(enc['utf-8'])} UTF-8, ${n(enc['utf-8-bom'])} UTF-8 with BOM, ${n(enc['utf-16le'] + enc['utf-16be'])} UTF-16; ${n(pipeline.replaced.length)} not valid UTF-8 (read with U+FFFD)`);
-  const perK = st?.lines ? (summary.active / st.lines) * 1000 : 0;
-  row('findings', `${n(summary.active)} (${perK.toFixed(2)} per 1,000 lines); ${n(summary.suppressed)} suppressed; ${n(summary.failing)} at or above --fail-on ${run.failOn}`);
-  for (const r of summary.byRule) {
-    const rule = run.rules.find((x) => x.meta.id === r.ruleId);
-    lines.push(`    ${r.ruleId} ${(rule?.meta.name ?? '').padEnd(34)} ${n(r.count).padStart(7)}`);
-  }
-  row('cross-file', `${n(pipeline.phase2Files)} files linted again with the project index`);
-  if (cache) {
-    const unread = pipeline.unread ? `; ${n(pipeline.unread)} files not read (size and times as when last hashed)` : '';
-    row('cache', `${n(cache.hits)} hits, ${n(cache.misses)} misses${cache.writeErrors ? `, ${n(cache.writeErrors)} entries not written` : ''}${unread} (${cache.dir})`);
-  }
-  const t = pipeline.timings;
-  row('time', `total ${s(times.total)}: discovery ${s(times.discovery)}, phase 1 ${s(t.phase1)}, index ${s(t.index)}, phase 2 ${s(t.phase2)}, report ${s(times.output)}`);
-  row('worker time', `decode ${s(t.worker.decode)}, parse ${s(t.worker.parse)}, summarize ${s(t.worker.summarize)}, rules ${s(t.worker.rules)} (summed over ${jobs} worker${jobs === 1 ? '' : 's'})`);
-  row('throughput', `${((bytes / (1024 * 1024)) / Math.max(0.001, times.total / 1000)).toFixed(1)} MB/s, ${n(Math.round((st?.files ?? 0) / Math.max(0.001, times.total / 1000)))} files/s`);
-  row('peak RSS', `${n(Math.round(process.resourceUsage().maxRSS / 1024))} MB (main thread and workers)`);
-  return lines.join('\n') + '\n';
+/** The run's figures (times in milliseconds, memory in MB): what `--stats` prints, and `--stats=json` as JSON. */
+export interface RunStats {
+  readonly files: { readonly analysed: number; readonly skipped: number; readonly skippedBy: Record<string, number>; readonly leftOut: Record<DropReason, number> };
+  readonly lines: number;
+  readonly bytes: number;
+  readonly functions: { readonly total: number; readonly analysed: number; readonly skipped: number };
+  readonly syntax: { readonly filesWithErrors: number; readonly errorNodes: number; readonly maskedMacros: number };
+  readonly encodings: Record<SourceEncoding, number> & { readonly replaced: number };
+  readonly findings: { readonly active: number; readonly suppressed: number; readonly failing: number; readonly failOn: string; readonly byRule: Record<string, number> };
+  readonly crossFile: { readonly files: number };
+  readonly cache?: { readonly dir: string; readonly hits: number; readonly misses: number; readonly writeErrors: number; readonly unread: number };
+  readonly jobs: number;
+  readonly timeMs: { readonly total: number; readonly discovery: number; readonly phase1: number; readonly index: number; readonly phase2: number; readonly report: number };
+  readonly workerMs: { readonly decode: number; readonly parse: number; readonly summarize: number; readonly rules: number };
+  readonly peakRssMb: number;
 }
 
-/** The figures `formatStats` prints, as data (times in milliseconds, memory in MB). */
-export function statsJson(input: StatsInput): Record<string, unknown> {
+export function collectStats(input: StatsInput): RunStats {
   const { run, discovery, pipeline, jobs, cache, times } = input;
   const st = run.stats;
   const summary = summarize(run);
   const skippedBy: Record<string, number> = {};
   for (const f of run.skipped) skippedBy[reasonKey(f.reason)] = (skippedBy[reasonKey(f.reason)] ?? 0) + 1;
   const sum = (f: (r: PipelineResult['results'][number]) => number): number => pipeline.results.reduce((a, r) => a + f(r), 0);
-  const ms = (x: number): number => Math.round(x * 10) / 10;
   const t = pipeline.timings;
   return {
     files: { analysed: st?.files ?? 0, skipped: run.skipped.length, skippedBy, leftOut: discovery.dropped },
@@ -86,8 +63,51 @@ export function statsJson(input: StatsInput): Record<string, unknown> {
     crossFile: { files: pipeline.phase2Files },
     ...(cache ? { cache: { dir: cache.dir, hits: cache.hits, misses: cache.misses, writeErrors: cache.writeErrors, unread: pipeline.unread } } : {}),
     jobs,
-    timeMs: { total: ms(times.total), discovery: ms(times.discovery), phase1: ms(t.phase1), index: ms(t.index), phase2: ms(t.phase2), report: ms(times.output) },
-    workerMs: { decode: ms(t.worker.decode), parse: ms(t.worker.parse), summarize: ms(t.worker.summarize), rules: ms(t.worker.rules) },
+    timeMs: { total: times.total, discovery: times.discovery, phase1: t.phase1, index: t.index, phase2: t.phase2, report: times.output },
+    workerMs: { ...t.worker },
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+}
+
+export function formatStats(input: StatsInput): string {
+  const x = collectStats(input);
+  const lines: string[] = ['kslint statistics'];
+  const row = (label: string, text: string): void => void lines.push(`  ${label.padEnd(12)} ${text}`);
+
+  const skippedBy = Object.entries(x.files.skippedBy);
+  row('files', `${n(x.files.analysed)} analysed; ${n(x.files.skipped)} skipped${skippedBy.length ? ` (${skippedBy.map(([k, v]) => `${n(v)} ${k}`).join(', ')})` : ''}`);
+  const dropped = (Object.entries(x.files.leftOut) as [DropReason, number][]).filter(([, v]) => v > 0);
+  if (dropped.length) row('left out', dropped.map(([k, v]) => `${n(v)} ${dropReasonText(k)}`).join('; '));
+  row('lines', `${n(x.lines)} (${(x.bytes / (1024 * 1024)).toFixed(1)} MB of text)`);
+  row('functions', `${n(x.functions.analysed)} analysed, ${n(x.functions.skipped)} skipped by data-flow rules (damaged syntax or too complex) of ${n(x.functions.total)}`);
+  row('syntax', `${n(x.syntax.filesWithErrors)} files with parse errors (${n(x.syntax.errorNodes)} ERROR/MISSING nodes); ${n(x.syntax.maskedMacros)} macro uses masked`);
+  const enc = x.encodings;
+  row('encodings', `${n(enc['utf-8'])} UTF-8, ${n(enc['utf-8-bom'])} UTF-8 with BOM, ${n(enc['utf-16le'] + enc['utf-16be'])} UTF-16; ${n(enc.replaced)} not valid UTF-8 (read with U+FFFD)`);
+  const f = x.findings;
+  const perK = x.lines ? (f.active / x.lines) * 1000 : 0;
+  row('findings', `${n(f.active)} (${perK.toFixed(2)} per 1,000 lines); ${n(f.suppressed)} suppressed; ${n(f.failing)} at or above --fail-on ${f.failOn}`);
+  for (const [ruleId, count] of Object.entries(f.byRule)) {
+    const rule = input.run.rules.find((r) => r.meta.id === ruleId);
+    lines.push(`    ${ruleId} ${(rule?.meta.name ?? '').padEnd(34)} ${n(count).padStart(7)}`);
+  }
+  row('cross-file', `${n(x.crossFile.files)} files linted again with the project index`);
+  if (x.cache) {
+    const c = x.cache;
+    const unread = c.unread ? `; ${n(c.unread)} files not read (size and times as when last hashed)` : '';
+    row('cache', `${n(c.hits)} hits, ${n(c.misses)} misses${c.writeErrors ? `, ${n(c.writeErrors)} entries not written` : ''}${unread} (${c.dir})`);
+  }
+  const t = x.timeMs;
+  const w = x.workerMs;
+  row('time', `total ${s(t.total)}: discovery ${s(t.discovery)}, phase 1 ${s(t.phase1)}, index ${s(t.index)}, phase 2 ${s(t.phase2)}, report ${s(t.report)}`);
+  row('worker time', `decode ${s(w.decode)}, parse ${s(w.parse)}, summarize ${s(w.summarize)}, rules ${s(w.rules)} (summed over ${x.jobs} worker${x.jobs === 1 ? '' : 's'})`);
+  row('throughput', `${((x.bytes / (1024 * 1024)) / Math.max(0.001, t.total / 1000)).toFixed(1)} MB/s, ${n(Math.round(x.files.analysed / Math.max(0.001, t.total / 1000)))} files/s`);
+  row('peak RSS', `${n(x.peakRssMb)} MB (main thread and workers)`);
+  return lines.join('\n') + '\n';
+}
+
+/** `--stats=json`: the same figures as data, times rounded to 0.1 ms. */
+export function statsJson(input: StatsInput): RunStats {
+  const x = collectStats(input);
+  const round = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 10) / 10])) as T;
+  return { ...x, timeMs: round(x.timeMs), workerMs: round(x.workerMs) };
 }
