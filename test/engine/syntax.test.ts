@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFile, ParsedFile } from '../../server/src/engine/parse/parse';
-import { AstNode, walk } from '../../server/src/engine/ast';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AstNode, descendants, walk } from '../../server/src/engine/ast';
 import { commentsAbout, controllingConditions, flagNames, isArrayObject, isConstantName, isUserModeFile, statementOf } from '../../server/src/engine/syntax';
 import { getParsers } from '../helpers';
 
@@ -92,4 +94,43 @@ test('isUserModeFile: entry points, or windows.h without kernel headers', async 
   assert.equal(isUserModeFile(await parse('#include "app.h"\nint __cdecl main(int argc, char **argv) { return 0; }\n')), true);
   assert.equal(isUserModeFile(await parse('#include <windows.h>\n#include <wdm.h>\nvoid f(void) {}\n')), false);
   assert.equal(isUserModeFile(await parse('#include "driver.h"\nNTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) { return 0; }\n')), false);
+});
+
+test('descendants answers, for any node and in any order of questions, what a walk of its subtree finds', async () => {
+  const dir = join(__dirname, '..', '..', '..', 'test', 'fixtures');
+  const files = readdirSync(dir)
+    .flatMap((d) => readdirSync(join(dir, d)).map((name) => join(dir, d, name)))
+    .filter((f) => /\.(c|cpp)$/.test(f))
+    .sort()
+    .slice(0, 40);
+  assert.ok(files.length >= 20, 'fixtures not found');
+  const types = ['call_expression', 'identifier', 'ERROR', 'function_definition'];
+  const set = new Set(['subscript_expression', 'binary_expression', 'compound_statement']);
+  const naive = (node: AstNode, match: (t: string) => boolean): AstNode[] => {
+    const out: AstNode[] = [];
+    walk(node, (n) => {
+      if (match(n.type)) out.push(n);
+    });
+    return out;
+  };
+  let compared = 0;
+  for (const file of files) {
+    const f = await parse(readFileSync(file, 'utf8'), file);
+    const nodes: AstNode[] = [];
+    walk(f.root, (n) => {
+      nodes.push(n);
+    });
+    // Deepest nodes first, so that declarations are indexed from inside before their root is asked about.
+    for (const n of [...nodes].reverse()) {
+      for (const t of types) assert.deepEqual(descendants(n, t), naive(n, (x) => x === t));
+      // An equal set built anew is the same question.
+      assert.deepEqual(descendants(n, new Set(set)), naive(n, (x) => set.has(x)));
+      compared++;
+    }
+    const calls = descendants(f.root, 'call_expression');
+    const count = calls.length;
+    calls.length = 0;
+    assert.equal(descendants(f.root, 'call_expression').length, count, 'callers get their own array');
+  }
+  assert.ok(compared > 10_000, `${compared} nodes compared`);
 });

@@ -22,6 +22,11 @@ export interface AstNode {
   parent: AstNode | undefined;
   /** Index of this node in its parent's `children`. */
   index: number;
+  /**
+   * Pre-order number of this node within its top-level declaration; assigned by `descendants` on the first question
+   * about that declaration (0 until then). Only `descendants` reads it.
+   */
+  order: number;
 }
 
 /** Offset-based source access shared by the tree helpers. */
@@ -57,35 +62,36 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
 }
 
 /**
- * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Answers are
- * remembered per node (trees never change once built): rules and summaries ask for the calls of
- * the same function body many times. Callers get their own copy of the list.
+ * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Callers get their
+ * own array.
+ *
+ * Rules and summaries ask this many times per function body, for many types. Rather than walk the subtree once per
+ * question, each top-level declaration is walked once, on the first question about anything inside it: every node
+ * gets its pre-order number (`order`) and goes into its type's list. A subtree's nodes then have consecutive
+ * numbers, so any question inside the declaration is two binary searches in one list. Trees never change once built,
+ * and an editor re-parse takes untouched top-level declarations over as they are (see buildAst), so their lists
+ * survive the edit; a question about a root is answered by joining its top-level declarations' lists.
  */
 export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
-  return remembers(node, type, typeof type === 'string' ? type : setKey(type)).slice();
+  if (node.parent === undefined) return rootAnswer(node, type).slice();
+  let unit = node;
+  while (unit.parent!.parent !== undefined) unit = unit.parent!;
+  const list = unitAnswer(unitIndex(unit), type);
+  const first = node.order;
+  let last = node;
+  while (last.children.length > 0) last = last.children[last.children.length - 1];
+  return list.slice(firstAtOrAfter(list, first), firstAtOrAfter(list, last.order + 1));
 }
 
-/**
- * The remembered answer (shared, not to be changed). A root's answer is assembled from its top-level children's,
- * each remembered too: an editor re-parse takes the untouched top-level declarations over as they are (see
- * buildAst), so after an edit only the declarations it touched are walked again.
- */
-function remembers(node: AstNode, type: string | ReadonlySet<string>, key: string): AstNode[] {
-  let byType = remembered.get(node);
-  if (!byType) remembered.set(node, (byType = new Map()));
-  let found = byType.get(key);
-  if (!found) {
-    if (node.parent !== undefined) found = collect(node, type);
-    else {
-      found = (typeof type === 'string' ? node.type === type : type.has(node.type)) ? [node] : [];
-      for (const c of node.children) for (const n of remembers(c, type, key)) found.push(n);
-    }
-    byType.set(key, found);
-  }
-  return found;
+/** A top-level declaration's nodes by type, in pre-order; answers for sets of types are remembered as asked. */
+interface UnitIndex {
+  readonly byType: Map<string, AstNode[]>;
+  readonly bySet: Map<string, AstNode[]>;
 }
 
-const remembered = new WeakMap<AstNode, Map<string, AstNode[]>>();
+const NONE: readonly AstNode[] = Object.freeze([]);
+const unitIndexes = new WeakMap<AstNode, UnitIndex>();
+const rootAnswers = new WeakMap<AstNode, Map<string, AstNode[]>>();
 const setKeys = new WeakMap<ReadonlySet<string>, string>();
 
 /** A key for a set of types (sets are mostly module constants: computed once per set). */
@@ -95,13 +101,65 @@ function setKey(types: ReadonlySet<string>): string {
   return k;
 }
 
-function collect(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
-  const out: AstNode[] = [];
-  const match = typeof type === 'string' ? (t: string) => t === type : (t: string) => type.has(t);
-  walk(node, (n) => {
-    if (match(n.type)) out.push(n);
-  });
-  return out;
+function unitIndex(unit: AstNode): UnitIndex {
+  let index = unitIndexes.get(unit);
+  if (!index) {
+    const byType = new Map<string, AstNode[]>();
+    const stack: AstNode[] = [unit];
+    let order = 0;
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      n.order = order++;
+      const list = byType.get(n.type);
+      if (list) list.push(n);
+      else byType.set(n.type, [n]);
+      for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+    }
+    unitIndexes.set(unit, (index = { byType, bySet: new Map() }));
+  }
+  return index;
+}
+
+/** The shared (not to be changed) list of a unit's nodes of `type`, in pre-order. */
+function unitAnswer(index: UnitIndex, type: string | ReadonlySet<string>): readonly AstNode[] {
+  if (typeof type === 'string') return index.byType.get(type) ?? NONE;
+  const key = setKey(type);
+  let list = index.bySet.get(key);
+  if (!list) {
+    list = [];
+    for (const t of type) {
+      const of = index.byType.get(t);
+      if (of) for (const n of of) list.push(n);
+    }
+    if (type.size > 1) list.sort((a, b) => a.order - b.order);
+    index.bySet.set(key, list);
+  }
+  return list;
+}
+
+function rootAnswer(root: AstNode, type: string | ReadonlySet<string>): readonly AstNode[] {
+  let answers = rootAnswers.get(root);
+  if (!answers) rootAnswers.set(root, (answers = new Map()));
+  const key = typeof type === 'string' ? type : setKey(type);
+  let found = answers.get(key);
+  if (!found) {
+    found = (typeof type === 'string' ? root.type === type : type.has(root.type)) ? [root] : [];
+    for (const c of root.children) for (const n of unitAnswer(unitIndex(c), type)) found.push(n);
+    answers.set(key, found);
+  }
+  return found;
+}
+
+/** The first position in `list` (sorted by `order`) whose node's order is at least `order`. */
+function firstAtOrAfter(list: readonly AstNode[], order: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid].order < order) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function ancestor(node: AstNode, pred: (n: AstNode) => boolean): AstNode | undefined {

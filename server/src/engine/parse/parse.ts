@@ -202,7 +202,7 @@ function fragmentParser(parsers: Parsers, lang: LanguageId, text: string, macros
         const fn = root.children.find((c) => c.type === 'function_definition');
         const block = fn && child(fn, 'body');
         const inner = (block?.children ?? []).filter((c) => c.start >= start && c.start < end);
-        const node: AstNode = { type: 'fragment', named: true, field: undefined, start, end, missing: false, children: inner, parent: undefined, index: 0 };
+        const node: AstNode = { type: 'fragment', named: true, field: undefined, start, end, missing: false, children: inner, parent: undefined, index: 0, order: 0 };
         inner.forEach((c, i) => {
           c.parent = node;
           c.index = i;

@@ -21,6 +21,7 @@ interface MutableNode {
   children: AstNode[];
   parent: AstNode | undefined;
   index: number;
+  order: number;
 }
 
 /**
@@ -86,7 +87,7 @@ class NodeReader {
     }
     const start = cursor.startIndex + this.delta;
     const end = cursor.endIndex + this.delta;
-    return { type, named: this.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: NO_CHILDREN, parent: undefined, index: 0 };
+    return { type, named: this.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: NO_CHILDREN, parent: undefined, index: 0, order: 0 };
   }
 }
 
