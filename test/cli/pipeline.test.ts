@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
@@ -140,6 +140,86 @@ test('with the cache, a file whose size and times are as when it was hashed is n
     const fourth = await lint(files, 1, { cache: new ResultCache(cacheDir), stampMarginMs: 5 });
     assert.ok(fourth.unread <= files.length - 1, `${fourth.unread} unread`);
     assert.deepEqual(comparable(fourth), comparable(third));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+/** Every file under `dir`, relative, sorted. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+/** Sets every file's times under `dir` to `seconds` since the epoch. */
+function ageAll(dir: string, seconds: number): void {
+  for (const f of filesUnder(dir)) utimesSync(join(dir, f), seconds, seconds);
+}
+
+test('the cache drops what no run has used for a month, once a day, and keeps everything a run uses', async () => {
+  const { dir, files } = tree();
+  const DAY = 86_400;
+  const now = Math.floor(Date.now() / 1000);
+  // The same history twice: once left alone, once with the cache aged by 40 days before the third run.
+  const history = async (cacheDir: string, age: boolean): Promise<{ pruned: number; next: ResultCache; results: unknown }> => {
+    writeFileSync(join(dir, 'copy.c'), TWO_WARNINGS);
+    await lint(files, 2, { cache: new ResultCache(cacheDir) });
+    // An edit leaves the first version's entries behind, used by no later run.
+    writeFileSync(join(dir, 'copy.c'), TWO_WARNINGS.replace('strcat(dst, ".sys");', 'strcat(dst, ".SYS");'));
+    await lint(files, 2, { cache: new ResultCache(cacheDir) });
+    if (age) ageAll(cacheDir, now - 40 * DAY);
+    const third = new ResultCache(cacheDir);
+    await lint(files, 2, { cache: third });
+    // A change to port.c's summary makes the next run load every other file's entry and lint cross-file again.
+    writeFileSync(join(dir, 'filter', 'port.c'), PORT.replace('ScanMessageNotify', 'OtherNotify'));
+    const next = new ResultCache(cacheDir);
+    const results = comparable(await lint(files, 2, { cache: next }));
+    writeFileSync(join(dir, 'filter', 'port.c'), PORT);
+    return { pruned: third.pruned, next, results };
+  };
+  try {
+    const control = await history(join(dir, '.control'), false);
+    assert.equal(control.pruned, 0, 'nothing is a month old');
+
+    const cacheDir = join(dir, '.cache');
+    const layout = join(cacheDir, 'v3');
+    // Debris a prune must clear (a temporary file of a killed run, an older layout) or keep (a recent entry).
+    const plant = (path: string, seconds: number): string => {
+      const file = join(cacheDir, path);
+      mkdirSync(join(file, '..'), { recursive: true });
+      writeFileSync(file, '{}');
+      utimesSync(file, seconds, seconds);
+      return file;
+    };
+    const aged = await history(cacheDir, true);
+    const tmp = plant('v3/ab/ab12.json.1.x.tmp', now - 2 * 3600);
+    const recent = plant('v3/ab/ab34.json', now);
+    const oldLayout = plant('v1/ab/ab56.json', now - 40 * DAY);
+    // The prune is done for today: the planted debris stays until the next one.
+    const today = new ResultCache(cacheDir);
+    await lint(files, 1, { cache: today });
+    assert.equal(today.pruned, 0);
+    assert.ok(existsSync(tmp) && existsSync(oldLayout));
+
+    assert.ok(aged.pruned >= 1, `${aged.pruned} removed: the first version of copy.c's entries`);
+    // Nothing the later run needed was removed: it read and missed exactly what the unaged history did.
+    assert.deepEqual(aged.results, control.results);
+    assert.deepEqual([aged.next.hits, aged.next.misses], [control.next.hits, control.next.misses]);
+    assert.ok(control.next.hits >= files.length - 1, `${control.next.hits} hits`);
+
+    // A day later (every time put back by one day and a second), the debris goes and the recent entry stays.
+    ageAll(cacheDir, now - DAY - 1);
+    utimesSync(recent, now, now);
+    utimesSync(tmp, now - 2 * 3600, now - 2 * 3600);
+    utimesSync(oldLayout, now - 40 * DAY, now - 40 * DAY);
+    const later = new ResultCache(cacheDir);
+    const before = filesUnder(layout).length;
+    assert.deepEqual(comparable(await lint(files, 1, { cache: later })), comparable(await lint(files, 1)));
+    assert.equal(later.pruned, 2, 'the temporary file and the old layout\'s entry');
+    assert.ok(!existsSync(tmp) && !existsSync(join(cacheDir, 'v1')) && existsSync(recent));
+    assert.equal(filesUnder(layout).length, before - 1, 'only the temporary file left the current layout');
   } finally {
     removeTree(dir);
   }

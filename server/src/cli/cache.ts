@@ -4,10 +4,26 @@
  * a whole entry or none). Any problem with the cache only costs a re-computation, never a wrong or failed run.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Dirent, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const LAYOUT = 'v3';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How long an entry no run has used survives a prune. Entries are keyed by content, so each edit leaves its old
+ * entries behind; a month keeps what a branch switch or a second configuration may still want.
+ */
+export const CACHE_MAX_AGE_MS = 30 * DAY_MS;
+
+export interface PruneOptions {
+  /** Keys the current run uses: kept whatever their age (and their time refreshed, see `prune`). */
+  readonly live: ReadonlySet<string>;
+  readonly maxAgeMs?: number;
+  readonly now?: number;
+}
 
 export function hashOf(...parts: readonly (string | Uint8Array)[]): string {
   const h = createHash('sha256');
@@ -34,6 +50,8 @@ export class ResultCache {
   hits = 0;
   misses = 0;
   writeErrors = 0;
+  /** Entries (and stale temporary files) removed by `prune`. */
+  pruned = 0;
 
   constructor(readonly dir: string) {
     this.root = join(dir, LAYOUT);
@@ -46,6 +64,11 @@ export class ResultCache {
   /** Whether an entry exists (it may still turn out damaged when read). */
   has(key: string): boolean {
     return existsSync(this.pathOf(key));
+  }
+
+  /** When an entry was last written (or refreshed by `prune`), if it exists. */
+  writtenAt(key: string): number | undefined {
+    return mtimeOf(this.pathOf(key));
   }
 
   get<T>(key: string): T | undefined {
@@ -95,5 +118,86 @@ export class ResultCache {
         // never created
       }
     }
+  }
+
+  /**
+   * Removes what no run is likely to read again: entries outside `live` last written more than `maxAgeMs` ago,
+   * temporary files left by a run killed mid-write (older than an hour), and entries of other layouts (older
+   * versions of the tool) under the same age rule. Entries in `live` that are older than a day get their time
+   * refreshed, so that a prune run by another configuration sharing the folder sees them as recently used.
+   *
+   * Safe under concurrent runs: a removed entry only costs its reader a re-computation, and a rename that lands
+   * after the removal simply stores the entry again. Every error is ignored (the file stays).
+   */
+  prune(options: PruneOptions): number {
+    const now = options.now ?? Date.now();
+    const maxAge = options.maxAgeMs ?? CACHE_MAX_AGE_MS;
+    let removed = 0;
+    const remove = (file: string): void => {
+      try {
+        unlinkSync(file);
+        removed++;
+      } catch {
+        // gone already, or not ours to remove
+      }
+    };
+    for (const layout of listDir(this.dir)) {
+      if (!layout.isDirectory() || !/^v\d+$/.test(layout.name)) continue;
+      const current = layout.name === LAYOUT;
+      const layoutDir = join(this.dir, layout.name);
+      for (const bucket of listDir(layoutDir)) {
+        if (!bucket.isDirectory()) continue;
+        const bucketDir = join(layoutDir, bucket.name);
+        for (const f of listDir(bucketDir)) {
+          if (!f.isFile()) continue;
+          const file = join(bucketDir, f.name);
+          const mtime = mtimeOf(file);
+          if (mtime === undefined) continue;
+          if (f.name.endsWith('.tmp')) {
+            if (mtime < now - HOUR_MS) remove(file);
+          } else if (f.name.endsWith('.json')) {
+            if (current && options.live.has(f.name.slice(0, -'.json'.length))) {
+              if (mtime < now - DAY_MS) touch(file, now);
+            } else if (mtime < now - maxAge) remove(file);
+          }
+        }
+        removeIfEmpty(bucketDir);
+      }
+      if (!current) removeIfEmpty(layoutDir);
+    }
+    this.pruned += removed;
+    return removed;
+  }
+}
+
+function listDir(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function mtimeOf(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function touch(file: string, now: number): void {
+  try {
+    utimesSync(file, now / 1000, now / 1000);
+  } catch {
+    // read-only cache: the entry may be pruned by another configuration's run, which only costs a re-computation
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (the usual case), or in use
   }
 }

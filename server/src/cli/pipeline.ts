@@ -17,7 +17,7 @@ import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
 import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
-import { loadEntry, loadSnapshot, Phase1Entry, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, trustedStamp } from './run-cache';
+import { loadEntry, loadSnapshot, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, trustedStamp } from './run-cache';
 import type { FileTimings, IndexSlice, LintAnswer, LintTask, WorkerData } from './worker';
 
 export interface PipelineFile {
@@ -350,7 +350,24 @@ export class Pipeline {
       }
       cache.store.set(snapKey, { files } satisfies Snapshot);
     }
+    if (cache) this.prune(snapKey, states, (s) => projectKeys.get(s));
     return this.assemble(states, phase2Files);
+  }
+
+  /**
+   * Prunes the cache when due (see `pruneIfDue`), keeping every entry this run used: each file's phase-1 entry
+   * and, where its project key differs from its own, its phase-2 answer.
+   */
+  private prune(snapKey: string, states: readonly FileState[], projectKeyOf: (s: FileState) => string | undefined): void {
+    const live = new Set<string>();
+    for (const s of states) {
+      if (!s.cacheKey) continue;
+      live.add(s.cacheKey);
+      const projectKey = projectKeyOf(s);
+      const key = s.entry?.key ?? s.kept?.key;
+      if (projectKey !== undefined && key !== undefined && projectKey !== key) live.add(hashOf(s.cacheKey, projectKey));
+    }
+    pruneIfDue(this.options.cache!.store, snapKey, live);
   }
 
   /** The stamp a new snapshot records for `s`, if it can be trusted (a matched one from the last snapshot can). */
@@ -410,6 +427,7 @@ export class Pipeline {
       }
       this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);
     }
+    this.prune(run.snapKey, states, (s) => kept.files[s.f.file]?.projectKey);
     return this.assemble(states, phase2Files);
   }
 

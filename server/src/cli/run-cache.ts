@@ -101,6 +101,24 @@ export function snapshotKey(configKey: string, files: readonly string[]): string
   return hashOf(configKey, 'run snapshot', JSON.stringify([...files].sort()));
 }
 
+/** How often a configuration's runs prune the cache folder (see `ResultCache.prune`). */
+export const PRUNE_INTERVAL_MS = 24 * 3_600_000;
+
+/**
+ * Prunes the cache if this configuration's runs over these files have not done so for a day. `live` holds the
+ * keys the run used (its snapshot, each file's entries); a small marker entry beside the snapshot records when.
+ * Returns the number of files removed (0 when not due).
+ */
+export function pruneIfDue(cache: ResultCache, snapKey: string, live: Set<string>, now = Date.now(), maxAgeMs?: number): number {
+  const marker = hashOf(snapKey, 'last prune');
+  const last = cache.writtenAt(marker);
+  if (last !== undefined && last > now - PRUNE_INTERVAL_MS && last <= now) return 0;
+  live.add(snapKey).add(marker);
+  const removed = cache.prune({ live, now, maxAgeMs });
+  cache.set(marker, { prunedAt: new Date(now).toISOString(), removed });
+  return removed;
+}
+
 export function loadSnapshot(cache: ResultCache, key: string): Snapshot | undefined {
   const snap = cache.get<Snapshot>(key);
   return snap && typeof snap.files === 'object' && snap.files !== null ? snap : undefined;
