@@ -145,6 +145,83 @@ test('with the cache, a file whose size and times are as when it was hashed is n
   }
 });
 
+/** An IOCTL buffer parsed in the file that receives it (local.c), and one passed on to another file (dispatch.c to forward.c). */
+const MOVES: Record<string, string> = {
+  'local.c': `typedef struct _CMD { ULONG Slot; ULONG Table[2]; } CMD, *PCMD;
+static ULONG LocalParse(PUCHAR Buffer)
+{
+    PCMD cmd = (PCMD)Buffer;
+    return cmd->Table[cmd->Slot];
+}
+NTSTATUS LocalDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    Irp->IoStatus.Information = LocalParse((PUCHAR)Irp->AssociatedIrp.SystemBuffer);
+    return STATUS_SUCCESS;
+}
+VOID LocalInit(PDRIVER_OBJECT DriverObject)
+{
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = LocalDispatch;
+}
+`,
+  'dispatch.c': `NTSTATUS DispatchIoctl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(Irp);
+    Irp->IoStatus.Information = ForwardItem((PUCHAR)Irp->AssociatedIrp.SystemBuffer, stack->Parameters.DeviceIoControl.InputBufferLength);
+    return STATUS_SUCCESS;
+}
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchIoctl;
+    return STATUS_SUCCESS;
+}
+`,
+  'forward.c': `typedef struct _ITEM { ULONG Index; ULONG Values[8]; } ITEM, *PITEM;
+ULONG ForwardItem(PUCHAR Buffer, ULONG Length)
+{
+    PITEM item = (PITEM)Buffer;
+    return item->Values[item->Index];
+}
+`,
+};
+
+test('with the cache, a line inserted above a call is linted alone unless another file\'s findings cite the moved file', async () => {
+  const dir = makeTree(MOVES);
+  const files = Object.keys(MOVES)
+    .sort()
+    .map((file) => ({ file, abs: join(dir, file) }));
+  const cacheDir = join(dir, '.cache');
+  const insertLine = (file: string): void => writeFileSync(join(dir, file), `// ${file}\n${readFileSync(join(dir, file), 'utf8')}`);
+  const lineOf = (r: PipelineResult, file: string): number | undefined => r.results.find((x) => x.path === file)?.findings[0]?.range.start.line;
+  try {
+    await lint(files, 2, { cache: new ResultCache(cacheDir) });
+    const before = await lint(files, 2);
+    assert.deepEqual([lineOf(before, 'local.c'), lineOf(before, 'forward.c')], [4, 4], 'each file has its finding');
+    assert.equal(before.phase2Files, 1, 'forward.c is linted again with the seed from dispatch.c');
+
+    // local.c's call to LocalParse moves: its summary changes, its shape does not, and no other file cites it.
+    insertLine('local.c');
+    const alone = new ResultCache(cacheDir);
+    const afterLocal = await lint(files, 2, { cache: alone });
+    assert.deepEqual(comparable(afterLocal), comparable(await lint(files, 2)));
+    assert.equal(lineOf(afterLocal, 'local.c'), 5);
+    assert.equal(alone.hits, 1, 'only the snapshot was read: no other entry, no project index');
+    const again = new ResultCache(cacheDir);
+    assert.deepEqual(comparable(await lint(files, 1, { cache: again })), comparable(afterLocal));
+    assert.deepEqual([again.hits, again.misses], [1, 0], 'the snapshot was brought up to date');
+
+    // dispatch.c's call moves too, but forward.c's finding cites it: the index is built again.
+    insertLine('dispatch.c');
+    const cited = new ResultCache(cacheDir);
+    const afterDispatch = await lint(files, 2, { cache: cited });
+    assert.deepEqual(comparable(afterDispatch), comparable(await lint(files, 2)));
+    assert.ok(cited.hits > 1, `${cited.hits} hits: every file's entry was loaded`);
+    const path = afterDispatch.results.find((x) => x.path === 'forward.c')!.findings[0].path;
+    assert.ok(path.some((p) => p.file === 'dispatch.c' && p.range.start.line === 4), 'the cited call site moved with the edit');
+  } finally {
+    removeTree(dir);
+  }
+});
+
 /** Every file under `dir`, relative, sorted. */
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })

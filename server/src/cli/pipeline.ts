@@ -219,10 +219,10 @@ export class Pipeline {
     const progress1 = (): void => onProgress?.(1, ++done, states.length);
     const analyse = async (s: FileState, bytes: Buffer): Promise<void> => {
       const a = await this.runTask({ phase: 1, file: s.f.file, bytes });
-      if (!a.ok || !a.summary || a.key === undefined || a.summaryHash === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
+      if (!a.ok || !a.summary || a.key === undefined || a.summaryHash === undefined || a.shapeHash === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
       else {
         this.addTimings(a.timings);
-        s.entry = { result: a.result, summary: a.summary, summaryHash: a.summaryHash, key: a.key, encoding: a.encoding, replaced: a.replaced };
+        s.entry = { result: a.result, summary: a.summary, summaryHash: a.summaryHash, shapeHash: a.shapeHash, key: a.key, encoding: a.encoding, replaced: a.replaced };
         if (s.cacheKey) storeEntry(cache!.store, s.cacheKey, s.entry);
       }
       progress1();
@@ -293,9 +293,10 @@ export class Pipeline {
       const kept = snap && readable.length === states.length && states.every((s) => snap.files[s.f.file]?.final) ? snap : undefined;
       const edited = kept ? states.filter((s) => kept.files[s.f.file].contentHash !== s.contentHash) : readable;
       await phase1(edited);
-      if (kept && edited.every((s) => s.entry && s.entry.summaryHash === kept.files[s.f.file].summaryHash)) {
+      const moved = kept && movedOnly(edited, kept);
+      if (kept && moved) {
         for (let i = edited.length; i < states.length; i++) progress1();
-        const finished = await this.finishFromSnapshot(states, kept, { t0, runStart, snapKey, lookahead, changed: edited.length > 0 });
+        const finished = await this.finishFromSnapshot(states, kept, moved, { t0, runStart, snapKey, lookahead, changed: edited.length > 0 });
         if (finished) return finished;
       }
       if (kept) {
@@ -346,7 +347,7 @@ export class Pipeline {
         const projectKey = projectKeys.get(s)!;
         const slice = projectKey !== e.key ? slices.get(s) : undefined;
         const stamp = this.stampToRecord(s, runStart);
-        files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, key: e.key, projectKey, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced, ...(stamp ? { stamp } : {}) };
+        files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, shapeHash: e.shapeHash, key: e.key, projectKey, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced, ...(stamp ? { stamp } : {}) };
       }
       cache.store.set(snapKey, { files } satisfies Snapshot);
     }
@@ -386,27 +387,33 @@ export class Pipeline {
   }
 
   /**
-   * Phase 2 of a cached run whose edited files kept their summaries (see `Snapshot`): every other file's result and
-   * every project key and slice come from the snapshot. Undefined (nothing done) if the snapshot lacks a slice.
+   * Phase 2 of a cached run whose edited files kept their summaries, or moved only in ways no other file sees
+   * (`moved`, see `movedOnly`): every other file's result and every project key and slice come from the snapshot.
+   * A moved file whose facts came from itself alone (it had no slice) keeps that: its project key is its own new
+   * key. Undefined (nothing done) if the snapshot lacks a slice.
    */
-  private async finishFromSnapshot(states: FileState[], kept: Snapshot, run: { t0: number; runStart: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
+  private async finishFromSnapshot(states: FileState[], kept: Snapshot, moved: ReadonlySet<FileState>, run: { t0: number; runStart: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
     const t1 = performance.now();
+    const projectKeyOf = (s: FileState): string => {
+      const k = kept.files[s.f.file];
+      return moved.has(s) && !k.slice ? s.entry!.key : k.projectKey;
+    };
     const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
     for (const s of states) {
       const k = kept.files[s.f.file];
       if (!s.entry) continue;
-      if (k.projectKey === s.entry.key) continue;
+      if (projectKeyOf(s) === s.entry.key) continue;
       if (!k.slice) return undefined;
       again.push({ s, projectKey: k.projectKey, slice: k.slice });
     }
     let phase2Files = 0;
     for (const s of states) {
       const k = kept.files[s.f.file];
-      if (k.projectKey !== (s.entry?.key ?? k.key)) phase2Files++;
+      if (projectKeyOf(s) !== (s.entry?.key ?? k.key)) phase2Files++;
       if (!s.entry) {
         s.kept = k;
         s.final = k.final;
-      } else if (k.projectKey === s.entry.key) s.final = s.entry.result;
+      } else if (projectKeyOf(s) === s.entry.key) s.final = s.entry.result;
     }
     const t2 = performance.now();
     await this.secondPhase(again, run.lookahead);
@@ -423,11 +430,12 @@ export class Pipeline {
       for (const s of states) {
         const { stamp: _old, ...k } = kept.files[s.f.file];
         const stamp = this.stampToRecord(s, run.runStart);
-        files[s.f.file] = { ...k, ...(s.entry ? { contentHash: s.contentHash!, key: s.entry.key, final: s.final!, encoding: s.entry.encoding, replaced: s.entry.replaced } : {}), ...(stamp ? { stamp } : {}) };
+        const e = s.entry;
+        files[s.f.file] = { ...k, ...(e ? { contentHash: s.contentHash!, summaryHash: e.summaryHash, shapeHash: e.shapeHash, key: e.key, projectKey: projectKeyOf(s), final: s.final!, encoding: e.encoding, replaced: e.replaced } : {}), ...(stamp ? { stamp } : {}) };
       }
       this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);
     }
-    this.prune(run.snapKey, states, (s) => kept.files[s.f.file]?.projectKey);
+    this.prune(run.snapKey, states, projectKeyOf);
     return this.assemble(states, phase2Files);
   }
 
@@ -489,4 +497,30 @@ export class Pipeline {
     replaced.sort();
     return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, timings: this.timings };
   }
+}
+
+/**
+ * The edited files whose summaries changed only in positions (their shape is the same, see `summaryShape`), when
+ * every other edited file kept its summary and no slice of the last run points into a moved file (a seed explained
+ * by one of its call sites or registrations). The project index then holds the same facts with the same
+ * explanations for every file, so the last run's keys and slices stand. Undefined when the index must be built
+ * again (an edit changed what a file passes on, or moved something another file's findings cite).
+ */
+function movedOnly(edited: readonly FileState[], kept: Snapshot): Set<FileState> | undefined {
+  const moved = new Set<FileState>();
+  for (const s of edited) {
+    const k = kept.files[s.f.file];
+    if (!s.entry) return undefined;
+    if (s.entry.summaryHash === k.summaryHash) continue;
+    if (s.entry.shapeHash !== k.shapeHash) return undefined;
+    moved.add(s);
+  }
+  if (moved.size === 0) return moved;
+  const paths = new Set([...moved].map((s) => s.f.file));
+  for (const k of Object.values(kept.files)) {
+    for (const [, seeds] of k.slice?.seeds ?? []) {
+      for (const [, seed] of seeds) if ((seed.file !== undefined && paths.has(seed.file)) || seed.path?.some((p) => paths.has(p.file))) return undefined;
+    }
+  }
+  return moved;
 }

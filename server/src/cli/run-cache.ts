@@ -16,6 +16,8 @@ export interface Phase1Entry {
   readonly summary: FileSummary;
   /** Hash of the summary's JSON (explanations included). */
   readonly summaryHash: string;
+  /** Hash of the summary's JSON without positions (see `summaryShape`). */
+  readonly shapeHash: string;
   readonly key: string;
   readonly encoding: SourceEncoding;
   readonly replaced: boolean;
@@ -58,8 +60,8 @@ export function loadEntry(cache: ResultCache, key: string): Phase1Entry | undefi
   const hit = cache.getWithAttachment<StoredEntry>(key);
   if (!hit || !Array.isArray(hit.value.summary?.functions) || !hit.value.result) return undefined;
   const { value, attachment } = hit;
-  if (typeof value.summaryHash !== 'string') return undefined;
-  return { result: value.result, summary: withLazyExplanations(value.summary, attachment), summaryHash: value.summaryHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
+  if (typeof value.summaryHash !== 'string' || typeof value.shapeHash !== 'string') return undefined;
+  return { result: value.result, summary: withLazyExplanations(value.summary, attachment), summaryHash: value.summaryHash, shapeHash: value.shapeHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
 }
 
 /**
@@ -74,6 +76,7 @@ export interface Snapshot {
 export interface SnapshotFile {
   readonly contentHash: string;
   readonly summaryHash: string;
+  readonly shapeHash: string;
   /** The file's dependency key alone, and under the project index. */
   readonly key: string;
   readonly projectKey: string;

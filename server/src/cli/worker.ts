@@ -10,6 +10,7 @@ import { workerData } from 'node:worker_threads';
 import { loadBackend } from '../engine/parse/backend';
 import { disposeParsed, languageForPath, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
+import { summaryShape } from '../engine/index/summary';
 import { EMPTY_PROJECT, EntryPointRole, FileAnalysis, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import { decodeSource, SourceEncoding } from '../project/read-source';
@@ -57,8 +58,9 @@ export type LintAnswer =
       readonly result: FileResult;
       /** Phase 1 only: the file's summary and its `dependencyKey` under an index of the file alone. */
       readonly summary?: FileSummary;
-      /** Phase 1 only: the hash of the summary's JSON. */
+      /** Phase 1 only: the hash of the summary's JSON, and of its JSON without positions (see `summaryShape`). */
       readonly summaryHash?: string;
+      readonly shapeHash?: string;
       readonly key?: string;
       readonly encoding: SourceEncoding;
       readonly replaced: boolean;
@@ -103,7 +105,8 @@ export default async function lintTask(task: LintTask): Promise<LintAnswer> {
     const t4 = now();
     // The summary's hash lets a cached run tell that an edited file left the project index as it was.
     const summaryHash = summary && hashOf(JSON.stringify(summary));
-    return { ok: true, result, summary, summaryHash, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
+    const shapeHash = summary && hashOf(summaryShape(summary));
+    return { ok: true, result, summary, summaryHash, shapeHash, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
   } catch (err) {
     return { ok: false, reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` };
   } finally {

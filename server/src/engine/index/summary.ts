@@ -108,6 +108,18 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
   return any ? { callee, range: src.rangeOf(call.start, call.end), args } : undefined;
 }
 
+/** Keys under which a summary holds positions (call sites, registrations, explanation steps). */
+const POSITION_KEYS = new Set(['range', 'line', 'character']);
+
+/**
+ * The summary's JSON without any position: equal for two versions of a file that differ only in where things are
+ * (a line inserted above a call moves the call, not what it passes). A file whose summary keeps its shape
+ * contributes the same facts to the project index; only explanations that point into the file can move.
+ */
+export function summaryShape(summary: FileSummary): string {
+  return JSON.stringify(summary, (key, value: unknown) => (POSITION_KEYS.has(key) ? undefined : value));
+}
+
 function hasLocalSource(a: FileAnalysis, fn: FileAnalysis['functions'][number]): boolean {
   return !fn.damaged && a.hasTaint(fn);
 }
