@@ -184,39 +184,60 @@ ULONG ForwardItem(PUCHAR Buffer, ULONG Length)
 `,
 };
 
-test('with the cache, a line inserted above a call is linted alone unless another file\'s findings cite the moved file', async () => {
-  const dir = makeTree(MOVES);
-  const files = Object.keys(MOVES)
+test('with the cache, an edit that only moves call sites is followed without rebuilding the project index', async () => {
+  const content: Record<string, string> = { ...MOVES, 'filter/port.c': PORT, 'filter/message.c': MESSAGE };
+  for (const f of generateCorpus({ seed: 5, files: 6 })) content[`gen/${f.path}`] = f.text;
+  const dir = makeTree(content);
+  const files = Object.keys(content)
     .sort()
     .map((file) => ({ file, abs: join(dir, file) }));
   const cacheDir = join(dir, '.cache');
-  const insertLine = (file: string): void => writeFileSync(join(dir, file), `// ${file}\n${readFileSync(join(dir, file), 'utf8')}`);
-  const lineOf = (r: PipelineResult, file: string): number | undefined => r.results.find((x) => x.path === file)?.findings[0]?.range.start.line;
+  const edit = (file: string, change: (text: string) => string): void => writeFileSync(join(dir, file), change(readFileSync(join(dir, file), 'utf8')));
+  const insertLine = (file: string): void => edit(file, (t) => `// ${file}\n${t}`);
+  const findingsOf = (r: PipelineResult, file: string) => r.results.find((x) => x.path === file)!.findings;
+  /** A cached run after an edit: its results must equal a run without the cache. */
+  const rerun = async (): Promise<{ result: PipelineResult; cache: ResultCache }> => {
+    const cache = new ResultCache(cacheDir);
+    const result = await lint(files, 2, { cache });
+    assert.deepEqual(comparable(result), comparable(await lint(files, 2)));
+    return { result, cache };
+  };
   try {
     await lint(files, 2, { cache: new ResultCache(cacheDir) });
     const before = await lint(files, 2);
-    assert.deepEqual([lineOf(before, 'local.c'), lineOf(before, 'forward.c')], [4, 4], 'each file has its finding');
-    assert.equal(before.phase2Files, 1, 'forward.c is linted again with the seed from dispatch.c');
+    assert.deepEqual([findingsOf(before, 'local.c')[0]?.range.start.line, findingsOf(before, 'forward.c')[0]?.range.start.line], [4, 4]);
+    assert.ok(before.phase2Files >= 2, 'forward.c and message.c are linted again with seeds from other files');
 
     // local.c's call to LocalParse moves: its summary changes, its shape does not, and no other file cites it.
     insertLine('local.c');
-    const alone = new ResultCache(cacheDir);
-    const afterLocal = await lint(files, 2, { cache: alone });
-    assert.deepEqual(comparable(afterLocal), comparable(await lint(files, 2)));
-    assert.equal(lineOf(afterLocal, 'local.c'), 5);
-    assert.equal(alone.hits, 1, 'only the snapshot was read: no other entry, no project index');
+    const alone = await rerun();
+    assert.equal(findingsOf(alone.result, 'local.c')[0].range.start.line, 5);
+    assert.deepEqual([alone.cache.hits, alone.cache.misses], [1, 0], 'only the snapshot was read, and local.c linted');
     const again = new ResultCache(cacheDir);
-    assert.deepEqual(comparable(await lint(files, 1, { cache: again })), comparable(afterLocal));
+    assert.deepEqual(comparable(await lint(files, 1, { cache: again })), comparable(alone.result));
     assert.deepEqual([again.hits, again.misses], [1, 0], 'the snapshot was brought up to date');
 
-    // dispatch.c's call moves too, but forward.c's finding cites it: the index is built again.
+    // dispatch.c's call moves too, and forward.c's finding cites it: forward.c's slice follows the move and
+    // forward.c alone is linted again. Read: the snapshot, dispatch.c's last entry, forward.c's entry.
     insertLine('dispatch.c');
-    const cited = new ResultCache(cacheDir);
-    const afterDispatch = await lint(files, 2, { cache: cited });
-    assert.deepEqual(comparable(afterDispatch), comparable(await lint(files, 2)));
-    assert.ok(cited.hits > 1, `${cited.hits} hits: every file's entry was loaded`);
-    const path = afterDispatch.results.find((x) => x.path === 'forward.c')!.findings[0].path;
-    assert.ok(path.some((p) => p.file === 'dispatch.c' && p.range.start.line === 4), 'the cited call site moved with the edit');
+    const cited = await rerun();
+    const path = findingsOf(cited.result, 'forward.c')[0].path;
+    assert.ok(path.some((p) => p.file === 'dispatch.c' && p.range.start.line === 4 && p.label.startsWith('passed to ForwardItem')), 'the cited call site moved with the edit');
+    assert.deepEqual([cited.cache.hits, cited.cache.misses], [3, 1]);
+
+    // A registration cited by another file's finding (the port's message callback) moves the same way.
+    insertLine('filter/port.c');
+    const registration = await rerun();
+    assert.deepEqual([registration.cache.hits, registration.cache.misses], [3, 1]);
+
+    // A line break inside the call splits one line of positions into two: the index is built again.
+    edit('dispatch.c', (t) => t.replace('ForwardItem((PUCHAR)', 'ForwardItem(\n        (PUCHAR)'));
+    const split = await rerun();
+    assert.ok(split.cache.hits >= files.length, `${split.cache.hits} hits: every file's entry was loaded`);
+
+    // And a run with nothing changed finds every result in the snapshot the previous runs left.
+    const settled = await rerun();
+    assert.deepEqual([settled.cache.hits, settled.cache.misses], [1, 0]);
   } finally {
     removeTree(dir);
   }

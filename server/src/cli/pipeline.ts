@@ -11,14 +11,22 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { EngineConfig } from '../engine/config';
-import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
-import { buildProjectIndex, consumedNames, dependencyKey, FileResult, FileSummary } from '../engine/lint';
+import { buildProjectIndex, dependencyKey, FileResult } from '../engine/lint';
 import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
 import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
 import { loadEntry, loadSnapshot, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, trustedStamp } from './run-cache';
-import type { FileTimings, IndexSlice, LintAnswer, LintTask, WorkerData } from './worker';
+import type { FileTimings, LintAnswer, LintTask, WorkerData } from './worker';
+import { IndexSlice, PositionMap, positionMap, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
+
+/** A file's project key (and slice) after an edit elsewhere, when it is not the snapshot's (see `followMoves`). */
+interface KeyOverride {
+  readonly projectKey: string;
+  readonly slice?: IndexSlice;
+}
+
+const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [] };
 
 export interface PipelineFile {
   readonly abs: string;
@@ -88,23 +96,6 @@ export class PipelineFailed extends Error {}
 function workerFile(): string {
   const bundled = join(__dirname, 'cli-worker.js');
   return existsSync(bundled) ? bundled : join(__dirname, 'worker.js');
-}
-
-/**
- * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines
- * (the same facts its `dependencyKey` hashes). A worker lints with this slice instead of the whole index.
- */
-export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
-  const names = consumedNames(summary);
-  const roles: [string, EntryPointRole][] = [];
-  const seeds: [string, [number, ParamSeed][]][] = [];
-  for (const n of names) {
-    const role = index.entryPoint(n);
-    if (role) roles.push([n, role]);
-    const s = index.paramTaint(n, summary.path);
-    if (s) seeds.push([n, [...s]]);
-  }
-  return { file: summary.path, roles, seeds };
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -293,10 +284,10 @@ export class Pipeline {
       const kept = snap && readable.length === states.length && states.every((s) => snap.files[s.f.file]?.final) ? snap : undefined;
       const edited = kept ? states.filter((s) => kept.files[s.f.file].contentHash !== s.contentHash) : readable;
       await phase1(edited);
-      const moved = kept && movedOnly(edited, kept);
-      if (kept && moved) {
+      const moves = kept && this.followMoves(edited, states, kept, configKey);
+      if (kept && moves) {
         for (let i = edited.length; i < states.length; i++) progress1();
-        const finished = await this.finishFromSnapshot(states, kept, moved, { t0, runStart, snapKey, lookahead, changed: edited.length > 0 });
+        const finished = await this.finishFromSnapshot(states, kept, moves, { t0, runStart, snapKey, lookahead, changed: edited.length > 0 });
         if (finished) return finished;
       }
       if (kept) {
@@ -387,24 +378,65 @@ export class Pipeline {
   }
 
   /**
-   * Phase 2 of a cached run whose edited files kept their summaries, or moved only in ways no other file sees
-   * (`moved`, see `movedOnly`): every other file's result and every project key and slice come from the snapshot.
-   * A moved file whose facts came from itself alone (it had no slice) keeps that: its project key is its own new
-   * key. Undefined (nothing done) if the snapshot lacks a slice.
+   * How the last run's project keys and slices stand after this run's edits, when no edit changed what a file
+   * passes on (each edited file kept its summary, or its shape: see `summaryShape`); undefined when the index must
+   * be built again. Edits that only moved call sites are followed, as a rebuilt index would give them: a moved file
+   * whose facts were its own (it had no slice) takes its new key; a slice that cites a moved file has those
+   * citations moved (`remapSlice`, from the moved file's last entry) and its file's key is recomputed from it.
+   * Every other file keeps its key and slice.
    */
-  private async finishFromSnapshot(states: FileState[], kept: Snapshot, moved: ReadonlySet<FileState>, run: { t0: number; runStart: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
-    const t1 = performance.now();
-    const projectKeyOf = (s: FileState): string => {
+  private followMoves(edited: readonly FileState[], states: readonly FileState[], kept: Snapshot, configKey: string): Map<FileState, KeyOverride> | undefined {
+    const moved: FileState[] = [];
+    for (const s of edited) {
       const k = kept.files[s.f.file];
-      return moved.has(s) && !k.slice ? s.entry!.key : k.projectKey;
+      if (!s.entry) return undefined;
+      if (s.entry.summaryHash === k.summaryHash) continue;
+      if (s.entry.shapeHash !== k.shapeHash) return undefined;
+      moved.push(s);
+    }
+    const overrides = new Map<FileState, KeyOverride>();
+    for (const s of moved) if (!kept.files[s.f.file].slice) overrides.set(s, { projectKey: s.entry!.key });
+    const paths = new Set(moved.map((s) => s.f.file));
+    const citing = moved.length ? states.filter((s) => sliceCites(kept.files[s.f.file].slice ?? EMPTY_SLICE, paths)) : [];
+    if (!citing.length) return overrides;
+    const store = this.options.cache!.store;
+    const maps = new Map<string, PositionMap>();
+    for (const s of moved) {
+      const before = loadEntry(store, hashOf(configKey, s.f.file, kept.files[s.f.file].contentHash));
+      const map = before && positionMap(before.summary, s.entry!.summary);
+      if (!map) return undefined;
+      maps.set(s.f.file, map);
+    }
+    for (const s of citing) {
+      let slice: IndexSlice | undefined = kept.files[s.f.file].slice!;
+      for (const [file, map] of maps) if (slice && sliceCites(slice, new Set([file]))) slice = remapSlice(slice, file, map);
+      s.entry ??= loadEntry(store, s.cacheKey!);
+      if (!slice || !s.entry) return undefined;
+      overrides.set(s, { projectKey: dependencyKey(sliceToIndex(slice), s.entry.summary), slice });
+    }
+    return overrides;
+  }
+
+  /**
+   * Phase 2 of a cached run whose edits left the project index's facts alone (see `followMoves`, which gives the
+   * keys and slices that changed): every other file's result and every project key and slice come from the
+   * snapshot. Undefined (nothing done) if the snapshot lacks a slice.
+   */
+  private async finishFromSnapshot(states: FileState[], kept: Snapshot, overrides: ReadonlyMap<FileState, KeyOverride>, run: { t0: number; runStart: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
+    const t1 = performance.now();
+    const projectKeyOf = (s: FileState): string => overrides.get(s)?.projectKey ?? kept.files[s.f.file].projectKey;
+    const sliceOf = (s: FileState): IndexSlice | undefined => {
+      const o = overrides.get(s);
+      return o ? o.slice : kept.files[s.f.file].slice;
     };
     const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
     for (const s of states) {
-      const k = kept.files[s.f.file];
       if (!s.entry) continue;
-      if (projectKeyOf(s) === s.entry.key) continue;
-      if (!k.slice) return undefined;
-      again.push({ s, projectKey: k.projectKey, slice: k.slice });
+      const projectKey = projectKeyOf(s);
+      if (projectKey === s.entry.key) continue;
+      const slice = sliceOf(s);
+      if (!slice) return undefined;
+      again.push({ s, projectKey, slice });
     }
     let phase2Files = 0;
     for (const s of states) {
@@ -428,10 +460,12 @@ export class Pipeline {
     if ((run.changed || states.some(restamped)) && states.every((s) => s.final && s.skipped === undefined)) {
       const files: Record<string, SnapshotFile> = {};
       for (const s of states) {
-        const { stamp: _old, ...k } = kept.files[s.f.file];
+        const { stamp: _old, slice: _slice, ...k } = kept.files[s.f.file];
         const stamp = this.stampToRecord(s, run.runStart);
         const e = s.entry;
-        files[s.f.file] = { ...k, ...(e ? { contentHash: s.contentHash!, summaryHash: e.summaryHash, shapeHash: e.shapeHash, key: e.key, projectKey: projectKeyOf(s), final: s.final!, encoding: e.encoding, replaced: e.replaced } : {}), ...(stamp ? { stamp } : {}) };
+        const projectKey = projectKeyOf(s);
+        const slice = projectKey !== (e?.key ?? k.key) ? sliceOf(s) : undefined;
+        files[s.f.file] = { ...k, ...(e ? { contentHash: s.contentHash!, summaryHash: e.summaryHash, shapeHash: e.shapeHash, key: e.key, projectKey, final: s.final!, encoding: e.encoding, replaced: e.replaced } : {}), ...(slice ? { slice } : {}), ...(stamp ? { stamp } : {}) };
       }
       this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);
     }
@@ -497,30 +531,4 @@ export class Pipeline {
     replaced.sort();
     return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, timings: this.timings };
   }
-}
-
-/**
- * The edited files whose summaries changed only in positions (their shape is the same, see `summaryShape`), when
- * every other edited file kept its summary and no slice of the last run points into a moved file (a seed explained
- * by one of its call sites or registrations). The project index then holds the same facts with the same
- * explanations for every file, so the last run's keys and slices stand. Undefined when the index must be built
- * again (an edit changed what a file passes on, or moved something another file's findings cite).
- */
-function movedOnly(edited: readonly FileState[], kept: Snapshot): Set<FileState> | undefined {
-  const moved = new Set<FileState>();
-  for (const s of edited) {
-    const k = kept.files[s.f.file];
-    if (!s.entry) return undefined;
-    if (s.entry.summaryHash === k.summaryHash) continue;
-    if (s.entry.shapeHash !== k.shapeHash) return undefined;
-    moved.add(s);
-  }
-  if (moved.size === 0) return moved;
-  const paths = new Set([...moved].map((s) => s.f.file));
-  for (const k of Object.values(kept.files)) {
-    for (const [, seeds] of k.slice?.seeds ?? []) {
-      for (const [, seed] of seeds) if ((seed.file !== undefined && paths.has(seed.file)) || seed.path?.some((p) => paths.has(p.file))) return undefined;
-    }
-  }
-  return moved;
 }

@@ -7,7 +7,7 @@
 import type { FileResult, FileSummary } from '../engine/lint';
 import type { FileStamp, SourceEncoding } from '../project/read-source';
 import { hashOf, ResultCache } from './cache';
-import type { IndexSlice } from './worker';
+import type { IndexSlice } from './slice';
 
 /** One file's phase-1 outcome. */
 export interface Phase1Entry {

@@ -11,10 +11,11 @@ import { loadBackend } from '../engine/parse/backend';
 import { disposeParsed, languageForPath, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
 import { summaryShape } from '../engine/index/summary';
-import { EMPTY_PROJECT, EntryPointRole, FileAnalysis, ParamSeed, ProjectIndex } from '../engine/analysis';
+import { EMPTY_PROJECT, FileAnalysis } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import { decodeSource, SourceEncoding } from '../project/read-source';
 import { hashOf } from './cache';
+import { IndexSlice, sliceToIndex } from './slice';
 import { RULES } from '../../../rules/index.generated';
 
 export interface WorkerData {
@@ -30,19 +31,6 @@ export interface LintTask {
   readonly bytes: Uint8Array;
   /** Phase 2: the project facts the file depends on (see `sliceIndex`). */
   readonly slice?: IndexSlice;
-}
-
-/** A JSON-safe part of a `ProjectIndex`: what one file's lint reads from it. */
-export interface IndexSlice {
-  readonly file: string;
-  readonly roles: readonly (readonly [string, EntryPointRole])[];
-  readonly seeds: readonly (readonly [string, readonly (readonly [number, ParamSeed])[]])[];
-}
-
-function sliceToIndex(slice: IndexSlice): ProjectIndex {
-  const roles = new Map(slice.roles);
-  const seeds = new Map(slice.seeds.map(([name, s]) => [name, new Map(s)] as const));
-  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name) };
 }
 
 export interface FileTimings {
