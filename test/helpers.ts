@@ -37,3 +37,15 @@ export function expectations(text: string): string[] {
 export function actual(result: FileResult): string[] {
   return result.findings.filter((f) => !f.suppression).map((f) => `${f.range.start.line + 1}:${f.ruleId}`).sort();
 }
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+export function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

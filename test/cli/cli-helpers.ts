@@ -71,3 +71,42 @@ export const MESSAGE = `NTSTATUS ScanMessageNotify(PVOID PortCookie, PVOID Input
     return cmd->Kind == 1 ? STATUS_SUCCESS : STATUS_NOT_SUPPORTED;
 }
 `;
+
+/** An IOCTL buffer parsed in the file that receives it (local.c), and one passed on to another file (dispatch.c to forward.c). */
+export const MOVES: Readonly<Record<string, string>> = {
+  'local.c': `typedef struct _CMD { ULONG Slot; ULONG Table[2]; } CMD, *PCMD;
+static ULONG LocalParse(PUCHAR Buffer)
+{
+    PCMD cmd = (PCMD)Buffer;
+    return cmd->Table[cmd->Slot];
+}
+NTSTATUS LocalDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    Irp->IoStatus.Information = LocalParse((PUCHAR)Irp->AssociatedIrp.SystemBuffer);
+    return STATUS_SUCCESS;
+}
+VOID LocalInit(PDRIVER_OBJECT DriverObject)
+{
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = LocalDispatch;
+}
+`,
+  'dispatch.c': `NTSTATUS DispatchIoctl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(Irp);
+    Irp->IoStatus.Information = ForwardItem((PUCHAR)Irp->AssociatedIrp.SystemBuffer, stack->Parameters.DeviceIoControl.InputBufferLength);
+    return STATUS_SUCCESS;
+}
+NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchIoctl;
+    return STATUS_SUCCESS;
+}
+`,
+  'forward.c': `typedef struct _ITEM { ULONG Index; ULONG Values[8]; } ITEM, *PITEM;
+ULONG ForwardItem(PUCHAR Buffer, ULONG Length)
+{
+    PITEM item = (PITEM)Buffer;
+    return item->Values[item->Index];
+}
+`,
+};

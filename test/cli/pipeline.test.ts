@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
 import { ResultCache } from '../../server/src/cli/cache';
 import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pipeline';
 import { generateCorpus } from '../../bench/corpus/generate';
-import { makeTree, MESSAGE, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
+import { makeTree, MESSAGE, MOVES, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
 
 function tree(): { dir: string; files: PipelineFile[] } {
   const content: Record<string, string> = { 'filter/port.c': PORT, 'filter/message.c': MESSAGE, 'copy.c': TWO_WARNINGS };
@@ -144,45 +144,6 @@ test('with the cache, a file whose size and times are as when it was hashed is n
     removeTree(dir);
   }
 });
-
-/** An IOCTL buffer parsed in the file that receives it (local.c), and one passed on to another file (dispatch.c to forward.c). */
-const MOVES: Record<string, string> = {
-  'local.c': `typedef struct _CMD { ULONG Slot; ULONG Table[2]; } CMD, *PCMD;
-static ULONG LocalParse(PUCHAR Buffer)
-{
-    PCMD cmd = (PCMD)Buffer;
-    return cmd->Table[cmd->Slot];
-}
-NTSTATUS LocalDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
-{
-    Irp->IoStatus.Information = LocalParse((PUCHAR)Irp->AssociatedIrp.SystemBuffer);
-    return STATUS_SUCCESS;
-}
-VOID LocalInit(PDRIVER_OBJECT DriverObject)
-{
-    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = LocalDispatch;
-}
-`,
-  'dispatch.c': `NTSTATUS DispatchIoctl(PDEVICE_OBJECT DeviceObject, PIRP Irp)
-{
-    PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(Irp);
-    Irp->IoStatus.Information = ForwardItem((PUCHAR)Irp->AssociatedIrp.SystemBuffer, stack->Parameters.DeviceIoControl.InputBufferLength);
-    return STATUS_SUCCESS;
-}
-NTSTATUS DriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
-{
-    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchIoctl;
-    return STATUS_SUCCESS;
-}
-`,
-  'forward.c': `typedef struct _ITEM { ULONG Index; ULONG Values[8]; } ITEM, *PITEM;
-ULONG ForwardItem(PUCHAR Buffer, ULONG Length)
-{
-    PITEM item = (PITEM)Buffer;
-    return item->Values[item->Index];
-}
-`,
-};
 
 test('with the cache, an edit that only moves call sites is followed without rebuilding the project index', async () => {
   const content: Record<string, string> = { ...MOVES, 'filter/port.c': PORT, 'filter/message.c': MESSAGE };

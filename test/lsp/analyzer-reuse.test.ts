@@ -13,7 +13,7 @@ import { ProjectState } from '../../server/src/lsp/project-state';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { FileResult, lintTexts } from '../../server/src/engine/lint';
 import { RULES } from '../../rules/index.generated';
-import { getParsers } from '../helpers';
+import { getParsers, random } from '../helpers';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures');
 
@@ -21,18 +21,6 @@ interface Edit {
   readonly at: number;
   readonly remove: number;
   readonly insert: string;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

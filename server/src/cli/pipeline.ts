@@ -18,7 +18,8 @@ import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '
 import { canonicalJson, hashOf, ResultCache } from './cache';
 import { loadEntry, loadSnapshot, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, trustedStamp } from './run-cache';
 import type { FileTimings, LintAnswer, LintTask, WorkerData } from './worker';
-import { IndexSlice, PositionMap, positionMap, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
+import { IndexSlice, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
+import { PositionMap, positionMap } from '../engine/index/moves';
 
 /** A file's project key (and slice) after an edit elsewhere, when it is not the snapshot's (see `followMoves`). */
 interface KeyOverride {
