@@ -62,6 +62,8 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
     initializationOptions: {
       trusted: vscode.workspace.isTrusted,
       status: true,
+      // The workspace index keeps its summaries here across restarts (absent when no folder is open).
+      cacheDir: context.storageUri ? vscode.Uri.joinPath(context.storageUri, 'index-cache').fsPath : undefined,
       settings: vscode.workspace.getConfiguration('kslint'),
     },
   };

@@ -73,3 +73,39 @@ test('an untrusted workspace is not indexed: the helper alone has no cross-file 
     await client.stop();
   }
 });
+
+test('with a cache folder, a restarted server indexes from stored summaries and parses only changed files', async () => {
+  const ws = join(dir, 'cached');
+  const cacheDir = join(dir, 'index-cache');
+  cpSync(FIXTURES, ws, { recursive: true });
+  const records = join(ws, 'records.c');
+  const indexed = (c: LspClient) => c.waitFor('the index log line', () => c.logs.find((l) => /^indexed \d+ C\/C\+\+ file/.test(l)));
+  /** Starts a server, waits for the index and for the cross-file finding it brings, and returns the index log line. */
+  const start = async (): Promise<string> => {
+    const client = await LspClient.start({ rootPath: ws, initializationOptions: { cacheDir } });
+    try {
+      const uri = fileUri(records);
+      await client.open(uri, readFileSync(records, 'utf8'));
+      const log = await indexed(client);
+      const latest = (): Diagnostic[] | undefined => [...client.published].reverse().find((p) => p.uri === uri)?.diagnostics;
+      await client.waitFor('KS1001 from the cross-file index', () => hasKs1001(latest()));
+      return log;
+    } finally {
+      await client.stop();
+    }
+  };
+  const files = (log: string): [number, number] => {
+    const m = /^indexed (\d+) C\/C\+\+ file\(s\).*, (\d+) from the cache/.exec(log);
+    assert.ok(m, log);
+    return [Number(m[1]), Number(m[2])];
+  };
+  const first = await start();
+  const [n, cold] = files(first);
+  assert.ok(n >= 2 && cold === 0, first);
+  const [, warm] = files(await start());
+  assert.equal(warm, n, 'every summary came from the cache');
+  // A file changed while the server was down is parsed again; the others still come from the cache.
+  writeFileSync(join(ws, 'dispatch.c'), `${readFileSync(join(ws, 'dispatch.c'), 'utf8')}\n// changed\n`);
+  const [, afterEdit] = files(await start());
+  assert.equal(afterEdit, n - 1);
+});

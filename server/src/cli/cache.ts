@@ -47,6 +47,8 @@ export function canonicalJson(value: unknown): string {
 export class ResultCache {
   private readonly root: string;
   private prepared = false;
+  /** Bucket folders made (or found) by this process: each is made once, not before every write. */
+  private readonly buckets = new Set<string>();
   hits = 0;
   misses = 0;
   writeErrors = 0;
@@ -106,7 +108,11 @@ export class ResultCache {
         writeFileSync(join(this.dir, '.gitignore'), '# kslint result cache; safe to delete\n*\n');
         this.prepared = true;
       }
-      mkdirSync(join(this.root, key.slice(0, 2)), { recursive: true });
+      const bucket = key.slice(0, 2);
+      if (!this.buckets.has(bucket)) {
+        mkdirSync(join(this.root, bucket), { recursive: true });
+        this.buckets.add(bucket);
+      }
       // JSON.stringify never writes a raw line break, so the first one separates the entry from the attachment.
       writeFileSync(tmp, attachment === undefined ? JSON.stringify({ key, value }) : `${JSON.stringify({ key, value })}\n${attachment}`);
       renameSync(tmp, file);
@@ -165,6 +171,8 @@ export class ResultCache {
       }
       if (!current) removeIfEmpty(layoutDir);
     }
+    // Empty bucket folders were removed: make them again before writing.
+    this.buckets.clear();
     this.pruned += removed;
     return removed;
   }

@@ -15,6 +15,9 @@ import {
   MessageType,
   ShowMessageNotification,
 } from 'vscode-languageserver/node';
+import { isAbsolute } from 'node:path';
+import { ResultCache } from '../cli/cache';
+import { toolFingerprint } from '../cli/tool-info';
 import { loadBackend } from '../engine/parse/backend';
 import { Parsers } from '../engine/parse/parse';
 import type { EngineConfig } from '../engine/config';
@@ -53,6 +56,11 @@ interface InitOptions {
   status?: boolean;
   /** Index the workspace in the background (default true). */
   index?: boolean;
+  /**
+   * A folder of the client's own where the workspace index keeps its summaries across restarts (VS Code: the
+   * extension's workspace storage). Without it every start parses the whole workspace.
+   */
+  cacheDir?: string;
 }
 
 export interface ClientFeatures {
@@ -147,6 +155,7 @@ export class KslintServer {
       configFor: (path) => this.configFor(path),
       isOpen: (path) => !!this.documents.byPath(path),
       log: (m) => this.log(m),
+      cache: typeof init.cacheDir === 'string' && isAbsolute(init.cacheDir) ? { store: new ResultCache(init.cacheDir), toolKey: toolFingerprint() } : undefined,
     });
     return {
       capabilities: {

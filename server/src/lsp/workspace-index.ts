@@ -2,9 +2,14 @@
  * The background index of the workspace: every C/C++ file is parsed once and reduced to its summary (functions,
  * entry-point registrations, calls carrying untrusted data), so inter-procedural findings work for open
  * documents. Runs in slices that yield to the event loop between files, so requests are answered meanwhile and
- * native trees are freed; reports progress; updated from watched-file events.
+ * native trees are freed; reports progress; updated from watched-file events. With a cache folder (VS Code gives
+ * its workspace storage), summaries are stored under a hash of the tool, the file's configuration, path and text,
+ * so a restarted server parses only the files that changed since.
  */
-import { summarizeFile } from '../engine/lint';
+import { canonicalJson, hashOf, ResultCache } from '../cli/cache';
+import { pruneIfDue } from '../cli/run-cache';
+import { FileSummary, summarizeFile } from '../engine/lint';
+import { SUMMARY_VERSION } from '../engine/index/summary';
 import { parseFile, Parsers } from '../engine/parse/parse';
 import type { EngineConfig } from '../engine/config';
 import type { ProjectState } from './project-state';
@@ -23,6 +28,8 @@ export interface IndexHost {
   /** Open documents are summarized from their buffers instead. */
   isOpen(path: string): boolean;
   log(message: string): void;
+  /** Where summaries survive a restart, and the fingerprint of the tool their keys include. */
+  readonly cache?: { readonly store: ResultCache; readonly toolKey: string };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -30,6 +37,8 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 export class WorkspaceIndex {
   private generation = 0;
   private files = new Set<string>();
+  /** Cache keys used since the last complete `indexAll` (kept by the prune). */
+  private live = new Set<string>();
 
   constructor(private readonly host: IndexHost) {}
 
@@ -49,13 +58,19 @@ export class WorkspaceIndex {
       const keep = new Set(found);
       for (const old of this.files) if (!keep.has(old)) this.host.project.setDisk(old, undefined);
       this.files = keep;
+      this.live = new Set();
+      const hits = this.host.cache?.store.hits ?? 0;
+      const t0 = performance.now();
       for (let i = 0; i < found.length; i++) {
         if (stale()) return i;
         await this.indexFile(found[i]);
         if (i % 10 === 0 || i === found.length - 1) progress?.report(i + 1, found.length);
         await tick();
       }
-      this.host.log(`indexed ${found.length} C/C++ file(s) in ${roots.length} workspace folder(s)`);
+      const cache = this.host.cache;
+      const fromCache = cache ? `, ${cache.store.hits - hits} from the cache` : '';
+      this.host.log(`indexed ${found.length} C/C++ file(s) in ${roots.length} workspace folder(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s${fromCache}`);
+      if (cache) pruneIfDue(cache.store, hashOf(cache.toolKey, 'workspace index', ...[...roots].sort()), this.live);
       return found.length;
     } finally {
       progress?.done();
@@ -83,10 +98,21 @@ export class WorkspaceIndex {
     const text = await readSource(path);
     if (text === undefined) return this.host.project.setDisk(path, undefined);
     const config = this.host.configFor(path);
+    const cache = this.host.cache;
+    const key = cache && hashOf(cache.toolKey, canonicalJson(config), 'workspace summary', path, text);
+    if (key) {
+      this.live.add(key);
+      const stored = cache.store.get<FileSummary>(key);
+      if (stored && stored.version === SUMMARY_VERSION && stored.path === path && Array.isArray(stored.functions) && Array.isArray(stored.registrations) && Array.isArray(stored.explanations)) {
+        return this.host.project.setDisk(path, stored);
+      }
+    }
     try {
       const parsed = parseFile(this.host.parsers, path, text, { macros: config.macros, headerLanguage: config.headerLanguage });
       try {
-        return this.host.project.setDisk(path, summarizeFile(parsed, config));
+        const summary = summarizeFile(parsed, config);
+        if (key) cache.store.set(key, summary);
+        return this.host.project.setDisk(path, summary);
       } finally {
         parsed.tree.delete?.();
       }
