@@ -3,6 +3,7 @@
 // Layout (the "external native packages" layout of STACK.md):
 //   dist/extension.js   VS Code client            dist/server.js   language server (kslint-server)
 //   dist/cli.js         command line (kslint)      dist/cli-worker.js, dist/worker.js  its worker threads
+//   dist/index-worker.js  the language server's workspace-index thread (started through the same dist/worker.js)
 //   dist/node_modules/  tree-sitter, tree-sitter-c, tree-sitter-cpp (+ node-gyp-build): prebuilt N-API
 //                       binaries for darwin/linux/win32 x64+arm64, loaded where they load
 //   dist/*.wasm         web-tree-sitter and the grammars, the fallback where no native binary loads
@@ -25,6 +26,8 @@ export const ENTRIES = [
   { out: 'server', src: 'server/src/lsp/main.ts' },
   { out: 'cli', src: 'server/src/cli/main.ts' },
   { out: 'cli-worker', src: 'server/src/cli/worker.ts' },
+  // The language server's workspace index runs in a thread of its own (piscina, bundled into server.js).
+  { out: 'index-worker', src: 'server/src/lsp/index-worker.ts' },
   // piscina (bundled into cli.js) starts every thread with its own bootstrap, `worker.js` beside itself, which then
   // loads the task module (cli-worker.js): bundled here under that name. Its optional thread-priority addon is
   // never used (and its failure to load is ignored).

@@ -59,3 +59,25 @@ test('moved call sites and registrations are followed by the editor index, and e
     assert.equal(state.builds, builds + 1, label);
   }
 });
+
+test('while held (the workspace index being built), the index in use stays; on release it answers as a fresh one', async () => {
+  const parsers = await getParsers();
+  const texts: Record<string, string> = { ...MOVES };
+  const summarize = (path: string) => summarizeFile(parseFile(parsers, path, texts[path]), DEFAULT_ENGINE_CONFIG);
+  const state = new ProjectState();
+  state.setDisk('forward.c', summarize('forward.c'));
+  const alone = state.keyFor('forward.c');
+  const release = state.hold();
+  // dispatch.c arrives: it passes the request buffer to forward.c's ForwardItem, which changes forward.c's facts.
+  state.setDisk('dispatch.c', summarize('dispatch.c'));
+  state.setDisk('local.c', summarize('local.c'));
+  assert.equal(state.keyFor('forward.c'), alone, 'the index built before the hold is still in use');
+  assert.equal(state.builds, 1);
+  release();
+  release();
+  const fresh = new ProjectState();
+  for (const p of ['dispatch.c', 'forward.c', 'local.c']) fresh.setDisk(p, summarize(p));
+  assert.notEqual(state.keyFor('forward.c'), alone);
+  assert.equal(state.keyFor('forward.c'), fresh.keyFor('forward.c'));
+  assert.equal(state.builds, 2, 'built once more after the release');
+});

@@ -102,6 +102,7 @@ test('with a cache folder, a restarted server indexes from stored summaries and 
   const first = await start();
   const [n, cold] = files(first);
   assert.ok(n >= 2 && cold === 0, first);
+  assert.match(first, new RegExp(`, ${n} parsed in a worker thread$`), 'the server thread stays free while the index is built');
   const [, warm] = files(await start());
   assert.equal(warm, n, 'every summary came from the cache');
   // A file changed while the server was down is parsed again; the others still come from the cache.

@@ -4,16 +4,14 @@
  * project index that the main thread built from all summaries. Every failure inside a file becomes a "skipped" answer; the main
  * thread handles the rest (time budget, a worker that dies).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { loadBackend } from '../engine/parse/backend';
 import { disposeParsed, languageForPath, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
 import { buildProjectIndex, dependencyKey, FileResult, FileSummary, lintParsed, summarizeFile } from '../engine/lint';
 import { summaryShape } from '../engine/index/summary';
 import { EMPTY_PROJECT, FileAnalysis } from '../engine/analysis';
 import type { EngineConfig } from '../engine/config';
 import { decodeSource, SourceEncoding } from '../project/read-source';
+import { workerParsers } from '../project/worker-parsers';
 import { hashOf } from './cache';
 import { IndexSlice, sliceToIndex } from './slice';
 import { RULES } from '../../../rules/index.generated';
@@ -59,17 +57,8 @@ export type LintAnswer =
 const { config, parser } = workerData as WorkerData;
 const now = (): number => performance.now();
 
-/**
- * The parser starts loading with the worker, before its first task arrives. A failure reaches each task that
- * awaits it, which reports its file as not analysed.
- */
-const parsers: Promise<Parsers> = loadBackend({
-  prefer: parser === 'wasm' ? 'wasm' : 'auto',
-  // In the bundle the .wasm files sit beside this file; in the compiled tree they are found in their packages.
-  wasmDir: existsSync(join(__dirname, 'tree-sitter.wasm')) ? __dirname : undefined,
-  deferCpp: true,
-}).then((b) => new Parsers(b));
-parsers.catch(() => undefined);
+/** A failure to load the parser reaches each task, which reports its file as not analysed. */
+const parsers: Promise<Parsers> = workerParsers(parser === 'wasm' ? 'wasm' : 'auto');
 
 export default async function lintTask(task: LintTask): Promise<LintAnswer> {
   const p = await parsers;

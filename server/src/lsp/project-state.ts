@@ -22,10 +22,32 @@ export class ProjectState {
   private generation = 0;
   /** How many times the index was built (a move alone does not build it). */
   builds = 0;
+  private holds = 0;
+  /** A change of facts arrived while held: the index is out of date once released. */
+  private stale = false;
 
   /** Bumped whenever the set of summaries changes; an index built at an older generation is out of date. */
   get version(): number {
     return this.generation;
+  }
+
+  /**
+   * Until the returned function is called, changes of facts leave an index already built in use. Building the
+   * workspace index changes the facts once per file; without a hold, every edit analysed meanwhile would build
+   * the index again. On release the index is built again (on next use) if anything changed, and the caller
+   * re-checks the open documents whose project facts moved.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds === 0 && this.stale) {
+        this.stale = false;
+        this.index = undefined;
+      }
+    };
   }
 
   /** Records a file's summary from disk (`undefined`: the file is gone). Returns whether anything changed. */
@@ -100,7 +122,10 @@ export class ProjectState {
     else this.fingerprints.set(path, json);
     if (shape === undefined) this.shapes.delete(path);
     else this.shapes.set(path, shape);
-    if (!moved) this.index = undefined;
+    if (!moved) {
+      if (this.holds > 0 && this.index) this.stale = true;
+      else this.index = undefined;
+    }
     this.generation++;
     return true;
   }

@@ -15,13 +15,17 @@ import {
   MessageType,
   ShowMessageNotification,
 } from 'vscode-languageserver/node';
-import { isAbsolute } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { Piscina } from 'piscina';
 import { ResultCache } from '../cli/cache';
 import { toolFingerprint } from '../cli/tool-info';
 import { loadBackend } from '../engine/parse/backend';
 import { Parsers } from '../engine/parse/parse';
 import type { EngineConfig } from '../engine/config';
-import { dependencyKey, FileResult } from '../engine/lint';
+import { dependencyKey, FileResult, FileSummary } from '../engine/lint';
+import { DEFAULT_LIMITS } from '../project/config';
+import type { SummaryAnswer, SummaryTask } from './index-worker';
 import type { Rule } from '../engine/rule';
 import { AnalysisQueue, Trigger } from './analysis-queue';
 import { Analyzer } from './analyzer';
@@ -91,6 +95,10 @@ export class KslintServer {
   index: WorkspaceIndex | undefined;
   private status = false;
   private indexing = true;
+  /** The workspace index's worker thread (started on first use, gone when idle); false once it failed to start. */
+  private indexPool: Piscina | false | undefined;
+  /** Whether the index's worker ever answered (a failure before that means it cannot run here). */
+  private indexWorkerRan = false;
   private running = 0;
   private readonly reportedConfigErrors = new Set<string>();
   /** Closed files whose diagnostics come from a whole-workspace lint. */
@@ -121,8 +129,10 @@ export class KslintServer {
     connection.onDidCloseTextDocument((p) => this.closeDocument(p.textDocument.uri));
     connection.onDidChangeConfiguration((p) => void this.reloadSettings(p.settings));
     connection.onDidChangeWatchedFiles((p) => void this.watchedFilesChanged(p.changes));
-    connection.onShutdown(() => {
+    connection.onShutdown(async () => {
       for (const d of this.documents.all()) this.documents.close(d.uri);
+      if (this.indexPool) await this.indexPool.destroy();
+      this.indexPool = false;
     });
     registerEditorFeatures(this);
     registerCommands(this);
@@ -156,6 +166,7 @@ export class KslintServer {
       isOpen: (path) => !!this.documents.byPath(path),
       log: (m) => this.log(m),
       cache: typeof init.cacheDir === 'string' && isAbsolute(init.cacheDir) ? { store: new ResultCache(init.cacheDir), toolKey: toolFingerprint() } : undefined,
+      summarize: (path, text, config) => this.summarizeInWorker(path, text, config),
     });
     return {
       capabilities: {
@@ -339,6 +350,37 @@ export class KslintServer {
       await this.reindex();
     } else if (projectChanged) {
       this.recheckDependents();
+    }
+  }
+
+  /**
+   * Parses and summarizes a file for the workspace index in the index's worker thread, so that edits are analysed
+   * without waiting behind it. A file over its time budget has no summary (and the worker is replaced); undefined
+   * when the worker cannot run (the index then works on this thread).
+   */
+  private async summarizeInWorker(path: string, text: string, config: EngineConfig): Promise<{ summary?: FileSummary; reason?: string } | undefined> {
+    if (this.indexPool === false) return undefined;
+    const filename = join(__dirname, 'index-worker.js');
+    if (!this.indexPool) {
+      if (!existsSync(filename)) return undefined;
+      // One thread: the editor's own analysis has the other core. It ends when idle, returning its memory.
+      this.indexPool = new Piscina({ filename, minThreads: 0, maxThreads: 1, idleTimeout: 10_000, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    }
+    const budget = DEFAULT_LIMITS.fileTimeoutMs;
+    const signal = AbortSignal.timeout(budget);
+    try {
+      const answer = (await this.indexPool.run({ path, text, config } satisfies SummaryTask, { signal })) as SummaryAnswer;
+      this.indexWorkerRan = true;
+      return answer.ok ? { summary: answer.summary } : { reason: answer.reason };
+    } catch (err) {
+      if (signal.aborted) return { reason: `took longer than ${budget / 1000} s; skipped` };
+      const message = err instanceof Error ? err.message : String(err);
+      if (!this.indexWorkerRan) {
+        this.log(`the index's worker thread cannot run (${message.split('\n')[0]}); indexing on the server's thread`);
+        this.indexPool = false;
+        return undefined;
+      }
+      return { reason: message.split('\n')[0] };
     }
   }
 

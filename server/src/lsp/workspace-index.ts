@@ -30,6 +30,11 @@ export interface IndexHost {
   log(message: string): void;
   /** Where summaries survive a restart, and the fingerprint of the tool their keys include. */
   readonly cache?: { readonly store: ResultCache; readonly toolKey: string };
+  /**
+   * Parses and summarizes a file elsewhere (a worker thread): a summary, or why the file has none. Undefined when
+   * it cannot (no worker): the file is then summarized on this thread.
+   */
+  summarize?(path: string, text: string, config: EngineConfig): Promise<{ summary?: FileSummary; reason?: string } | undefined>;
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -39,6 +44,8 @@ export class WorkspaceIndex {
   private files = new Set<string>();
   /** Cache keys used since the last complete `indexAll` (kept by the prune). */
   private live = new Set<string>();
+  /** Files summarized by `IndexHost.summarize` since `indexAll` began. */
+  private elsewhere = 0;
 
   constructor(private readonly host: IndexHost) {}
 
@@ -52,6 +59,8 @@ export class WorkspaceIndex {
     const generation = ++this.generation;
     const stale = (): boolean => generation !== this.generation;
     progress?.begin('kslint: indexing C/C++ files');
+    // Edits analysed meanwhile use the index as it stands; the caller re-checks open documents afterwards.
+    const release = this.host.project.hold();
     try {
       const found = await findSourceFiles(roots, { shouldStop: stale });
       if (stale()) return 0;
@@ -59,6 +68,7 @@ export class WorkspaceIndex {
       for (const old of this.files) if (!keep.has(old)) this.host.project.setDisk(old, undefined);
       this.files = keep;
       this.live = new Set();
+      this.elsewhere = 0;
       const hits = this.host.cache?.store.hits ?? 0;
       const t0 = performance.now();
       for (let i = 0; i < found.length; i++) {
@@ -69,10 +79,12 @@ export class WorkspaceIndex {
       }
       const cache = this.host.cache;
       const fromCache = cache ? `, ${cache.store.hits - hits} from the cache` : '';
-      this.host.log(`indexed ${found.length} C/C++ file(s) in ${roots.length} workspace folder(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s${fromCache}`);
+      const inWorker = this.elsewhere ? `, ${this.elsewhere} parsed in a worker thread` : '';
+      this.host.log(`indexed ${found.length} C/C++ file(s) in ${roots.length} workspace folder(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s${fromCache}${inWorker}`);
       if (cache) pruneIfDue(cache.store, hashOf(cache.toolKey, 'workspace index', ...[...roots].sort()), this.live);
       return found.length;
     } finally {
+      release();
       progress?.done();
     }
   }
@@ -106,6 +118,13 @@ export class WorkspaceIndex {
       if (stored && stored.version === SUMMARY_VERSION && stored.path === path && Array.isArray(stored.functions) && Array.isArray(stored.registrations) && Array.isArray(stored.explanations)) {
         return this.host.project.setDisk(path, stored);
       }
+    }
+    const elsewhere = await this.host.summarize?.(path, text, config);
+    if (elsewhere) {
+      this.elsewhere++;
+      if (!elsewhere.summary) this.host.log(`could not index ${path}: ${elsewhere.reason ?? 'no summary'}`);
+      else if (key) cache.store.set(key, elsewhere.summary);
+      return this.host.project.setDisk(path, elsewhere.summary);
     }
     try {
       const parsed = parseFile(this.host.parsers, path, text, { macros: config.macros, headerLanguage: config.headerLanguage });
