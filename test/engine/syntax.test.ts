@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseFile, ParsedFile } from '../../server/src/engine/parse/parse';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AstNode, descendants, walk } from '../../server/src/engine/ast';
+import { AstNode, countDescendants, descendants, walk } from '../../server/src/engine/ast';
 import { commentsAbout, controllingConditions, flagNames, isArrayObject, isConstantName, isUserModeFile, statementOf } from '../../server/src/engine/syntax';
 import { getParsers } from '../helpers';
 
@@ -96,7 +96,7 @@ test('isUserModeFile: entry points, or windows.h without kernel headers', async 
   assert.equal(isUserModeFile(await parse('#include "driver.h"\nNTSTATUS DriverEntry(PDRIVER_OBJECT d, PUNICODE_STRING r) { return 0; }\n')), false);
 });
 
-test('descendants answers, for any node and in any order of questions, what a walk of its subtree finds', async () => {
+test('descendants (and countDescendants) answers, for any node and in any order of questions, what a walk of its subtree finds', async () => {
   const dir = join(__dirname, '..', '..', '..', 'test', 'fixtures');
   const files = readdirSync(dir)
     .flatMap((d) => readdirSync(join(dir, d)).map((name) => join(dir, d, name)))
@@ -122,7 +122,11 @@ test('descendants answers, for any node and in any order of questions, what a wa
     });
     // Deepest nodes first, so that declarations are indexed from inside before their root is asked about.
     for (const n of [...nodes].reverse()) {
-      for (const t of types) assert.deepEqual(descendants(n, t), naive(n, (x) => x === t));
+      for (const t of types) {
+        const want = naive(n, (x) => x === t);
+        assert.deepEqual(descendants(n, t), want);
+        assert.equal(countDescendants(n, t), want.length);
+      }
       // An equal set built anew is the same question.
       assert.deepEqual(descendants(n, new Set(set)), naive(n, (x) => set.has(x)));
       compared++;

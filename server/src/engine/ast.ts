@@ -39,7 +39,10 @@ export function nodeText(src: TextSource, node: AstNode): string {
 }
 
 export function child(node: AstNode, field: string): AstNode | undefined {
-  for (const c of node.children) if (c.field === field) return c;
+  // An index loop: children arrays come in two element kinds (leaves share one frozen empty array), which makes
+  // `for...of` fall back to allocating iterator results on this hot path.
+  const children = node.children;
+  for (let i = 0; i < children.length; i++) if (children[i].field === field) return children[i];
   return undefined;
 }
 
@@ -73,14 +76,28 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
  * survive the edit; a question about a root is answered by joining its top-level declarations' lists.
  */
 export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
-  if (node.parent === undefined) return rootAnswer(node, type).slice();
+  const [list, from, to] = answer(node, type);
+  return list.slice(from, to);
+}
+
+/** `descendants(node, type).length`, without building the list. */
+export function countDescendants(node: AstNode, type: string | ReadonlySet<string>): number {
+  const [, from, to] = answer(node, type);
+  return to - from;
+}
+
+/** The shared list holding the answer, and where in it the answer lies. */
+function answer(node: AstNode, type: string | ReadonlySet<string>): [readonly AstNode[], number, number] {
+  if (node.parent === undefined) {
+    const all = rootAnswer(node, type);
+    return [all, 0, all.length];
+  }
   let unit = node;
   while (unit.parent!.parent !== undefined) unit = unit.parent!;
   const list = unitAnswer(unitIndex(unit), type);
-  const first = node.order;
   let last = node;
   while (last.children.length > 0) last = last.children[last.children.length - 1];
-  return list.slice(firstAtOrAfter(list, first), firstAtOrAfter(list, last.order + 1));
+  return [list, firstAtOrAfter(list, node.order), firstAtOrAfter(list, last.order + 1)];
 }
 
 /** A top-level declaration's nodes by type, in pre-order; answers for sets of types are remembered as asked. */
@@ -144,7 +161,10 @@ function rootAnswer(root: AstNode, type: string | ReadonlySet<string>): readonly
   let found = answers.get(key);
   if (!found) {
     found = (typeof type === 'string' ? root.type === type : type.has(root.type)) ? [root] : [];
-    for (const c of root.children) for (const n of unitAnswer(unitIndex(c), type)) found.push(n);
+    for (let i = 0; i < root.children.length; i++) {
+      const list = unitAnswer(unitIndex(root.children[i]), type);
+      for (let j = 0; j < list.length; j++) found.push(list[j]);
+    }
     answers.set(key, found);
   }
   return found;

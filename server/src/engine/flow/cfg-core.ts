@@ -10,7 +10,7 @@
  * Preprocessor conditionals inside bodies become alternative paths (no `assume`): a check in `#ifdef A` does not
  * guard code in `#else`, and both branches are analysed.
  */
-import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import { AstNode, child, countDescendants, namedChildren, nodeText, TextSource } from '../ast';
 
 export type CfgNodeKind = 'entry' | 'exit' | 'stmt' | 'cond' | 'assume' | 'join';
 
@@ -52,14 +52,7 @@ const MAX_STATEMENT_EFFECTS = 1000;
 const EFFECTS = new Set(['call_expression', 'assignment_expression', 'update_expression']);
 
 function tooManyEffects(ast: AstNode): boolean {
-  const stack: AstNode[] = [ast];
-  let count = 0;
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (EFFECTS.has(n.type) && ++count > MAX_STATEMENT_EFFECTS) return true;
-    for (const c of n.children) stack.push(c);
-  }
-  return false;
+  return countDescendants(ast, EFFECTS) > MAX_STATEMENT_EFFECTS;
 }
 
 const SHORT_CIRCUIT_OPS = new Set(['&&', '||', 'and', 'or']);

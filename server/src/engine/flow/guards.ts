@@ -111,27 +111,53 @@ class Mut {
   derived: Map<string, Derived>;
   /** Bumped on every change, so snapshots are taken only after changes. */
   version = 0;
-  private owned = false;
+  /** Which maps this object has copied and may change (bits: facts 1, alias 2, pending 4, derived 8). */
+  private owned = 0;
   constructor(s: GuardState) {
     this.facts = s.facts as Map<string, readonly Guard[]>;
     this.alias = s.alias as Map<string, string>;
     this.pending = s.pending as Map<string, { call: AstNode; paths: readonly string[] }>;
     this.derived = s.derived as Map<string, Derived>;
   }
-  /** Copy on first write: most statements change no guard. */
-  own(): void {
-    if (this.owned) return;
-    this.owned = true;
-    this.facts = new Map(this.facts);
-    this.alias = new Map(this.alias);
-    this.pending = new Map(this.pending);
-    this.derived = new Map(this.derived);
+  /**
+   * Copy on first write, map by map: most statements change no guard, and most that do change one map. The maps
+   * of the input state, and of any snapshot handed out, are shared until then.
+   */
+  ownFacts(): Map<string, readonly Guard[]> {
+    if (!(this.owned & 1)) {
+      this.owned |= 1;
+      this.facts = new Map(this.facts);
+    }
+    return this.facts;
+  }
+  ownAlias(): Map<string, string> {
+    if (!(this.owned & 2)) {
+      this.owned |= 2;
+      this.alias = new Map(this.alias);
+    }
+    return this.alias;
+  }
+  ownPending(): Map<string, { call: AstNode; paths: readonly string[] }> {
+    if (!(this.owned & 4)) {
+      this.owned |= 4;
+      this.pending = new Map(this.pending);
+    }
+    return this.pending;
+  }
+  ownDerived(): Map<string, Derived> {
+    if (!(this.owned & 8)) {
+      this.owned |= 8;
+      this.derived = new Map(this.derived);
+    }
+    return this.derived;
   }
   freeze(): GuardState {
     return { facts: this.facts, alias: this.alias, pending: this.pending, derived: this.derived };
   }
+  /** The state as it is now; later changes copy the maps they touch first (nothing is copied here). */
   snapshot(): GuardState {
-    return { facts: new Map(this.facts), alias: new Map(this.alias), pending: new Map(this.pending), derived: new Map(this.derived) };
+    this.owned = 0;
+    return this.freeze();
   }
   add(path: string, g: Guard): void {
     const d = this.derived.get(path);
@@ -151,34 +177,45 @@ class Mut {
     for (const t of targets) {
       const list = this.facts.get(t) ?? [];
       if (!list.some((x) => x.id === g.id)) {
-        this.own();
-        this.facts.set(t, [...list, g]);
+        this.ownFacts().set(t, [...list, g]);
         this.version++;
       }
     }
   }
   kill(path: string): void {
     const hit = (k: string): boolean => isPathBelow(k, path);
-    let any = false;
     const stale = (g: Guard): boolean => !!g.boundPaths && g.boundPaths.some(hit);
-    for (const [k, list] of this.facts) if (hit(k) || list.some(stale)) any = true;
-    for (const [k, v] of this.alias) if (hit(k) || hit(v)) any = true;
-    for (const k of this.pending.keys()) if (hit(k)) any = true;
-    for (const [k, d] of this.derived) if (hit(k) || d.leaves.some((l) => hit(l.path))) any = true;
-    if (!any) return;
-    this.own();
-    for (const [k, list] of [...this.facts]) {
-      if (hit(k)) this.facts.delete(k);
-      else if (list.some(stale)) {
+    let any = false;
+    for (const [k, list] of this.facts) {
+      if (!hit(k) && !list.some(stale)) continue;
+      const facts = this.ownFacts();
+      if (hit(k)) facts.delete(k);
+      else {
         const keep = list.filter((g) => !stale(g));
-        if (keep.length) this.facts.set(k, keep);
-        else this.facts.delete(k);
+        if (keep.length) facts.set(k, keep);
+        else facts.delete(k);
+      }
+      any = true;
+    }
+    for (const [k, v] of this.alias) {
+      if (hit(k) || hit(v)) {
+        this.ownAlias().delete(k);
+        any = true;
       }
     }
-    for (const [k, v] of [...this.alias]) if (hit(k) || hit(v)) this.alias.delete(k);
-    for (const k of [...this.pending.keys()]) if (hit(k)) this.pending.delete(k);
-    for (const [k, d] of [...this.derived]) if (hit(k) || d.leaves.some((l) => hit(l.path))) this.derived.delete(k);
-    this.version++;
+    for (const k of this.pending.keys()) {
+      if (hit(k)) {
+        this.ownPending().delete(k);
+        any = true;
+      }
+    }
+    for (const [k, d] of this.derived) {
+      if (hit(k) || d.leaves.some((l) => hit(l.path))) {
+        this.ownDerived().delete(k);
+        any = true;
+      }
+    }
+    if (any) this.version++;
   }
 }
 
@@ -351,8 +388,7 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
     if (ALLOCATOR_CALLS.test(calleeOf(src, v))) return;
     const paths = callPaths(src, v);
     if (paths.length) {
-      m.own();
-      m.pending.set(target, { call: v, paths });
+      m.ownPending().set(target, { call: v, paths });
       m.version++;
     }
     return;
@@ -361,20 +397,18 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
   if (p === undefined) {
     const leaves = leavesOf(src, v).filter((l) => !l.path.startsWith('&') && !isPathBelow(l.path, target) && !l.path.includes('['));
     if (leaves.length && leaves.length <= 8) {
-      m.own();
-      m.derived.set(target, { value: v, leaves: leaves.map((l) => ({ path: l.path, sign: l.sign, node: l.node })) });
+      m.ownDerived().set(target, { value: v, leaves: leaves.map((l) => ({ path: l.path, sign: l.sign, node: l.node })) });
       m.version++;
     }
     return;
   }
   // Subscripts collapse to `[]`, so `p[0]` and `p[1]` share a path: never alias through one.
   if (p === target || isPathBelow(p, target) || p.includes('[')) return;
-  m.own();
-  m.alias.set(target, p);
+  m.ownAlias().set(target, p);
   m.version++;
   for (const g of m.facts.get(p) ?? []) {
     const list = m.facts.get(target) ?? [];
-    if (!list.some((x) => x.id === g.id)) m.facts.set(target, [...list, g]);
+    if (!list.some((x) => x.id === g.id)) m.ownFacts().set(target, [...list, g]);
   }
 }
 
