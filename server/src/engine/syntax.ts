@@ -24,7 +24,13 @@ export function calleeName(file: ParsedFile, call: AstNode): string | undefined 
 /** The argument expressions of a call (comments dropped). */
 export function callArgs(call: AstNode): AstNode[] {
   const args = child(call, 'arguments');
-  return args ? namedChildren(args).filter((a) => a.type !== 'comment') : [];
+  const out: AstNode[] = [];
+  if (!args) return out;
+  for (let i = 0; i < args.children.length; i++) {
+    const a = args.children[i];
+    if (a.named && a.type !== 'comment') out.push(a);
+  }
+  return out;
 }
 
 /** All call expressions under a node, in source order. */

@@ -169,17 +169,20 @@ class Mut {
     }
     this.addOne(path, g);
   }
+  /** Adds `g` to `path`, to what `path` aliases, and to what aliases `path` (each once, in that order). */
   private addOne(path: string, g: Guard): void {
-    const targets = new Set([path]);
+    this.addTo(path, g);
     const a = this.alias.get(path);
-    if (a) targets.add(a);
-    for (const [k, v] of this.alias) if (v === path) targets.add(k);
-    for (const t of targets) {
-      const list = this.facts.get(t) ?? [];
-      if (!list.some((x) => x.id === g.id)) {
-        this.ownFacts().set(t, [...list, g]);
-        this.version++;
-      }
+    if (a && a !== path) this.addTo(a, g);
+    this.alias.forEach((v, k) => {
+      if (v === path && k !== path && k !== a) this.addTo(k, g);
+    });
+  }
+  private addTo(path: string, g: Guard): void {
+    const list = this.facts.get(path) ?? [];
+    if (!list.some((x) => x.id === g.id)) {
+      this.ownFacts().set(path, [...list, g]);
+      this.version++;
     }
   }
   kill(path: string): void {

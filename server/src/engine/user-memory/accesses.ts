@@ -102,15 +102,15 @@ function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable
     if (n.type === 'call_expression') {
       const name = calleeName(file, n);
       if (!name) return;
-      const args = callArgs(n);
+      let args: AstNode[] | undefined;
       const at = (i: number, kind: UserAccessKind): boolean => {
-        const a = args[i];
+        const a = (args ??= callArgs(n))[i];
         const ptr = a && pointerOf(file, fn, aliases, a);
         if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, location: kind === 'accessor' ? addressedLocation(file, a) : undefined });
         return !!ptr;
       };
       if (PROBE_ROUTINES.has(name)) at(0, 'probe');
-      else if (isUserAccessor(name)) args.some((_, i) => at(i, 'accessor'));
+      else if (isUserAccessor(name)) callArgs(n).some((_, i) => at(i, 'accessor'));
       else if (Object.prototype.hasOwnProperty.call(MEMORY_ROUTINES, name)) {
         const spec = MEMORY_ROUTINES[name];
         spec.read.forEach((i) => at(i, 'copy-read'));

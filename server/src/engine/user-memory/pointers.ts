@@ -220,7 +220,7 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
       if (key && value) bindings.push({ value, site: table.add(key, n, undefined) });
     } else if (n.type === 'call_expression') {
       const name = calleeName(file, n);
-      const args = callArgs(n);
+      const args = name && (WDF_UNSAFE.has(name) || PROBE_ROUTINES.has(name)) ? callArgs(n) : [];
       if (name && WDF_UNSAFE.has(name) && args[2]) {
         const out = stripCasts(args[2]);
         const target = out.type === 'pointer_expression' ? child(out, 'argument') : undefined;
