@@ -3,7 +3,7 @@
  * guard analysis on the first guard or taint question, the taint analysis only when something untrusted can
  * reach the function at all.
  */
-import { AstNode, nodeText, TextSource, walk } from '../ast';
+import { AstNode, descendants, nodeText, TextSource, walk } from '../ast';
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
 import type { EngineConfig } from '../config';
 import type { FunctionInfo } from '../index/functions';
@@ -118,22 +118,21 @@ export function functionHasTaint(fn: FunctionInfo, file: ParsedFile, seeds: Read
  */
 const sourcesInBody = new WeakMap<AstNode, { sources: EngineConfig['sources']; found: boolean }>();
 
+const SOURCE_SITES: ReadonlySet<string> = new Set(['field_expression', 'call_expression']);
+
 function bodyHasSource(file: ParsedFile, body: AstNode, config: EngineConfig): boolean {
   const src = file.source;
   const cfgSources = new Set(config.sources.map((s) => s.function));
-  let found = false;
-  walk(body, (n) => {
-    if (found) return false;
+  for (const n of descendants(body, SOURCE_SITES)) {
     if (n.type === 'field_expression') {
       const p = pathOf(src, n);
-      if (p && pathSource(p)) found = true;
-    } else if (n.type === 'call_expression') {
+      if (p && pathSource(p)) return true;
+    } else {
       const name = calleeName(src, n);
-      if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') found = true;
+      if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') return true;
     }
-    return !found;
-  });
-  return found;
+  }
+  return false;
 }
 
 export class FunctionFlow {

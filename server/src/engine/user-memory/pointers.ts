@@ -2,7 +2,7 @@
  * Where user-mode addresses enter a function (METHOD_NEITHER buffers, `Irp->UserBuffer`, KMDF unsafe retrieve
  * calls, minifilter port messages, addresses the code itself probes) and the local names that hold them.
  */
-import { AstNode, ancestor, child, descendants, namedChildren, nodeText, walk } from '../ast';
+import { AstNode, ancestor, child, descendants, namedChildren, nodeText } from '../ast';
 import type { FileAnalysis, FunctionInfo } from '../analysis';
 import type { ParsedFile } from '../parse/parse';
 import { callArgs, calleeName } from '../syntax';
@@ -201,6 +201,9 @@ export function isMessageNotify(analysis: FileAnalysis, fn: FunctionInfo): boole
   return (analysis.project.entryPoint(fn.name) === 'filter-message-notify' || messageNotifyNames(analysis.file).has(fn.name)) && fn.params.length === 6;
 }
 
+/** Where a pointer gets bound or reported: declarations with a value, assignments, calls. */
+const BINDING_SITES: ReadonlySet<string> = new Set(['init_declarator', 'assignment_expression', 'call_expression']);
+
 /** The aliases of user addresses in a function; `messageNotify`: see `isMessageNotify`. */
 export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify: boolean): AliasTable {
   const table = new AliasTable();
@@ -212,7 +215,7 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
   }
   const bindings: { value: AstNode; site: Site }[] = [];
   const probed: AstNode[] = [];
-  walk(fn.body, (n) => {
+  for (const n of descendants(fn.body, BINDING_SITES)) {
     if (n.type === 'init_declarator' || (n.type === 'assignment_expression' && operatorOf(n) === '=')) {
       const target = child(n, n.type === 'init_declarator' ? 'declarator' : 'left');
       const value = child(n, n.type === 'init_declarator' ? 'value' : 'right');
@@ -230,7 +233,7 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
         probed.push(args[0]);
       }
     }
-  });
+  }
   follow(file, fn, table, bindings);
   // What the code itself probes is a user address by its author's word (an embedded pointer, a helper's
   // parameter); sources already known keep their more specific origin.
