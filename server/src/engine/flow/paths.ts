@@ -58,24 +58,23 @@ export function subscriptIndex(n: AstNode): AstNode | undefined {
 
 /** Canonical access path of an expression, or undefined when it is not a path (a call, arithmetic, ...). */
 export function pathOf(src: TextSource, node: AstNode): string | undefined {
-  // Iterative: long member chains must not recurse.
-  const parts: string[] = [];
+  // Iterative: long member chains must not recurse. The path is built from its end (`suffix`), without arrays:
+  // this runs for most nodes the analyses look at.
+  let suffix = '';
   let n = stripCasts(node);
   for (let guard = 0; guard < 64; guard++) {
     switch (n.type) {
       case 'identifier':
       case 'field_identifier':
       case 'this':
-        parts.push(nodeText(src, n));
-        return parts.reverse().join('');
+        return nodeText(src, n) + suffix;
       case 'qualified_identifier':
-        parts.push(nodeText(src, n).replace(/\s+/g, ''));
-        return parts.reverse().join('');
+        return nodeText(src, n).replace(/\s+/g, '') + suffix;
       case 'field_expression': {
         const base = child(n, 'argument');
         const field = child(n, 'field');
         if (!base || !field) return undefined;
-        parts.push(`.${nodeText(src, field)}`);
+        suffix = `.${nodeText(src, field)}${suffix}`;
         // `(*p).f` is `p->f`.
         const b = stripCasts(base);
         n = b.type === 'pointer_expression' && opOf(src, b) === '*' && child(b, 'argument') ? stripCasts(child(b, 'argument')!) : b;
@@ -84,7 +83,7 @@ export function pathOf(src: TextSource, node: AstNode): string | undefined {
       case 'subscript_expression': {
         const base = child(n, 'argument');
         if (!base) return undefined;
-        parts.push('[]');
+        suffix = `[]${suffix}`;
         n = stripCasts(base);
         continue;
       }
@@ -92,7 +91,7 @@ export function pathOf(src: TextSource, node: AstNode): string | undefined {
         if (opOf(src, n) !== '*') return undefined;
         const arg = child(n, 'argument');
         if (!arg) return undefined;
-        parts.push('[]');
+        suffix = `[]${suffix}`;
         n = stripCasts(arg);
         continue;
       }
@@ -105,8 +104,7 @@ export function pathOf(src: TextSource, node: AstNode): string | undefined {
         const only = args ? namedChildren(args).filter((c) => c.type !== 'comment') : [];
         const irp = only.length === 1 ? pathOf(src, only[0]) : undefined;
         if (irp === undefined) return undefined;
-        parts.push(`${name}(${irp})`);
-        return parts.reverse().join('');
+        return `${name}(${irp})${suffix}`;
       }
       default:
         return undefined;
