@@ -21,7 +21,6 @@ export const CACHE_MAX_AGE_MS = 30 * DAY_MS;
 export interface PruneOptions {
   /** Keys the current run uses: kept whatever their age (and their time refreshed, see `prune`). */
   readonly live: ReadonlySet<string>;
-  readonly maxAgeMs?: number;
   readonly now?: number;
 }
 
@@ -127,7 +126,7 @@ export class ResultCache {
   }
 
   /**
-   * Removes what no run is likely to read again: entries outside `live` last written more than `maxAgeMs` ago,
+   * Removes what no run is likely to read again: entries outside `live` last written more than 30 days ago,
    * temporary files left by a run killed mid-write (older than an hour), and entries of other layouts (older
    * versions of the tool) under the same age rule. Entries in `live` that are older than a day get their time
    * refreshed, so that a prune run by another configuration sharing the folder sees them as recently used.
@@ -137,7 +136,6 @@ export class ResultCache {
    */
   prune(options: PruneOptions): number {
     const now = options.now ?? Date.now();
-    const maxAge = options.maxAgeMs ?? CACHE_MAX_AGE_MS;
     let removed = 0;
     const remove = (file: string): void => {
       try {
@@ -164,7 +162,7 @@ export class ResultCache {
           } else if (f.name.endsWith('.json')) {
             if (current && options.live.has(f.name.slice(0, -'.json'.length))) {
               if (mtime < now - DAY_MS) touch(file, now);
-            } else if (mtime < now - maxAge) remove(file);
+            } else if (mtime < now - CACHE_MAX_AGE_MS) remove(file);
           }
         }
         removeIfEmpty(bucketDir);

@@ -112,12 +112,13 @@ export const PRUNE_INTERVAL_MS = 24 * 3_600_000;
  * keys the run used (its snapshot, each file's entries); a small marker entry beside the snapshot records when.
  * Returns the number of files removed (0 when not due).
  */
-export function pruneIfDue(cache: ResultCache, snapKey: string, live: Set<string>, now = Date.now(), maxAgeMs?: number): number {
+export function pruneIfDue(cache: ResultCache, snapKey: string, live: Set<string>): number {
+  const now = Date.now();
   const marker = hashOf(snapKey, 'last prune');
   const last = cache.writtenAt(marker);
   if (last !== undefined && last > now - PRUNE_INTERVAL_MS && last <= now) return 0;
   live.add(snapKey).add(marker);
-  const removed = cache.prune({ live, now, maxAgeMs });
+  const removed = cache.prune({ live, now });
   cache.set(marker, { prunedAt: new Date(now).toISOString(), removed });
   return removed;
 }

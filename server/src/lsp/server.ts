@@ -23,7 +23,7 @@ import { toolFingerprint } from '../cli/tool-info';
 import { loadBackend } from '../engine/parse/backend';
 import { Parsers } from '../engine/parse/parse';
 import type { EngineConfig } from '../engine/config';
-import { dependencyKey, FileResult, FileSummary } from '../engine/lint';
+import { dependencyKey, FileResult } from '../engine/lint';
 import { DEFAULT_LIMITS } from '../project/config';
 import type { SummaryAnswer, SummaryTask } from './index-worker';
 import type { Rule } from '../engine/rule';
@@ -38,7 +38,7 @@ import { ProjectState } from './project-state';
 import { RuleDocs } from './rule-docs';
 import { ConfigSource, DEFAULT_CONFIG_SOURCE, DEFAULT_SETTINGS, EditorSettings, parseSettings } from './settings';
 import { uriToPath } from './uri';
-import { IndexProgress, WorkspaceIndex } from './workspace-index';
+import { IndexedFile, IndexProgress, WorkspaceIndex } from './workspace-index';
 import { wasmDirNextToServer } from './wasm-dir';
 
 export interface ServerOptions {
@@ -358,7 +358,7 @@ export class KslintServer {
    * without waiting behind it. A file over its time budget has no summary (and the worker is replaced); undefined
    * when the worker cannot run (the index then works on this thread).
    */
-  private async summarizeInWorker(path: string, text: string, config: EngineConfig): Promise<{ summary?: FileSummary; reason?: string } | undefined> {
+  private async summarizeInWorker(path: string, text: string, config: EngineConfig): Promise<IndexedFile | undefined> {
     if (this.indexPool === false) return undefined;
     const filename = join(__dirname, 'index-worker.js');
     if (!this.indexPool) {

@@ -21,6 +21,12 @@ export interface IndexProgress {
   done(): void;
 }
 
+/** A file's summary for the index, or why it has none. */
+export interface IndexedFile {
+  readonly summary?: FileSummary;
+  readonly reason?: string;
+}
+
 export interface IndexHost {
   readonly parsers: Parsers;
   readonly project: ProjectState;
@@ -34,7 +40,7 @@ export interface IndexHost {
    * Parses and summarizes a file elsewhere (a worker thread): a summary, or why the file has none. Undefined when
    * it cannot (no worker): the file is then summarized on this thread.
    */
-  summarize?(path: string, text: string, config: EngineConfig): Promise<{ summary?: FileSummary; reason?: string } | undefined>;
+  summarize?(path: string, text: string, config: EngineConfig): Promise<IndexedFile | undefined>;
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -120,24 +126,24 @@ export class WorkspaceIndex {
       }
     }
     const elsewhere = await this.host.summarize?.(path, text, config);
-    if (elsewhere) {
-      this.elsewhere++;
-      if (!elsewhere.summary) this.host.log(`could not index ${path}: ${elsewhere.reason ?? 'no summary'}`);
-      else if (key) cache.store.set(key, elsewhere.summary);
-      return this.host.project.setDisk(path, elsewhere.summary);
-    }
+    if (elsewhere) this.elsewhere++;
+    const { summary, reason } = elsewhere ?? this.summarizeHere(path, text, config);
+    if (!summary) this.host.log(`could not index ${path}: ${reason ?? 'no summary'}`);
+    else if (key) cache.store.set(key, summary);
+    return this.host.project.setDisk(path, summary);
+  }
+
+  /** Parses and summarizes a file on this thread (when `IndexHost.summarize` cannot). */
+  private summarizeHere(path: string, text: string, config: EngineConfig): IndexedFile {
     try {
       const parsed = parseFile(this.host.parsers, path, text, { macros: config.macros, headerLanguage: config.headerLanguage });
       try {
-        const summary = summarizeFile(parsed, config);
-        if (key) cache.store.set(key, summary);
-        return this.host.project.setDisk(path, summary);
+        return { summary: summarizeFile(parsed, config) };
       } finally {
         parsed.tree.delete?.();
       }
     } catch (err) {
-      this.host.log(`could not index ${path}: ${err instanceof Error ? err.message : String(err)}`);
-      return this.host.project.setDisk(path, undefined);
+      return { reason: err instanceof Error ? err.message : String(err) };
     }
   }
 }

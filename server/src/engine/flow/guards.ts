@@ -124,32 +124,22 @@ class Mut {
    * of the input state, and of any snapshot handed out, are shared until then.
    */
   ownFacts(): Map<string, readonly Guard[]> {
-    if (!(this.owned & 1)) {
-      this.owned |= 1;
-      this.facts = new Map(this.facts);
-    }
-    return this.facts;
+    return (this.facts = this.writable(1, this.facts));
   }
   ownAlias(): Map<string, string> {
-    if (!(this.owned & 2)) {
-      this.owned |= 2;
-      this.alias = new Map(this.alias);
-    }
-    return this.alias;
+    return (this.alias = this.writable(2, this.alias));
   }
   ownPending(): Map<string, { call: AstNode; paths: readonly string[] }> {
-    if (!(this.owned & 4)) {
-      this.owned |= 4;
-      this.pending = new Map(this.pending);
-    }
-    return this.pending;
+    return (this.pending = this.writable(4, this.pending));
   }
   ownDerived(): Map<string, Derived> {
-    if (!(this.owned & 8)) {
-      this.owned |= 8;
-      this.derived = new Map(this.derived);
-    }
-    return this.derived;
+    return (this.derived = this.writable(8, this.derived));
+  }
+  /** `map` itself if this object owns it (bit `bit`), else a copy it now owns. */
+  private writable<K, V>(bit: number, map: Map<K, V>): Map<K, V> {
+    if (this.owned & bit) return map;
+    this.owned |= bit;
+    return new Map(map);
   }
   freeze(): GuardState {
     return { facts: this.facts, alias: this.alias, pending: this.pending, derived: this.derived };

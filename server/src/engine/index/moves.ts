@@ -20,6 +20,8 @@ function isPosition(v: unknown): v is { line: number; character: number } {
   return typeof v === 'object' && v !== null && typeof (v as { line?: unknown }).line === 'number' && typeof (v as { character?: unknown }).character === 'number';
 }
 
+const emptyRangeAt = (p: { line: number; character: number }): Range => ({ start: { line: p.line, character: p.character }, end: { line: p.line, character: p.character } });
+
 function isRange(v: unknown): v is Range {
   return typeof v === 'object' && v !== null && isPosition((v as { start?: unknown }).start) && isPosition((v as { end?: unknown }).end);
 }
@@ -61,11 +63,7 @@ export function positionMap(before: FileSummary, after: FileSummary): PositionMa
     } else if (typeof a === 'object' && a !== null) {
       if (typeof b !== 'object' || b === null) return undefined;
       // A registration: the index cites it as an empty range at its position.
-      if (isPosition(a)) {
-        if (!isPosition(b)) return undefined;
-        const at = (p: { line: number; character: number }): Range => ({ start: { line: p.line, character: p.character }, end: { line: p.line, character: p.character } });
-        if (!range(at(a), at(b))) return undefined;
-      }
+      if (isPosition(a) && !(isPosition(b) && range(emptyRangeAt(a), emptyRangeAt(b)))) return undefined;
       for (const [k, v] of Object.entries(a)) if (k !== 'line' && k !== 'character') stack.push([v, (b as Record<string, unknown>)[k]]);
     } else if (a !== b) return undefined;
   }
