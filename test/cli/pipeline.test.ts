@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, uti
 import { join } from 'node:path';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
-import { ResultCache } from '../../server/src/cli/cache';
+import { canonicalJson, hashOf, ResultCache } from '../../server/src/cli/cache';
+import { packKey } from '../../server/src/cli/run-cache';
 import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pipeline';
 import { generateCorpus } from '../../bench/corpus/generate';
 import { makeTree, MESSAGE, MOVES, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
@@ -199,6 +200,69 @@ test('with the cache, an edit that only moves call sites is followed without reb
     // And a run with nothing changed finds every result in the snapshot the previous runs left.
     const settled = await rerun();
     assert.deepEqual([settled.cache.hits, settled.cache.misses], [1, 0]);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+/** Counts entry reads (`get` reads through `getWithAttachment`). */
+class CountingCache extends ResultCache {
+  reads = 0;
+  override getWithAttachment<T>(key: string): { value: T; attachment: Uint8Array } | undefined {
+    this.reads++;
+    return super.getWithAttachment<T>(key);
+  }
+}
+
+test('with the cache, an edit that changes what a file passes on takes the other files\' entries from one pack', async () => {
+  const content: Record<string, string> = { ...MOVES };
+  for (const f of generateCorpus({ seed: 7, files: 24 })) content[`gen/${f.path}`] = f.text;
+  const dir = makeTree(content);
+  const files = Object.keys(content)
+    .sort()
+    .map((file) => ({ file, abs: join(dir, file) }));
+  const cacheDir = join(dir, '.cache');
+  const edit = (file: string, from: string, to: string): void => {
+    const text = readFileSync(join(dir, file), 'utf8');
+    assert.ok(text.includes(from), `${file} holds ${from}`);
+    writeFileSync(join(dir, file), text.replace(from, to));
+  };
+  const forwardFindings = (r: PipelineResult) => r.results.find((x) => x.path === 'forward.c')!.findings.length;
+  const rerun = async (): Promise<{ result: PipelineResult; cache: CountingCache }> => {
+    const cache = new CountingCache(cacheDir);
+    const result = await lint(files, 2, { cache });
+    assert.deepEqual(comparable(result), comparable(await lint(files, 2)));
+    return { result, cache };
+  };
+  try {
+    assert.ok(files.length > 25);
+    const cold = await rerun();
+    assert.equal(forwardFindings(cold.result), 1, 'ForwardItem is seeded by DispatchIoctl in dispatch.c');
+
+    // dispatch.c now calls another function: its summary changes, the index is built again, and forward.c loses its
+    // finding. Every other file's entry comes from the pack: reads are the snapshot, the pack and second-phase answers.
+    edit('dispatch.c', 'ForwardItem((PUCHAR)', 'ForwardOther((PUCHAR)');
+    const changed = await rerun();
+    assert.equal(forwardFindings(changed.result), 0);
+    assert.ok(changed.cache.reads <= 4, `${changed.cache.reads} entries read for ${files.length} files`);
+    assert.ok(changed.cache.hits >= files.length - 1, `${changed.cache.hits} hits`);
+
+    // The pack was not written again for one edited file: its record of dispatch.c is out of date. Another edit that
+    // changes a summary must take dispatch.c from its own entry (the pack's record would bring the finding back).
+    edit('local.c', 'LocalParse((PUCHAR)', 'LocalOther((PUCHAR)');
+    const stale = await rerun();
+    assert.equal(forwardFindings(stale.result), 0);
+    assert.ok(stale.cache.reads <= 5, `${stale.cache.reads} entries read`);
+
+    // A damaged pack costs only reading every entry.
+    const key = packKey(hashOf('test', canonicalJson(DEFAULT_ENGINE_CONFIG)));
+    const packFile = join(cacheDir, 'v3', key.slice(0, 2), `${key}.json`);
+    const bytes = readFileSync(packFile);
+    writeFileSync(packFile, bytes.subarray(0, bytes.length >> 1));
+    edit('dispatch.c', 'ForwardOther((PUCHAR)', 'ForwardItem((PUCHAR)');
+    const damaged = await rerun();
+    assert.equal(forwardFindings(damaged.result), 1);
+    assert.ok(damaged.cache.reads >= files.length - 1, `${damaged.cache.reads} entries read`);
   } finally {
     removeTree(dir);
   }

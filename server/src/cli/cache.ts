@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Dirent, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const LAYOUT = 'v3';
@@ -81,23 +82,42 @@ export class ResultCache {
    * returned as undecoded bytes (outside the JavaScript heap), so a caller pays for it only when it needs it.
    */
   getWithAttachment<T>(key: string): { value: T; attachment: Uint8Array } | undefined {
+    let bytes: Buffer | undefined;
     try {
-      const bytes = readFileSync(this.pathOf(key));
-      const eol = bytes.indexOf(0x0a);
-      const entry = JSON.parse(bytes.toString('utf8', 0, eol < 0 ? bytes.length : eol)) as { key?: string; value?: T };
-      if (entry.key === key && entry.value !== undefined) {
-        this.hits++;
-        return { value: entry.value, attachment: eol < 0 ? new Uint8Array(0) : bytes.subarray(eol + 1) };
-      }
+      bytes = readFileSync(this.pathOf(key));
     } catch {
       // missing or unreadable entry: a miss
     }
-    this.misses++;
+    const hit = this.decode<T>(key, bytes);
+    if (hit) this.hits++;
+    else this.misses++;
+    return hit;
+  }
+
+  /** An entry's bytes, read off the main thread (see `decode`); undefined when missing or unreadable. */
+  async read(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** An entry from bytes `read` returned, as `getWithAttachment` gives it (not counted as a hit or a miss). */
+  decode<T>(key: string, bytes: Buffer | undefined): { value: T; attachment: Uint8Array } | undefined {
+    if (!bytes) return undefined;
+    try {
+      const eol = bytes.indexOf(0x0a);
+      const entry = JSON.parse(bytes.toString('utf8', 0, eol < 0 ? bytes.length : eol)) as { key?: string; value?: T };
+      if (entry.key === key && entry.value !== undefined) return { value: entry.value, attachment: eol < 0 ? new Uint8Array(0) : bytes.subarray(eol + 1) };
+    } catch {
+      // a damaged entry
+    }
     return undefined;
   }
 
   /** Stores `value` (and text beside it; see `getWithAttachment`) in one atomic write. */
-  set(key: string, value: unknown, attachment?: string): void {
+  set(key: string, value: unknown, attachment?: string | Uint8Array): void {
     const file = this.pathOf(key);
     const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     try {
@@ -113,7 +133,10 @@ export class ResultCache {
         this.buckets.add(bucket);
       }
       // JSON.stringify never writes a raw line break, so the first one separates the entry from the attachment.
-      writeFileSync(tmp, attachment === undefined ? JSON.stringify({ key, value }) : `${JSON.stringify({ key, value })}\n${attachment}`);
+      const entry = JSON.stringify({ key, value });
+      if (attachment === undefined) writeFileSync(tmp, entry);
+      else if (typeof attachment === 'string') writeFileSync(tmp, `${entry}\n${attachment}`);
+      else writeFileSync(tmp, Buffer.concat([Buffer.from(`${entry}\n`), attachment]));
       renameSync(tmp, file);
     } catch {
       this.writeErrors++;

@@ -16,7 +16,7 @@ import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
 import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
-import { loadEntry, loadSnapshot, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, trustedStamp } from './run-cache';
+import { loadEntry, loadPack, loadSnapshot, PackedEntry, packKey, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, storePack, trustedStamp } from './run-cache';
 import type { FileTimings, LintAnswer, LintTask, WorkerData } from './worker';
 import { IndexSlice, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
 import { PositionMap, positionMap } from '../engine/index/moves';
@@ -28,6 +28,9 @@ interface KeyOverride {
 }
 
 const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [] };
+
+/** Phase 1 reads the pack (see `StoredPack`) when at least this many of its files have a stored entry. */
+const PACK_MIN_HITS = 16;
 
 export interface PipelineFile {
   readonly abs: string;
@@ -111,6 +114,10 @@ export class Pipeline {
   private pool: Piscina | undefined;
   private destroyed = false;
   private unread = 0;
+  /** The cache's pack as it is being read (see `readPack`), its entries once needed (null: none usable), and how many files took their entry from it. */
+  private packBytes: Promise<Buffer | undefined> | undefined;
+  private pack: Map<string, PackedEntry> | null | undefined;
+  private packed = 0;
   private readonly timings: PipelineTimings = { phase1: 0, index: 0, phase2: 0, worker: { decode: 0, parse: 0, summarize: 0, rules: 0 } };
 
   constructor(private readonly options: PipelineOptions) {}
@@ -266,7 +273,7 @@ export class Pipeline {
       const phase1 = async (list: readonly FileState[]): Promise<void> => {
         const misses: FileState[] = [];
         const hits: FileState[] = [];
-        for (const s of list) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
+        for (const s of await this.fromPack(list, configKey, progress1)) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
         const working = forEachLimited(misses, lookahead, reanalyse);
         const damaged: FileState[] = [];
         for (let i = 0; i < hits.length; i++) {
@@ -284,11 +291,12 @@ export class Pipeline {
       };
       const kept = snap && readable.length === states.length && states.every((s) => snap.files[s.f.file]?.final) ? snap : undefined;
       const edited = kept ? states.filter((s) => kept.files[s.f.file].contentHash !== s.contentHash) : readable;
+      if (kept && edited.length) void this.readPack(configKey);
       await phase1(edited);
       const moves = kept && this.followMoves(edited, states, kept, configKey);
       if (kept && moves) {
         for (let i = edited.length; i < states.length; i++) progress1();
-        const finished = await this.finishFromSnapshot(states, kept, moves, { t0, runStart, snapKey, lookahead, changed: edited.length > 0 });
+        const finished = await this.finishFromSnapshot(states, kept, moves, { t0, runStart, snapKey, configKey, lookahead, changed: edited.length > 0 });
         if (finished) return finished;
       }
       if (kept) {
@@ -342,8 +350,12 @@ export class Pipeline {
         files[s.f.file] = { contentHash: s.contentHash!, summaryHash: e.summaryHash, shapeHash: e.shapeHash, key: e.key, projectKey, ...(slice ? { slice } : {}), final: s.final!, encoding: e.encoding, replaced: e.replaced, ...(stamp ? { stamp } : {}) };
       }
       cache.store.set(snapKey, { files } satisfies Snapshot);
+      // A pack that serves all but a few files stays: those few read their own entries.
+      if (this.packed < states.length - Math.max(8, Math.floor(states.length / 50))) {
+        storePack(cache.store, packKey(configKey), states.map((s) => ({ file: s.f.file, contentHash: s.contentHash!, entry: s.entry! })));
+      }
     }
-    if (cache) this.prune(snapKey, states, (s) => projectKeys.get(s));
+    if (cache) this.prune(snapKey, states, (s) => projectKeys.get(s), configKey);
     return this.assemble(states, phase2Files);
   }
 
@@ -351,8 +363,8 @@ export class Pipeline {
    * Prunes the cache when due (see `pruneIfDue`), keeping every entry this run used: each file's phase-1 entry
    * and, where its project key differs from its own, its phase-2 answer.
    */
-  private prune(snapKey: string, states: readonly FileState[], projectKeyOf: (s: FileState) => string | undefined): void {
-    const live = new Set<string>();
+  private prune(snapKey: string, states: readonly FileState[], projectKeyOf: (s: FileState) => string | undefined, configKey: string): void {
+    const live = new Set<string>([packKey(configKey)]);
     for (const s of states) {
       if (!s.cacheKey) continue;
       live.add(s.cacheKey);
@@ -361,6 +373,40 @@ export class Pipeline {
       if (projectKey !== undefined && key !== undefined && projectKey !== key) live.add(hashOf(s.cacheKey, projectKey));
     }
     pruneIfDue(this.options.cache!.store, snapKey, live);
+  }
+
+  /**
+   * Gives the files of `list` whose content the pack holds their entry from it (each counts as a cache hit), and
+   * returns the others. The pack is read only for a list with enough stored entries to be worth its size.
+   */
+  private async fromPack(list: readonly FileState[], configKey: string, progress: () => void): Promise<FileState[]> {
+    const store = this.options.cache!.store;
+    if (this.pack === undefined) {
+      if (list.length < PACK_MIN_HITS) return [...list];
+      this.pack = loadPack(store, packKey(configKey), await this.readPack(configKey)) ?? null;
+    }
+    const pack = this.pack;
+    if (!pack) return [...list];
+    const rest: FileState[] = [];
+    for (const s of list) {
+      const p = pack.get(s.f.file);
+      if (p && p.contentHash === s.contentHash) {
+        s.entry = p.entry;
+        store.hits++;
+        this.packed++;
+        progress();
+      } else rest.push(s);
+    }
+    return rest;
+  }
+
+  /**
+   * Starts reading the pack's bytes (off the main thread) if that has not started: a re-run reads them while the
+   * edited files are linted, in case one of them changed what it passes on (see `fromPack`). Decoding waits until
+   * the pack is needed: done meanwhile it would slow the common edit that changes no summary.
+   */
+  private readPack(configKey: string): Promise<Buffer | undefined> {
+    return (this.packBytes ??= this.options.cache!.store.read(packKey(configKey)));
   }
 
   /** The stamp a new snapshot records for `s`, if it can be trusted (a matched one from the last snapshot can). */
@@ -423,7 +469,7 @@ export class Pipeline {
    * keys and slices that changed): every other file's result and every project key and slice come from the
    * snapshot. Undefined (nothing done) if the snapshot lacks a slice.
    */
-  private async finishFromSnapshot(states: FileState[], kept: Snapshot, overrides: ReadonlyMap<FileState, KeyOverride>, run: { t0: number; runStart: number; snapKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
+  private async finishFromSnapshot(states: FileState[], kept: Snapshot, overrides: ReadonlyMap<FileState, KeyOverride>, run: { t0: number; runStart: number; snapKey: string; configKey: string; lookahead: number; changed: boolean }): Promise<PipelineResult | undefined> {
     const t1 = performance.now();
     const projectKeyOf = (s: FileState): string => overrides.get(s)?.projectKey ?? kept.files[s.f.file].projectKey;
     const sliceOf = (s: FileState): IndexSlice | undefined => {
@@ -470,7 +516,7 @@ export class Pipeline {
       }
       this.options.cache!.store.set(run.snapKey, { files } satisfies Snapshot);
     }
-    this.prune(run.snapKey, states, projectKeyOf);
+    this.prune(run.snapKey, states, projectKeyOf, run.configKey);
     return this.assemble(states, phase2Files);
   }
 

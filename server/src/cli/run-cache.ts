@@ -37,10 +37,20 @@ function decodeExplanations(bytes: Uint8Array): FileSummary['explanations'] {
   }
 }
 
+/** The stored JSON text of a lazily decoded summary's explanations (see `explanationBytes`). */
+const storedExplanations = new WeakMap<FileSummary, Uint8Array>();
+
 /** A stored summary whose explanations are decoded on first read (few call sites ever explain a seed). */
 function withLazyExplanations(bare: Omit<FileSummary, 'explanations'>, bytes: Uint8Array): FileSummary {
   let decoded: FileSummary['explanations'] | undefined;
-  return Object.defineProperty({ ...bare }, 'explanations', { get: () => (decoded ??= decodeExplanations(bytes)), enumerable: true }) as FileSummary;
+  const summary = Object.defineProperty({ ...bare }, 'explanations', { get: () => (decoded ??= decodeExplanations(bytes)), enumerable: true }) as FileSummary;
+  storedExplanations.set(summary, bytes);
+  return summary;
+}
+
+/** A summary's explanations as JSON text: the stored bytes when it came from the cache (not decoded for this). */
+function explanationBytes(summary: FileSummary): Uint8Array {
+  return storedExplanations.get(summary) ?? Buffer.from(JSON.stringify(summary.explanations));
 }
 
 /**
@@ -58,10 +68,69 @@ export function storeEntry(cache: ResultCache, key: string, entry: Phase1Entry):
 
 export function loadEntry(cache: ResultCache, key: string): Phase1Entry | undefined {
   const hit = cache.getWithAttachment<StoredEntry>(key);
-  if (!hit || !Array.isArray(hit.value.summary?.functions) || !hit.value.result) return undefined;
-  const { value, attachment } = hit;
+  return hit ? entryFrom(hit.value, hit.attachment) : undefined;
+}
+
+function entryFrom(value: StoredEntry, explanations: Uint8Array): Phase1Entry | undefined {
+  if (!Array.isArray(value?.summary?.functions) || !value.result) return undefined;
   if (typeof value.summaryHash !== 'string' || typeof value.shapeHash !== 'string') return undefined;
-  return { result: value.result, summary: withLazyExplanations(value.summary, attachment), summaryHash: value.summaryHash, shapeHash: value.shapeHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
+  return { result: value.result, summary: withLazyExplanations(value.summary, explanations), summaryHash: value.summaryHash, shapeHash: value.shapeHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
+}
+
+/**
+ * Every file's phase-1 entry of a run, in one cache entry: a re-run whose edits change what a file passes on must
+ * build the project index again from every file's summary, and one read of the pack costs a fraction of a read per
+ * file. Each file's explanations follow the entries as one attachment, at a byte range per file, decoded only when
+ * asked for (see `withLazyExplanations`). A pack may be out of date for some files: each record carries the content
+ * hash it was made from, and a file whose content differs reads its own entry instead.
+ */
+interface StoredPack {
+  readonly version: typeof PACK_VERSION;
+  readonly files: Record<string, StoredEntry & { readonly contentHash: string; readonly at: number; readonly length: number }>;
+}
+
+const PACK_VERSION = 1;
+
+/** The pack of a configuration's last full run (one per configuration, whatever files it covered). */
+export function packKey(configKey: string): string {
+  return hashOf(configKey, 'summary pack');
+}
+
+export interface PackedEntry {
+  readonly contentHash: string;
+  readonly entry: Phase1Entry;
+}
+
+/**
+ * The pack's entries by file, from the bytes `ResultCache.read` gave; undefined when there is none or it is
+ * damaged. Records are checked one by one: a damaged one only sends its file to its own entry.
+ */
+export function loadPack(cache: ResultCache, key: string, bytes: Buffer | undefined): Map<string, PackedEntry> | undefined {
+  const hit = cache.decode<StoredPack>(key, bytes);
+  if (!hit || hit.value.version !== PACK_VERSION || typeof hit.value.files !== 'object' || hit.value.files === null) return undefined;
+  const out = new Map<string, PackedEntry>();
+  for (const [file, record] of Object.entries(hit.value.files)) {
+    const { contentHash, at, length, ...stored } = record ?? {};
+    if (typeof contentHash !== 'string' || !Number.isInteger(at) || !Number.isInteger(length) || at < 0 || length < 0 || at + length > hit.attachment.length) continue;
+    const entry = entryFrom(stored as StoredEntry, hit.attachment.subarray(at, at + length));
+    if (entry) out.set(file, { contentHash, entry });
+  }
+  return out;
+}
+
+/** Stores the pack of `files` in one atomic write (see `StoredPack`). */
+export function storePack(cache: ResultCache, key: string, files: readonly { readonly file: string; readonly contentHash: string; readonly entry: Phase1Entry }[]): void {
+  const records: StoredPack['files'] = {};
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const { file, contentHash, entry } of files) {
+    const { summary, ...rest } = entry;
+    const bytes = explanationBytes(summary);
+    records[file] = { ...rest, summary: bareSummary(summary), contentHash, at, length: bytes.length };
+    parts.push(bytes);
+    at += bytes.length;
+  }
+  cache.set(key, { version: PACK_VERSION, files: records } satisfies StoredPack, Buffer.concat(parts));
 }
 
 /**
