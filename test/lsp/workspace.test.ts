@@ -82,7 +82,7 @@ test('with a cache folder, a restarted server indexes from stored summaries and 
   const indexed = (c: LspClient) => c.waitFor('the index log line', () => c.logs.find((l) => /^indexed \d+ C\/C\+\+ file/.test(l)));
   /** Starts a server, waits for the index and for the cross-file finding it brings, and returns the index log line. */
   const start = async (): Promise<string> => {
-    const client = await LspClient.start({ rootPath: ws, initializationOptions: { cacheDir } });
+    const client = await LspClient.start({ rootPath: ws, initializationOptions: { cacheDir, indexThreads: 1 } });
     try {
       const uri = fileUri(records);
       await client.open(uri, readFileSync(records, 'utf8'));
@@ -109,4 +109,25 @@ test('with a cache folder, a restarted server indexes from stored summaries and 
   writeFileSync(join(ws, 'dispatch.c'), `${readFileSync(join(ws, 'dispatch.c'), 'utf8')}\n// changed\n`);
   const [, afterEdit] = files(await start());
   assert.equal(afterEdit, n - 1);
+});
+
+test('with two index threads, both take files and the index gives the same cross-file finding', async () => {
+  const ws = join(dir, 'threads');
+  cpSync(FIXTURES, ws, { recursive: true });
+  // More files than threads, so that both threads start.
+  for (let i = 0; i < 12; i++) writeFileSync(join(ws, `extra${i}.c`), `static int Extra${i}(int x) { return x + ${i}; }\n`);
+  const records = join(ws, 'records.c');
+  const client = await LspClient.start({ rootPath: ws, initializationOptions: { indexThreads: 2 } });
+  try {
+    const uri = fileUri(records);
+    await client.open(uri, readFileSync(records, 'utf8'));
+    const log = await client.waitFor('the index log line', () => client.logs.find((l) => /^indexed \d+ C\/C\+\+ file/.test(l)));
+    const n = Number(/^indexed (\d+)/.exec(log)![1]);
+    assert.ok(n >= 14, log);
+    assert.match(log, new RegExp(`, ${n} parsed in 2 worker threads$`));
+    const latest = (): Diagnostic[] | undefined => [...client.published].reverse().find((p) => p.uri === uri)?.diagnostics;
+    await client.waitFor('KS1001 from the cross-file index', () => hasKs1001(latest()));
+  } finally {
+    await client.stop();
+  }
 });

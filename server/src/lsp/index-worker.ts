@@ -6,6 +6,7 @@
 import type { EngineConfig } from '../engine/config';
 import { FileSummary, summarizeFile } from '../engine/lint';
 import { disposeParsed, languageForPath, ParsedFile, Parsers, parseFile } from '../engine/parse/parse';
+import { threadId } from 'node:worker_threads';
 import { workerParsers } from '../project/worker-parsers';
 
 export interface SummaryTask {
@@ -14,7 +15,8 @@ export interface SummaryTask {
   readonly config: EngineConfig;
 }
 
-export type SummaryAnswer = { readonly ok: true; readonly summary: FileSummary } | { readonly ok: false; readonly reason: string };
+/** `thread`: the answering worker's thread id (the index log counts the threads that took part). */
+export type SummaryAnswer = ({ readonly ok: true; readonly summary: FileSummary } | { readonly ok: false; readonly reason: string }) & { readonly thread: number };
 
 const parsers: Promise<Parsers> = workerParsers('wasm');
 
@@ -24,9 +26,9 @@ export default async function summaryTask(task: SummaryTask): Promise<SummaryAns
   let parsed: ParsedFile | undefined;
   try {
     parsed = parseFile(p, task.path, task.text, { macros: task.config.macros, headerLanguage: task.config.headerLanguage });
-    return { ok: true, summary: summarizeFile(parsed, task.config) };
+    return { ok: true, summary: summarizeFile(parsed, task.config), thread: threadId };
   } catch (err) {
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    return { ok: false, reason: err instanceof Error ? err.message : String(err), thread: threadId };
   } finally {
     if (parsed) disposeParsed(parsed);
   }

@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageserver/node';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { ResultCache } from '../cli/cache';
 import { toolFingerprint } from '../cli/tool-info';
@@ -65,6 +66,11 @@ interface InitOptions {
    * extension's workspace storage). Without it every start parses the whole workspace.
    */
   cacheDir?: string;
+  /**
+   * Threads that parse the workspace index (1-8). By default one fewer than the machine's cores, at most 4, at
+   * least 1: the editor's own analysis keeps a core.
+   */
+  indexThreads?: number;
 }
 
 export interface ClientFeatures {
@@ -99,6 +105,7 @@ export class KslintServer {
   private indexPool: Piscina | false | undefined;
   /** Whether the index's worker ever answered (a failure before that means it cannot run here). */
   private indexWorkerRan = false;
+  private indexThreads = Math.min(4, Math.max(1, availableParallelism() - 1));
   private running = 0;
   private readonly reportedConfigErrors = new Set<string>();
   /** Closed files whose diagnostics come from a whole-workspace lint. */
@@ -152,6 +159,7 @@ export class KslintServer {
     this.trusted = init.trusted !== false;
     this.status = init.status === true;
     this.indexing = init.index !== false;
+    if (Number.isInteger(init.indexThreads) && init.indexThreads! >= 1 && init.indexThreads! <= 8) this.indexThreads = init.indexThreads!;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0 && init.debounceMs <= 10_000) this.queue.debounceMs = init.debounceMs;
     if (init.settings !== undefined) this.settings = parseSettings(init.settings);
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
@@ -167,6 +175,7 @@ export class KslintServer {
       log: (m) => this.log(m),
       cache: typeof init.cacheDir === 'string' && isAbsolute(init.cacheDir) ? { store: new ResultCache(init.cacheDir), toolKey: toolFingerprint() } : undefined,
       summarize: (path, text, config) => this.summarizeInWorker(path, text, config),
+      concurrency: this.indexThreads,
     });
     return {
       capabilities: {
@@ -363,15 +372,15 @@ export class KslintServer {
     const filename = join(__dirname, 'index-worker.js');
     if (!this.indexPool) {
       if (!existsSync(filename)) return undefined;
-      // One thread: the editor's own analysis has the other core. It ends when idle, returning its memory.
-      this.indexPool = new Piscina({ filename, minThreads: 0, maxThreads: 1, idleTimeout: 10_000, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+      // Threads end when idle, returning their memory; the editor's own analysis keeps a core (see `indexThreads`).
+      this.indexPool = new Piscina({ filename, minThreads: 0, maxThreads: this.indexThreads, idleTimeout: 10_000, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
     }
     const budget = DEFAULT_LIMITS.fileTimeoutMs;
     const signal = AbortSignal.timeout(budget);
     try {
       const answer = (await this.indexPool.run({ path, text, config } satisfies SummaryTask, { signal })) as SummaryAnswer;
       this.indexWorkerRan = true;
-      return answer.ok ? { summary: answer.summary } : { reason: answer.reason };
+      return answer.ok ? { summary: answer.summary, thread: answer.thread } : { reason: answer.reason, thread: answer.thread };
     } catch (err) {
       if (signal.aborted) return { reason: `took longer than ${budget / 1000} s; skipped` };
       const message = err instanceof Error ? err.message : String(err);

@@ -25,6 +25,8 @@ export interface IndexProgress {
 export interface IndexedFile {
   readonly summary?: FileSummary;
   readonly reason?: string;
+  /** The worker thread that made it, when one did. */
+  readonly thread?: number;
 }
 
 export interface IndexHost {
@@ -41,6 +43,8 @@ export interface IndexHost {
    * it cannot (no worker): the file is then summarized on this thread.
    */
   summarize?(path: string, text: string, config: EngineConfig): Promise<IndexedFile | undefined>;
+  /** How many files `summarize` may work on at once (its threads); 1 when absent. */
+  readonly concurrency?: number;
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -50,8 +54,9 @@ export class WorkspaceIndex {
   private files = new Set<string>();
   /** Cache keys used since the last complete `indexAll` (kept by the prune). */
   private live = new Set<string>();
-  /** Files summarized by `IndexHost.summarize` since `indexAll` began. */
+  /** Files summarized by `IndexHost.summarize` since `indexAll` began, and the threads that did it. */
   private elsewhere = 0;
+  private readonly threads = new Set<number>();
 
   constructor(private readonly host: IndexHost) {}
 
@@ -75,17 +80,25 @@ export class WorkspaceIndex {
       this.files = keep;
       this.live = new Set();
       this.elsewhere = 0;
+      this.threads.clear();
       const hits = this.host.cache?.store.hits ?? 0;
       const t0 = performance.now();
-      for (let i = 0; i < found.length; i++) {
-        if (stale()) return i;
-        await this.indexFile(found[i]);
-        if (i % 10 === 0 || i === found.length - 1) progress?.report(i + 1, found.length);
-        await tick();
-      }
+      let next = 0;
+      let done = 0;
+      const runner = async (): Promise<void> => {
+        while (next < found.length && !stale()) {
+          await this.indexFile(found[next++]);
+          done++;
+          if (done % 10 === 1 || done === found.length) progress?.report(done, found.length);
+          await tick();
+        }
+      };
+      // The index does not depend on the order in which files are summarized (see buildProjectIndex).
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(this.host.concurrency ?? 1, found.length)) }, runner));
+      if (stale()) return done;
       const cache = this.host.cache;
       const fromCache = cache ? `, ${cache.store.hits - hits} from the cache` : '';
-      const inWorker = this.elsewhere ? `, ${this.elsewhere} parsed in a worker thread` : '';
+      const inWorker = this.elsewhere ? `, ${this.elsewhere} parsed in ${this.threads.size > 1 ? `${this.threads.size} worker threads` : 'a worker thread'}` : '';
       this.host.log(`indexed ${found.length} C/C++ file(s) in ${roots.length} workspace folder(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s${fromCache}${inWorker}`);
       if (cache) pruneIfDue(cache.store, hashOf(cache.toolKey, 'workspace index', ...[...roots].sort()), this.live);
       return found.length;
@@ -126,7 +139,10 @@ export class WorkspaceIndex {
       }
     }
     const elsewhere = await this.host.summarize?.(path, text, config);
-    if (elsewhere) this.elsewhere++;
+    if (elsewhere) {
+      this.elsewhere++;
+      if (elsewhere.thread !== undefined) this.threads.add(elsewhere.thread);
+    }
     const { summary, reason } = elsewhere ?? this.summarizeHere(path, text, config);
     if (!summary) this.host.log(`could not index ${path}: ${reason ?? 'no summary'}`);
     else if (key) cache.store.set(key, summary);
