@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SEED, writeCorpus } from './corpus/generate';
 import { measure } from './measure';
+import { benchReruns, printReruns, RerunFigures } from './rerun';
 import { ensureTools, runTool, ToolName, toolVersion, which } from './tools';
 import { languageForPath } from '../server/src/engine/parse/parse';
 import type { RunStats } from '../server/src/cli/stats';
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       'no-corpus': { type: 'boolean', default: false },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      rerun: { type: 'string', default: '3' },
     },
   });
   const log = (s: string): void => void process.stdout.write(s + '\n');
@@ -208,6 +210,17 @@ async function main(): Promise<void> {
       log(`cost per MB as the tree grows (kslint, ${jobs} jobs):`);
       for (const s of scaling) log(`  ${s.target} x${s.k}: ${fmt(s.mb)} MB in ${fmt(s.wallS, 2)} s = ${fmt((s.wallS * 1000) / s.mb, 0)} ms/MB wall, ${fmt(((s.cpuS ?? NaN) * 1000) / s.mb, 0)} ms/MB CPU, peak RSS ${fmt(s.rssMb, 0)} MB`);
     }
+    // Cached re-runs on the last target (a given folder when there is one, else the corpus).
+    const repeats = Math.max(0, Number(values.rerun) || 0);
+    let reruns: RerunFigures | undefined;
+    const last = targets.at(-1);
+    if (repeats && last) {
+      reruns = await benchReruns(last.name, last.root, last.files.map((f) => f.path), scratch, jobs, repeats, log);
+      if (reruns) {
+        log('');
+        printReruns(reruns, jobs, log);
+      }
+    }
     const latency = [join(repo, 'out', 'bench', 'editor-latency.js'), join(repo, 'bench', 'editor-latency.mjs')].find(existsSync);
     if (latency) {
       log('');
@@ -215,7 +228,7 @@ async function main(): Promise<void> {
       const m = await measure(process.execPath, [latency], { cwd: repo, timeoutMs: 15 * 60 * 1000 });
       log(m.stdout.trimEnd() || `(no output; exit ${m.status}) ${m.stderr.slice(0, 500)}`);
     }
-    if (values.json) writeFileSync(values.json, JSON.stringify({ node: process.version, jobs, rows: rows.map(({ detail, ...r }) => ({ ...r, perRule: detail?.findings.byRule, lines: detail?.lines, functions: detail?.functions.total, analysed: detail?.functions.analysed, skipped: detail?.functions.skipped })), scaling }, null, 2) + '\n');
+    if (values.json) writeFileSync(values.json, JSON.stringify({ node: process.version, jobs, rows: rows.map(({ detail, ...r }) => ({ ...r, perRule: detail?.findings.byRule, lines: detail?.lines, functions: detail?.functions.total, analysed: detail?.functions.analysed, skipped: detail?.functions.skipped })), scaling, reruns }, null, 2) + '\n');
   } finally {
     if (values.keep) log(`scratch kept in ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });

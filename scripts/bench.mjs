@@ -1,6 +1,7 @@
 // `npm run bench [-- --mb N] [-- --dir PATH] [--jobs N]`: builds, then runs the benchmark driver (bench/main.ts).
 // Options: --mb N | --files N, --seed N, --dir PATH (repeatable), --jobs N (compared with 1), --scale 1,2,4,
-// --no-tools, --no-install, --no-corpus, --json FILE, --keep, --no-build.
+// --no-tools, --no-install, --no-corpus, --rerun N (cached re-runs after each kind of edit, N times; 0 skips),
+// --json FILE, --keep, --no-build.
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,0 +1,31 @@
+/** The cached re-run benchmark: each kind of edit is made to a copy of the tree and timed; the tree itself is left alone. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchReruns } from '../../bench/rerun';
+
+const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cross-file');
+
+test('cached re-runs: one timed run per kind of edit, made to a copy; the renamed call is one the summary passes on', async () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'kslint-rerun-test-'));
+  const source = join(scratch, 'source');
+  cpSync(FIXTURES, source, { recursive: true });
+  const files = readdirSync(source).filter((f) => f.endsWith('.c')).map((f) => join(source, f)).sort();
+  const before = files.map((f) => readFileSync(f, 'utf8'));
+  try {
+    const r = await benchReruns('fixtures', source, files, scratch, 1, 1, () => undefined);
+    assert.ok(r, 'dispatch.c passes the request buffer to ParseRecords');
+    assert.equal(r.edited.renamed, 'dispatch.c (ApplyLimit)');
+    assert.deepEqual(Object.values(r.runs).map((t) => t.length), [1, 1, 1, 1]);
+    assert.ok(r.coldS > 0 && Object.values(r.runs).every(([t]) => t > 0));
+    const copy = readFileSync(join(scratch, 'rerun-tree', 'dispatch.c'), 'utf8');
+    assert.match(copy, /ApplyLimitBench0\(hdr->Limit\);/);
+    const moved = readFileSync(join(scratch, 'rerun-tree', r.edited.moved), 'utf8');
+    assert.match(moved, /^\/\/ kslint bench line 0\n[^]*\/\/ kslint bench edit 0\n$/);
+    assert.deepEqual(files.map((f) => readFileSync(f, 'utf8')), before, 'the measured tree is not touched');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
