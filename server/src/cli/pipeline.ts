@@ -29,7 +29,7 @@ interface KeyOverride {
 
 const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [] };
 
-/** Phase 1 reads the pack (see `StoredPack`) when at least this many of its files have a stored entry. */
+/** Phase 1 reads the pack (see `StoredPack`) only for a list of at least this many files; a few edited files read their own entries. */
 const PACK_MIN_HITS = 16;
 
 export interface PipelineFile {
@@ -114,7 +114,7 @@ export class Pipeline {
   private pool: Piscina | undefined;
   private destroyed = false;
   private unread = 0;
-  /** The cache's pack as it is being read (see `readPack`), its entries once needed (null: none usable), and how many files took their entry from it. */
+  /** The pack's bytes as they are read (see `readPack`); its entries once needed (null: none usable); how many files took their entry from it. */
   private packBytes: Promise<Buffer | undefined> | undefined;
   private pack: Map<string, PackedEntry> | null | undefined;
   private packed = 0;
@@ -360,8 +360,8 @@ export class Pipeline {
   }
 
   /**
-   * Prunes the cache when due (see `pruneIfDue`), keeping every entry this run used: each file's phase-1 entry
-   * and, where its project key differs from its own, its phase-2 answer.
+   * Prunes the cache when due (see `pruneIfDue`), keeping every entry this run used: each file's phase-1 entry,
+   * where its project key differs from its own its phase-2 answer, and the configuration's pack.
    */
   private prune(snapKey: string, states: readonly FileState[], projectKeyOf: (s: FileState) => string | undefined, configKey: string): void {
     const live = new Set<string>([packKey(configKey)]);
@@ -376,8 +376,8 @@ export class Pipeline {
   }
 
   /**
-   * Gives the files of `list` whose content the pack holds their entry from it (each counts as a cache hit), and
-   * returns the others. The pack is read only for a list with enough stored entries to be worth its size.
+   * Gives each file of `list` whose current content the pack holds its entry from the pack (counted as a cache
+   * hit), and returns the others. The pack is decoded only for a list long enough to be worth its size.
    */
   private async fromPack(list: readonly FileState[], configKey: string, progress: () => void): Promise<FileState[]> {
     const store = this.options.cache!.store;
