@@ -14,14 +14,19 @@ import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pip
 import { generateCorpus } from '../../bench/corpus/generate';
 import { makeTree, MESSAGE, MOVES, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
 
-function tree(): { dir: string; files: PipelineFile[] } {
-  const content: Record<string, string> = { 'filter/port.c': PORT, 'filter/message.c': MESSAGE, 'copy.c': TWO_WARNINGS };
-  for (const f of generateCorpus({ seed: 11, files: 5 })) content[`gen/${f.path}`] = f.text;
+/** `content` written to a fresh folder, and its files in path order. */
+function treeOf(content: Readonly<Record<string, string>>): { dir: string; files: PipelineFile[] } {
   const dir = makeTree(content);
   const files = Object.keys(content)
     .sort()
     .map((file) => ({ file, abs: join(dir, file) }));
   return { dir, files };
+}
+
+function tree(): { dir: string; files: PipelineFile[] } {
+  const content: Record<string, string> = { 'filter/port.c': PORT, 'filter/message.c': MESSAGE, 'copy.c': TWO_WARNINGS };
+  for (const f of generateCorpus({ seed: 11, files: 5 })) content[`gen/${f.path}`] = f.text;
+  return treeOf(content);
 }
 
 async function lint(files: readonly PipelineFile[], jobs: number, extra: { limits?: Partial<Limits>; cache?: ResultCache; stampMarginMs?: number } = {}): Promise<PipelineResult> {
@@ -149,10 +154,7 @@ test('with the cache, a file whose size and times are as when it was hashed is n
 test('with the cache, an edit that only moves call sites is followed without rebuilding the project index', async () => {
   const content: Record<string, string> = { ...MOVES, 'filter/port.c': PORT, 'filter/message.c': MESSAGE };
   for (const f of generateCorpus({ seed: 5, files: 6 })) content[`gen/${f.path}`] = f.text;
-  const dir = makeTree(content);
-  const files = Object.keys(content)
-    .sort()
-    .map((file) => ({ file, abs: join(dir, file) }));
+  const { dir, files } = treeOf(content);
   const cacheDir = join(dir, '.cache');
   const edit = (file: string, change: (text: string) => string): void => writeFileSync(join(dir, file), change(readFileSync(join(dir, file), 'utf8')));
   const insertLine = (file: string): void => edit(file, (t) => `// ${file}\n${t}`);
@@ -217,10 +219,7 @@ class CountingCache extends ResultCache {
 test('with the cache, an edit that changes what a file passes on takes the other files\' entries from one pack', async () => {
   const content: Record<string, string> = { ...MOVES };
   for (const f of generateCorpus({ seed: 7, files: 24 })) content[`gen/${f.path}`] = f.text;
-  const dir = makeTree(content);
-  const files = Object.keys(content)
-    .sort()
-    .map((file) => ({ file, abs: join(dir, file) }));
+  const { dir, files } = treeOf(content);
   const cacheDir = join(dir, '.cache');
   const edit = (file: string, from: string, to: string): void => {
     const text = readFileSync(join(dir, file), 'utf8');

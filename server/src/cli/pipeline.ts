@@ -14,6 +14,7 @@ import type { EngineConfig } from '../engine/config';
 import { buildProjectIndex, dependencyKey, FileResult } from '../engine/lint';
 import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
+import { forEachLimited } from '../project/limited';
 import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
 import { loadEntry, loadPack, loadSnapshot, PackedEntry, packKey, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, storePack, trustedStamp } from './run-cache';
@@ -100,14 +101,6 @@ export class PipelineFailed extends Error {}
 function workerFile(): string {
   const bundled = join(__dirname, 'cli-worker.js');
   return existsSync(bundled) ? bundled : join(__dirname, 'worker.js');
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runner = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, runner));
 }
 
 export class Pipeline {

@@ -8,6 +8,7 @@
  */
 import { canonicalJson, hashOf, ResultCache } from '../cli/cache';
 import { pruneIfDue } from '../cli/run-cache';
+import { forEachLimited } from '../project/limited';
 import { FileSummary, summarizeFile } from '../engine/lint';
 import { SUMMARY_VERSION } from '../engine/index/summary';
 import { parseFile, Parsers } from '../engine/parse/parse';
@@ -83,18 +84,15 @@ export class WorkspaceIndex {
       this.threads.clear();
       const hits = this.host.cache?.store.hits ?? 0;
       const t0 = performance.now();
-      let next = 0;
       let done = 0;
-      const runner = async (): Promise<void> => {
-        while (next < found.length && !stale()) {
-          await this.indexFile(found[next++]);
-          done++;
-          if (done % 10 === 1 || done === found.length) progress?.report(done, found.length);
-          await tick();
-        }
-      };
       // The index does not depend on the order in which files are summarized (see buildProjectIndex).
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(this.host.concurrency ?? 1, found.length)) }, runner));
+      const indexOne = async (file: string): Promise<void> => {
+        await this.indexFile(file);
+        done++;
+        if (done % 10 === 1 || done === found.length) progress?.report(done, found.length);
+        await tick();
+      };
+      await forEachLimited(found, this.host.concurrency ?? 1, indexOne, stale);
       if (stale()) return done;
       const cache = this.host.cache;
       const fromCache = cache ? `, ${cache.store.hits - hits} from the cache` : '';
