@@ -1,13 +1,13 @@
 import { defineCheck, RuleContext, Severity } from '../../server/src/engine/rule';
 import { AstNode, ancestor, child, descendants, namedChildren } from '../../server/src/engine/ast';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { callArgs, calleeName } from '../../server/src/engine/syntax';
-import { directUserPointer, insideTryBlock, isNestedFunction, kernelModeOnly, pathOf, pointerOf, stripCasts, userMemory, UserPointer } from '../../server/src/engine/user-memory';
+import { callArgs, calleeName, isFormattedArgument } from '../../server/src/engine/syntax';
+import { directUserPointer, insideTryBlock, isNestedFunction, kernelModeOnly, onlyHandedOn, pathOf, pointerOf, stripCasts, userMemory, UserPointer } from '../../server/src/engine/user-memory';
 
 const NEITHER = 'the I/O manager hands the driver the caller\'s raw user-mode addresses, unchecked and unlocked, so every access can fault or be redirected at kernel memory and bug-check the machine. Prefer METHOD_BUFFERED (or METHOD_IN_DIRECT/METHOD_OUT_DIRECT for bulk data)';
 const UNHANDLED: [Severity | undefined, string] = [undefined, 'Probe it inside __try (ProbeForRead/ProbeForWrite, or the user-mode accessors CopyFromUser/ReadULongFromUser) and capture the data into pool before validating and using it; in KMDF call WdfRequestProbeAndLockUserBufferForRead/Write from EvtIoInCallerContext.'];
 const PROBED_ONLY: [Severity, string] = ['warning', 'The buffer is probed inside __try here, but it is then used in place: capture it into pool once and use only the copy, since another thread can change or unmap it at any time.'];
-const PASSED_ON: [Severity, string] = ['note', 'Here the address is only passed on (returned, or stored with an offset for a later transfer), not accessed; the code that uses it may be elsewhere, so make sure it probes, locks or accesses it inside __try.'];
+const PASSED_ON: [Severity, string] = ['note', 'Here the address is only passed on (returned, stored for a later transfer, or handed to another function), not accessed; the code that uses it is elsewhere, so make sure it probes, locks or accesses it inside __try.'];
 const HANDLED: [Severity, string] = ['note', 'The buffer is probed and captured here, which is the correct handling; this note remains because a buffered interface removes the risk altogether.'];
 /** A pointer turned into an integer carries a value, not an address (`PtrToUlong(Type3InputBuffer)`). */
 const INTEGER_CASTS = new Set(['PtrToUlong', 'PtrToLong', 'PtrToUint', 'PtrToInt', 'PtrToUshort', 'PtrToShort', 'HandleToUlong', 'HandleToLong']);
@@ -63,29 +63,12 @@ function inertUse(ctx: RuleContext, fn: FunctionInfo, node: AstNode): boolean {
     const left = child(p, 'left');
     return up.field === 'left' || (!!left && !!directUserPointer(ctx.file, fn, left));
   }
-  if (p.type === 'binary_expression' && /^[=!]=$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) return true;
+  // Equality and range tests (`p == NULL`, `MM_SYSTEM_RANGE_START <= p`) compare the address, not the memory.
+  if (p.type === 'binary_expression' && /^([=!]=|<=?|>=?)$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) return true;
+  if (isFormattedArgument(ctx.file, up)) return true;
   const call = ancestor(node, (a) => a.type === 'call_expression' || a.type === 'compound_statement');
   const name = call?.type === 'call_expression' ? calleeName(ctx.file, call) : undefined;
   return !!name && (/print|trace|log/i.test(name) || INTEGER_CASTS.has(name));
-}
-
-/**
- * A use that hands the address on without touching memory: `return Irp->UserBuffer;` or
- * `ctx->Va = Add2Ptr(Irp->UserBuffer, off, PVOID);` (a field, not a local alias this rule follows).
- */
-function passedOn(ctx: RuleContext, node: AstNode): boolean {
-  let up = node;
-  for (;;) {
-    const p = up.parent;
-    if (!p) return false;
-    if (p.type === 'parenthesized_expression' || p.type === 'cast_expression') up = p;
-    else if (p.type === 'binary_expression' && /^[+-]$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) up = p;
-    else if (p.type === 'argument_list' && p.parent?.type === 'call_expression' && /^Add2Ptr|^RtlOffsetToPointer$/.test(calleeName(ctx.file, p.parent) ?? '')) up = p.parent;
-    else break;
-  }
-  const p = up.parent;
-  if (p?.type === 'return_statement') return true;
-  return p?.type === 'assignment_expression' && up.field === 'right' && child(p, 'left')?.type === 'field_expression';
 }
 
 /** How the function handles the buffer behind `origin`: probed, captured into kernel memory, or neither. */
@@ -139,7 +122,7 @@ function checkUses(ctx: RuleContext): void {
       const ptr = directUserPointer(ctx.file, fn, n);
       if (ptr && !inertUse(ctx, fn, n) && !kernelModeOnly(ctx.file, n)) {
         uses.push({ node: n, ptr, what: `'${ctx.text(child(n, 'field')!)}' is a METHOD_NEITHER buffer` });
-        if (!passedOn(ctx, n)) accessed.add(originKey(ctx, ptr));
+        if (!onlyHandedOn(ctx.file, fn, n)) accessed.add(originKey(ctx, ptr));
       }
     }
     for (const use of uses) {

@@ -93,7 +93,7 @@ VOID Register(VOID) { FltCreateCommunicationPort(F, &P, &oa, NULL, Connect, Disc
   assert.deepEqual(at('NotMsg'), { aliases: {}, accesses: [] });
 });
 
-test('KS1101 grades uses: unhandled error, probed-only warning, probed and captured or only passed on note', async () => {
+test('KS1101 grades uses: unhandled error, probed-only warning, probed and captured or only passed on (to a helper too) note; logged or compared addresses are no use', async () => {
   const text = `
 VOID A(PIRP Irp) { PREQ p = Irp->UserBuffer; __try { use(p->Len); } __except (1) { } }
 VOID B(PIRP Irp) { PREQ p = Irp->UserBuffer; __try { ProbeForRead(p, 8, 1); use(p->Len); } __except (1) { } }
@@ -107,11 +107,15 @@ VOID F(PVOID Context) { PCTX c = Context; use(c->UserBuffer); }
 PVOID G(PIRP Irp) { if (Irp->MdlAddress == NULL) return Irp->UserBuffer; return MmGetSystemAddressForMdlSafe(Irp->MdlAddress, 0); }
 VOID H(PIRP Irp, PRUN r, ULONG off) { r->Va = Add2Ptr(Irp->UserBuffer, off, PVOID); }
 VOID I(PIRP Irp, PRUN r) { r->Va = Irp->UserBuffer; use(((PREQ)Irp->UserBuffer)->Len); }
+VOID J(PIRP Irp, ULONG n) { PVOID b = Irp->MdlAddress ? MmGetSystemAddressForMdlSafe(Irp->MdlAddress, 0) : Irp->UserBuffer; if (!b) return; Fill(b, n); }
+VOID K(PIRP Irp, ULONG n) { PVOID b = Irp->UserBuffer; Fill(b, n); RtlZeroMemory(b, n); }
+VOID L(PIRP Irp) { TRACE_LEAVE("UserBuffer=%p", Irp->UserBuffer); if ((PUCHAR)Irp->UserBuffer >= MM_SYSTEM_RANGE_START) return; }
 `;
   const result = await lintText('grades.c', text);
   const got = result.findings.filter((f) => f.ruleId === 'KS1101').map((f) => `${f.functionName}:${f.severity}`);
-  assert.deepEqual(got, ['A:error', 'B:warning', 'C:note', 'D:note', 'E:note', 'G:note', 'H:note', 'I:error']);
+  assert.deepEqual(got, ['A:error', 'B:warning', 'C:note', 'D:note', 'E:note', 'G:note', 'H:note', 'I:error', 'J:note', 'K:error']);
   assert.match(result.findings.find((f) => f.functionName === 'H')!.message, /only passed on/);
+  assert.match(result.findings.find((f) => f.functionName === 'J' && f.ruleId === 'KS1101')!.message, /handed to another function/);
   const note = result.findings.find((f) => f.functionName === 'C')!;
   assert.match(note.message, /probed and captured/);
   assert.equal(note.path[0].label, "Irp->UserBuffer (the caller's raw user-mode address)");

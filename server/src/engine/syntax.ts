@@ -280,3 +280,18 @@ function computeUserMode(file: ParsedFile): boolean {
   }
   return false;
 }
+
+/**
+ * True when `arg` is a value formatted into a message: an argument that follows a format string (a literal
+ * holding a `%` conversion) in the same call, as in `DbgPrint("%p", p)` or a tracing macro
+ * `LEAVE_TRACE("Buffer=%p", Irp->UserBuffer)`.
+ */
+export function isFormattedArgument(file: ParsedFile, arg: AstNode): boolean {
+  const list = arg.parent;
+  if (list?.type !== 'argument_list' || list.parent?.type !== 'call_expression') return false;
+  for (const a of list.children) {
+    if (a === arg) return false;
+    if ((a.type === 'string_literal' || a.type === 'concatenated_string') && /%[-+ #0]*[\d*]*(\.[\d*]+)?[hlLzjtIw\d]*[a-zA-Z!]/.test(nodeText(file.source, a))) return true;
+  }
+  return false;
+}

@@ -10,3 +10,4 @@ export * from './user-memory/expr';
 export * from './user-memory/pointers';
 export * from './user-memory/accesses';
 export * from './user-memory/seh';
+export * from './user-memory/uses';

@@ -46,6 +46,11 @@ const MEMORY_ROUTINES: Record<string, { read: number[]; write: number[] }> = {
   RtlInitAnsiString: { read: [1], write: [] },
 };
 
+/** Whether a routine reads or writes the memory behind one of its pointer arguments (a copy, fill or compare). */
+export function isMemoryRoutine(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(MEMORY_ROUTINES, name);
+}
+
 /** User-mode accessors (`usermode_accessors.h`): each call checks the address and raises on failure. */
 export function isUserAccessor(name: string): boolean {
   return /^(Rtl)?(Read\w+From(User|Mode)|Write\w+To(User|Mode)|Copy(From|To)(User|Mode)\w*|Fill(User|Mode)Memory\w*|Zero(User|Mode)Memory\w*|Set(User|Mode)Memory\w*)$/.test(name);
