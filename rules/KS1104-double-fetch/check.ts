@@ -2,18 +2,20 @@ import { defineCheck } from '../../server/src/engine/rule';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
 import { pathOf } from '../../server/src/engine/flow/paths';
 import { reachesWithout, valueReaches } from '../../server/src/engine/flow/reach';
-import { isNestedFunction, kernelModeOnly, userMemory, UserAccess } from '../../server/src/engine/user-memory';
+import type { ParsedFile } from '../../server/src/engine/parse/parse';
+import { calleeName } from '../../server/src/engine/syntax';
+import { isNestedFunction, kernelModeOnly, readsUserMemory, userMemory, UserAccess } from '../../server/src/engine/user-memory';
 
-/** A fetch of one user location: a read of a field or element, or a user-mode accessor call reading it. */
-function isFetch(a: UserAccess): boolean {
-  return (a.kind === 'read' || (a.kind === 'accessor' && a.node.type === 'call_expression')) && a.location !== undefined;
+/** A fetch of one user location: a read of a field or element, or a user-mode accessor call reading it (not `CopyToUser`). */
+function isFetch(file: ParsedFile, a: UserAccess): boolean {
+  return (a.kind === 'read' || (a.kind === 'accessor' && readsUserMemory(calleeName(file, a.node) ?? ''))) && a.location !== undefined;
 }
 
 export default defineCheck({
   check(ctx) {
-    const fetchesUserMemory = (fn: FunctionInfo): boolean => !isNestedFunction(fn) && userMemory(ctx.analysis, fn).accesses.some(isFetch);
+    const fetchesUserMemory = (fn: FunctionInfo): boolean => !isNestedFunction(fn) && userMemory(ctx.analysis, fn).accesses.some((a) => isFetch(ctx.file, a));
     for (const { fn, flow } of ctx.analysis.flowsWhere(fetchesUserMemory)) {
-      const fetches = userMemory(ctx.analysis, fn).accesses.filter((a) => isFetch(a) && !kernelModeOnly(ctx.file, a.node));
+      const fetches = userMemory(ctx.analysis, fn).accesses.filter((a) => isFetch(ctx.file, a) && !kernelModeOnly(ctx.file, a.node));
       const reported = new Set<string>();
       for (let j = 0; j < fetches.length; j++) {
         const second = fetches[j];

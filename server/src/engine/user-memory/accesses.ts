@@ -56,6 +56,11 @@ export function isUserAccessor(name: string): boolean {
   return /^(Rtl)?(Read\w+From(User|Mode)|Write\w+To(User|Mode)|Copy(From|To)(User|Mode)\w*|Fill(User|Mode)Memory\w*|Zero(User|Mode)Memory\w*|Set(User|Mode)Memory\w*)$/.test(name);
 }
 
+/** User-mode accessors that read user memory (`ReadULongFromUser`, `CopyFromUser`); the others only write it. */
+export function readsUserMemory(name: string): boolean {
+  return /^(Rtl)?(Read\w+From(User|Mode)|CopyFrom(User|Mode)\w*)$/.test(name);
+}
+
 const UNEVALUATED = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'decltype']);
 /** True for the inner links of an lvalue chain: `u->Hdr` in `u->Hdr.Len`, `u->Data` in `u->Data[2]`. */
 function continuesChain(n: AstNode): boolean {
