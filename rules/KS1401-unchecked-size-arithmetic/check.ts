@@ -76,6 +76,11 @@ export default defineCheck({
         if (!at || at.bounded) continue;
         seen.add(arith.start);
         const op = nodeText(src, child(arith, 'operator') ?? arith).trim();
+        // `end - cursor` from a buffer pointer is a distance between addresses (or an address), not a value
+        // read from the data; bounding the cursor is the parser's concern, not this arithmetic's.
+        const minuend = op === '-' ? child(arith, 'left') : undefined;
+        const lt = minuend && flow.taint(minuend);
+        if (lt && (lt.has('buffer') || lt.has('user-pointer'))) continue;
         // A real buffer's length plus a header or sizeof cannot reach the top of the address space.
         if (op === '+' && at.length && [child(arith, 'left'), child(arith, 'right')].some((x) => x && isConstantSize(src, x))) continue;
         const sal = onlyAnnotated(t);
