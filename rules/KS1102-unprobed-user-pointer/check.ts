@@ -4,7 +4,7 @@ import type { FunctionInfo } from '../../server/src/engine/analysis';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { pathOf } from '../../server/src/engine/flow/paths';
 import { callArgs, calleeName } from '../../server/src/engine/syntax';
-import { derefTarget, isNestedFunction, kernelModeOnly, modeTest, operatorOf, pointerOf, PROBE_ROUTINES, stripCasts, userMemory } from '../../server/src/engine/user-memory';
+import { derefTarget, isNestedFunction, kernelModeOnly, operatorOf, pointerOf, PROBE_ROUTINES, stripCasts, userMemory, userModeTest } from '../../server/src/engine/user-memory';
 
 const LOCKS = new Set(['WdfRequestProbeAndLockUserBufferForRead', 'WdfRequestProbeAndLockUserBufferForWrite']);
 /** Request buffers whose embedded pointers are user addresses (internal requests excepted). */
@@ -29,10 +29,10 @@ function probedBefore(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow, d:
     if (!arg) continue;
     const same = (basePath !== undefined && pathOf(src, arg) === basePath) || (!!d.origin && pointerOf(ctx.file, fn, aliases, arg)?.origin === d.origin);
     if (!same) continue;
-    // `if (Irp->RequestorMode != KernelMode) ProbeForRead(...)`: kernel callers need no probe.
+    // `if (Irp->RequestorMode != KernelMode) ProbeForRead(...)` (or a flag holding that test): kernel callers need no probe.
     const modeIf = ancestor(call, (p) => p.type === 'if_statement');
     const cond = modeIf && child(modeIf, 'condition');
-    const userTest = cond && descendants(cond, 'binary_expression').find((c) => modeTest(ctx.file, c) === 'user');
+    const userTest = cond && userModeTest(ctx.file, fn.body, cond);
     const at = userTest ?? call;
     if (flow.dominates(at, d.node)) return true;
   }

@@ -5,7 +5,7 @@
 import { AstNode, child, descendants, namedChildren, nodeText, walk } from '../ast';
 import type { ParsedFile } from '../parse/parse';
 import { calleeName, insideSehTry } from '../syntax';
-import { operatorOf, pathOf, stripCasts } from './expr';
+import { declaredName, operatorOf, pathOf, stripCasts } from './expr';
 
 /**
  * True when `node` runs inside a `__try` body, or inside a block written with the `try`/`except` macros
@@ -75,6 +75,24 @@ export function modeTest(file: ParsedFile, cmp: AstNode): 'kernel' | 'user' | un
   const name = isMode(l) ? modeName(r) : isMode(r) ? modeName(l) : undefined;
   if (name !== 'KernelMode' && name !== 'UserMode') return undefined;
   return (name === 'KernelMode') === (op === '==') ? 'kernel' : 'user';
+}
+
+/**
+ * In a condition, the test that holds only for user-mode callers: `Irp->RequestorMode != KernelMode`, or a local
+ * given that value once (`BOOLEAN probe = Irp->RequestorMode != KernelMode; ... if (probe)`).
+ */
+export function userModeTest(file: ParsedFile, body: AstNode, cond: AstNode): AstNode | undefined {
+  const direct = descendants(cond, 'binary_expression').find((c) => modeTest(file, c) === 'user');
+  const flag = direct ? undefined : stripCasts(cond);
+  if (direct || flag?.type !== 'identifier') return direct;
+  const name = nodeText(file.source, flag);
+  const values: (AstNode | undefined)[] = [];
+  for (const n of descendants(body, new Set(['init_declarator', 'assignment_expression', 'update_expression']))) {
+    const target = child(n, n.type === 'init_declarator' ? 'declarator' : n.type === 'update_expression' ? 'argument' : 'left');
+    if (target && (target.type === 'identifier' ? nodeText(file.source, target) : declaredName(file, target)) === name) values.push(n.type === 'update_expression' ? undefined : child(n, n.type === 'init_declarator' ? 'value' : 'right'));
+  }
+  const v = values.length === 1 && values[0] ? stripCasts(values[0]) : undefined;
+  return v && modeTest(file, v) === 'user' ? flag : undefined;
 }
 
 /** The operands of a top-level `||` chain (parentheses stripped). */
