@@ -15,9 +15,15 @@ import { Fact, isTainted, paramFact, stepsOf, TaintState, stateEqual, stateJoin 
 import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { solveForward, Solution } from './solve';
-import { BUF, CALL_SOURCES, isObjectParam, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
-import { calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
+import { BUF, CALL_SOURCES, isIntSafeCall, isObjectParam, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
+import { callArguments, calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
 import { declaredTypes } from './types';
+
+/** A checked `RtlULongSub(len, sizeof(HDR), &rest)` (any ntintsafe subtraction of a size): on success `len` holds it. */
+function subtractsSize(src: TextSource, call: AstNode | undefined): boolean {
+  const name = call?.type === 'call_expression' ? calleeName(src, call) : undefined;
+  return !!name && isIntSafeCall(name) && name.endsWith('Sub') && mentionsSize(src, callArguments(call!)[1]);
+}
 
 /** True when an expression contains `sizeof`, `FIELD_OFFSET` or a similar size constant. */
 export function mentionsSize(src: TextSource, n: AstNode | undefined): boolean {
@@ -388,6 +394,7 @@ export class FunctionFlow {
       for (const g of list) {
         if (!provesCompared(g)) continue;
         if (mentionsSize(this.file.source, g.bound) || mentionsSize(this.file.source, g.node)) return true;
+        if (g.rel === 'validated' && subtractsSize(this.file.source, g.cond)) return true;
         if (!g.node) continue;
         const f = raw ? this.rawTaint(g.node) : undefined;
         if (raw ? isTainted(f) && (f.length || f.params.some((c) => (c & 3) === 0)) : this.taint(g.node)?.length) return true;
