@@ -136,7 +136,7 @@ VOID V(PIRP Irp, ULONG *t) {
   assert.equal(flow.isBounded(find(file, 'h->C', 1)), false, 'a status that is never tested validates nothing');
 });
 
-test('the clamp idiom bounds a value; a clamp with another value, an else branch or other statements does not', async () => {
+test('the clamp idiom bounds a value, also beside other statements or with an else; a clamp with another value, or a later load in a branch, does not', async () => {
   const { file, analysis } = await analyse(`
 void Clamp(_In_reads_bytes_(len) PUCHAR p, ULONG len, PULONG out, ULONG avail) {
   ULONG a = p[0];
@@ -154,13 +154,21 @@ void Clamp(_In_reads_bytes_(len) PUCHAR p, ULONG len, PULONG out, ULONG avail) {
   ULONG e = p[4];
   if (e > avail) { e = avail; e = p[5]; }
   out[e] = 5;
+  ULONG f = p[7];
+  if (f >= avail) { f = avail; s = 0; } else s = 1;
+  out[f] = 6;
+  ULONG g = p[8];
+  if (g >= avail) { s = 0; g = avail; } else g = p[9];
+  out[g] = 7;
 }`);
   const flow = flowOf(analysis, 'Clamp');
   assert.equal(flow.isBounded(find(file, 'a', 3)), true, 'if (a > avail) a = avail;');
   assert.equal(flow.isBounded(find(file, 'b', 3)), true, 'braced, with >=');
   assert.equal(flow.isBounded(find(file, 'c', 3)), false, 'clamped to a different value');
   assert.equal(flow.isBounded(find(file, 'd', 4)), false, 'an else branch that loads another value');
-  assert.equal(flow.isBounded(find(file, 'e', 4)), false, 'more than the assignment');
+  assert.equal(flow.isBounded(find(file, 'e', 4)), false, 'reassigned after the clamp');
+  assert.equal(flow.isBounded(find(file, 'f', 3)), true, 'a status set beside the clamp, and in an else branch');
+  assert.equal(flow.isBounded(find(file, 'g', 4)), false, 'an else branch that loads another value');
 });
 
 test('a counted string rebuilt by an Rtl conversion routine is no longer the untrusted value it held', async () => {

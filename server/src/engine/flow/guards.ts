@@ -345,19 +345,20 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[]): void {
 }
 
 /**
- * The clamp idiom `if (x > y) x = y;` (also `>=`, `y < x`, `y <= x`): after the assignment `x <= y` holds,
- * recorded under the same id as the fact the untaken branch proves, so that it survives the join.
+ * The clamp idiom `if (x > y) x = y;` (also `>=`, `y < x`, `y <= x`, and with other statements beside the
+ * assignment or an `else`: `if (x >= y) { x = y; s = OK; } else s = SHORT;`): after the assignment `x <= y`
+ * holds, recorded under the same id as the fact the untaken branch proves, so that it survives the join. A later
+ * assignment to `x` in either branch kills the fact as usual.
  */
 function clamp(m: Mut, src: TextSource, assign: AstNode, target: string, value: AstNode): void {
   let stmt = assign.parent;
   if (stmt?.type !== 'expression_statement') return;
   let up = stmt.parent;
   if (up?.type === 'compound_statement') {
-    if (namedChildren(up).filter((c) => c.type !== 'comment').length !== 1) return;
     stmt = up;
     up = up.parent;
   }
-  if (up?.type !== 'if_statement' || stmt.field !== 'consequence' || child(up, 'alternative')) return;
+  if (up?.type !== 'if_statement' || stmt.field !== 'consequence') return;
   const condition = child(up, 'condition');
   const cond = condition && stripCasts(condition);
   if (cond?.type !== 'binary_expression') return;
