@@ -110,10 +110,16 @@ VOID I(PIRP Irp, PRUN r) { r->Va = Irp->UserBuffer; use(((PREQ)Irp->UserBuffer)-
 VOID J(PIRP Irp, ULONG n) { PVOID b = Irp->MdlAddress ? MmGetSystemAddressForMdlSafe(Irp->MdlAddress, 0) : Irp->UserBuffer; if (!b) return; Fill(b, n); }
 VOID K(PIRP Irp, ULONG n) { PVOID b = Irp->UserBuffer; Fill(b, n); RtlZeroMemory(b, n); }
 VOID L(PIRP Irp) { TRACE_LEAVE("UserBuffer=%p", Irp->UserBuffer); if ((PUCHAR)Irp->UserBuffer >= MM_SYSTEM_RANGE_START) return; }
+PVOID M(PIRP Irp, PIO_STACK_LOCATION s, BOOLEAN neither) {
+    PVOID b = Irp->AssociatedIrp.SystemBuffer;
+    if (neither) b = s->Parameters.DeviceIoControl.Type3InputBuffer;
+    if (Irp->RequestorMode != KernelMode && b != Irp->AssociatedIrp.SystemBuffer) { __try { ProbeForRead(b, 8, 1); } __except (1) { b = NULL; } }
+    return b;
+}
 `;
   const result = await lintText('grades.c', text);
   const got = result.findings.filter((f) => f.ruleId === 'KS1101').map((f) => `${f.functionName}:${f.severity}`);
-  assert.deepEqual(got, ['A:error', 'B:warning', 'C:note', 'D:note', 'E:note', 'G:note', 'H:note', 'I:error', 'J:note', 'K:error']);
+  assert.deepEqual(got, ['A:error', 'B:warning', 'C:note', 'D:note', 'E:note', 'G:note', 'H:note', 'I:error', 'J:note', 'K:error', 'M:note']);
   assert.match(result.findings.find((f) => f.functionName === 'H')!.message, /only passed on/);
   assert.match(result.findings.find((f) => f.functionName === 'J' && f.ruleId === 'KS1101')!.message, /handed to another function/);
   const note = result.findings.find((f) => f.functionName === 'C')!;

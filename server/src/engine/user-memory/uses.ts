@@ -8,7 +8,6 @@ import type { ParsedFile } from '../parse/parse';
 import { calleeName, isFormattedArgument } from '../syntax';
 import { declaredName, operatorOf } from './expr';
 import { isMemoryRoutine, isUserAccessor } from './accesses';
-import { PROBE_ROUTINES } from './pointers';
 
 const POINTER_OFFSET_CALLS = /^(Add2Ptr|RtlOffsetToPointer|OffsetToPtr)$/;
 /** Calls that use the memory behind a pointer argument, or start locking it. */
@@ -35,8 +34,8 @@ function carrier(file: ParsedFile, node: AstNode): AstNode {
 
 /**
  * True when the address `node` yields is, in this function, only tested (`if (p)`, `p == NULL`, `p < limit`),
- * logged, returned, stored in a structure field, handed to a helper that is not a memory routine, or bound to a
- * local used only in these ways. Such a function touches no user memory itself; the code that does is elsewhere.
+ * probed, logged, returned, stored in a structure field, handed to a helper that is not a memory routine, or bound
+ * to a local used only in these ways. Such a function touches no user memory itself; the code that does is elsewhere.
  */
 export function onlyHandedOn(file: ParsedFile, fn: FunctionInfo, node: AstNode, depth = 0): boolean {
   const up = carrier(file, node);
@@ -48,7 +47,7 @@ export function onlyHandedOn(file: ParsedFile, fn: FunctionInfo, node: AstNode, 
   if (p.type === 'argument_list' && p.parent?.type === 'call_expression') {
     const name = calleeName(file, p.parent);
     if (!name) return false;
-    return isFormattedArgument(file, up) || (!isMemoryRoutine(name) && !isUserAccessor(name) && !PROBE_ROUTINES.has(name) && !MEMORY_CALLS.test(name));
+    return isFormattedArgument(file, up) || (!isMemoryRoutine(name) && !isUserAccessor(name) && !MEMORY_CALLS.test(name));
   }
   if (p.type === 'assignment_expression' && operatorOf(p) === '=' && up.field === 'right') {
     const left = child(p, 'left');
