@@ -13,6 +13,6 @@ NTSTATUS ScanDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         return ScanQuery(req);
     default:
         req = (PSCAN_REQUEST)Irp->UserBuffer;
-        return ScanQuery(req);
+        return req->Index ? ScanQuery(req) : STATUS_INVALID_PARAMETER;
     }
 }
