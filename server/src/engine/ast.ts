@@ -143,15 +143,33 @@ function unitAnswer(index: UnitIndex, type: string | ReadonlySet<string>): reado
   const key = setKey(type);
   let list = index.bySet.get(key);
   if (!list) {
-    list = [];
+    const lists: AstNode[][] = [];
     for (const t of type) {
       const of = index.byType.get(t);
-      if (of) for (const n of of) list.push(n);
+      if (of) lists.push(of);
     }
-    if (type.size > 1) list.sort((a, b) => a.order - b.order);
+    list = lists.length === 0 ? [] : lists.length === 1 ? lists[0] : mergeByOrder(lists);
     index.bySet.set(key, list);
   }
   return list;
+}
+
+/** One pre-order list from several (each already in pre-order), without sorting: a set names only a few types. */
+function mergeByOrder(lists: readonly AstNode[][]): AstNode[] {
+  const out: AstNode[] = [];
+  const at = lists.map(() => 0);
+  for (;;) {
+    let best = -1;
+    let bestOrder = Infinity;
+    for (let i = 0; i < lists.length; i++) {
+      if (at[i] < lists[i].length && lists[i][at[i]].order < bestOrder) {
+        best = i;
+        bestOrder = lists[i][at[i]].order;
+      }
+    }
+    if (best < 0) return out;
+    out.push(lists[best][at[best]++]);
+  }
 }
 
 function rootAnswer(root: AstNode, type: string | ReadonlySet<string>): readonly AstNode[] {

@@ -64,94 +64,157 @@ function isSal1Name(name: string): boolean {
 const isIdentStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
 const isIdentPart = (c: number): boolean => isIdentStart(c) || (c >= 48 && c <= 57);
 
-export function maskMacros(source: string, options: MacroOptions = {}): MaskResult {
-  const extraMask = new Set(options.mask ?? []);
-  const statements = new Set(options.statement ?? []);
-  const out: string[] = [];
-  const annotations: Annotation[] = [];
-  let masked = 0;
-  let copied = 0;
-  let i = 0;
+/** True for a character that may start one of the built-in names (all begin with `_` or a capital letter). */
+const mayStartBuiltin = (c: number): boolean => c === 95 || (c >= 65 && c <= 90);
+
+/**
+ * Masks `source`. The scanning loop is kept small and everything done only at a candidate name lives in
+ * `Masker.word`: the loop runs over every character of every file, and an optimised loop that also held the rare
+ * paths was compiled again each time one of them ran for the first time (hundreds of milliseconds per worker).
+ */
+export function maskMacros(source: string, options?: MacroOptions): MaskResult {
+  const masker = new Masker(source, maskNames(options));
+  scan(source, masker);
+  return masker.result();
+}
+
+/**
+ * The scanning loop, alone in its function: a whole file is one call, so the loop is optimised while it runs, and
+ * code optimised that way was seen to be entered again and again after the work that follows the loop had bailed
+ * out of it (once per file).
+ */
+function scan(source: string, masker: Masker): void {
   const n = source.length;
+  let i = 0;
   let lineStart = true;
-
-  const blank = (from: number, to: number, replacement?: string): void => {
-    out.push(source.slice(copied, from));
-    let text = '';
-    for (let k = from; k < to; k++) {
-      const ch = source.charCodeAt(k);
-      text += ch === 10 ? '\n' : ch === 13 ? '\r' : ' ';
-    }
-    if (replacement) text = replacement + text.slice(replacement.length);
-    out.push(text);
-    copied = to;
-    masked++;
-  };
-
   while (i < n) {
     const c = source.charCodeAt(i);
     if (c === 10) {
       lineStart = true;
       i++;
-      continue;
-    }
-    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
+    } else if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) {
       i++;
-      continue;
-    }
-    if (c === 35 /* # */ && lineStart) {
+    } else if (c === 35 /* # */ && lineStart) {
       i = skipDirective(source, i);
-      continue;
+    } else {
+      lineStart = false;
+      if (c === 47 /* / */) i = skipComment(source, i);
+      else if (c === 34 /* " */ || c === 39 /* ' */) i = skipQuoted(source, i, c);
+      else if (isIdentStart(c)) i = masker.word(i);
+      else i++;
     }
-    lineStart = false;
-    if (c === 47 /* / */ && source.charCodeAt(i + 1) === 47) {
-      i = skipLineComment(source, i);
-      continue;
-    }
-    if (c === 47 && source.charCodeAt(i + 1) === 42) {
-      const close = source.indexOf('*/', i + 2);
-      i = close < 0 ? n : close + 2;
-      continue;
-    }
-    if (c === 34 /* " */ || c === 39 /* ' */) {
-      i = skipQuoted(source, i, c);
-      continue;
-    }
-    if (isIdentStart(c)) {
-      let j = i + 1;
-      while (j < n && isIdentPart(source.charCodeAt(j))) j++;
-      const name = source.slice(i, j);
-      if (j < n && (source.charCodeAt(j) === 34 || source.charCodeAt(j) === 39) && /^(L|u|U|u8|R|LR|uR|UR|u8R)$/.test(name)) {
-        i = name.endsWith('R') && source.charCodeAt(j) === 34 ? skipRawString(source, j) : skipQuoted(source, j, source.charCodeAt(j));
-        continue;
-      }
-      const sal = isSal2Name(name) || isSal1Name(name);
-      const statement = statements.has(name);
-      if (sal || statement || WORDS.has(name) || FUNCTION_LIKE.has(name) || extraMask.has(name)) {
-        let end = j;
-        let args: string | undefined;
-        if (!WORDS.has(name)) {
-          const open = skipSpace(source, j);
-          if (source.charCodeAt(open) === 40 /* ( */) {
-            const close = matchParen(source, open);
-            if (close > 0) {
-              args = source.slice(open + 1, close).trim();
-              end = close + 1;
-            }
-          }
-        }
-        if (sal) annotations.push({ name, args, start: i, end });
-        blank(i, end, statement ? ';' : undefined);
-        i = end;
-        continue;
-      }
-      i = j;
-      continue;
-    }
-    i++;
   }
-  out.push(source.slice(copied));
-  return { text: masked === 0 ? source : out.join(''), annotations, masked };
+}
+
+/** The configured names as sets, made once per options object (a run passes the same one for every file). */
+interface MaskNames {
+  readonly extraMask: ReadonlySet<string>;
+  readonly statements: ReadonlySet<string>;
+  /** Whether a configured name may start with something other than `_` or a capital (then every word is looked up). */
+  readonly anyStart: boolean;
+}
+
+const NO_NAMES: MaskNames = { extraMask: new Set(), statements: new Set(), anyStart: false };
+const namesByOptions = new WeakMap<MacroOptions, MaskNames>();
+
+function maskNames(options: MacroOptions | undefined): MaskNames {
+  if (!options || (!options.mask?.length && !options.statement?.length)) return NO_NAMES;
+  let names = namesByOptions.get(options);
+  if (!names) {
+    const extraMask = new Set(options.mask ?? []);
+    const statements = new Set(options.statement ?? []);
+    const anyStart = [...extraMask, ...statements].some((name) => !mayStartBuiltin(name.charCodeAt(0)));
+    namesByOptions.set(options, (names = { extraMask, statements, anyStart }));
+  }
+  return names;
+}
+
+class Masker {
+  private readonly extraMask: ReadonlySet<string>;
+  private readonly statements: ReadonlySet<string>;
+  private readonly anyStart: boolean;
+  private readonly out: string[] = [];
+  private readonly annotations: Annotation[] = [];
+  private masked = 0;
+  private copied = 0;
+
+  constructor(
+    private readonly source: string,
+    names: MaskNames,
+  ) {
+    this.extraMask = names.extraMask;
+    this.statements = names.statements;
+    this.anyStart = names.anyStart;
+  }
+
+  /** Handles the identifier starting at `i` (blanking it when it is a macro to mask); returns where scanning goes on. */
+  word(i: number): number {
+    const source = this.source;
+    const n = source.length;
+    let j = i + 1;
+    while (j < n && isIdentPart(source.charCodeAt(j))) j++;
+    const next = j < n ? source.charCodeAt(j) : 0;
+    if (next === 34 || next === 39) {
+      const after = this.prefixedLiteral(i, j, next);
+      if (after >= 0) return after;
+    }
+    if (!this.anyStart && !mayStartBuiltin(source.charCodeAt(i))) return j;
+    const name = source.slice(i, j);
+    const sal = isSal2Name(name) || isSal1Name(name);
+    const statement = this.statements.has(name);
+    if (!(sal || statement || WORDS.has(name) || FUNCTION_LIKE.has(name) || this.extraMask.has(name))) return j;
+    let end = j;
+    let args: string | undefined;
+    if (!WORDS.has(name)) {
+      const open = skipSpace(source, j);
+      if (source.charCodeAt(open) === 40 /* ( */) {
+        const close = matchParen(source, open);
+        if (close > 0) {
+          args = source.slice(open + 1, close).trim();
+          end = close + 1;
+        }
+      }
+    }
+    if (sal) this.annotations.push({ name, args, start: i, end });
+    this.blank(i, end, statement ? ';' : undefined);
+    return end;
+  }
+
+  /** Where a literal with an encoding or raw-string prefix (`L"..."`, `u8R"(...)"`) at `i` ends; -1 when the word is no such prefix. */
+  private prefixedLiteral(i: number, j: number, quote: number): number {
+    const name = this.source.slice(i, j);
+    if (!/^(L|u|U|u8|R|LR|uR|UR|u8R)$/.test(name)) return -1;
+    return name.endsWith('R') && quote === 34 ? skipRawString(this.source, j) : skipQuoted(this.source, j, quote);
+  }
+
+  /** Overwrites `[from, to)` with spaces, keeping line breaks (and `replacement` at its start, if given). */
+  private blank(from: number, to: number, replacement?: string): void {
+    const source = this.source;
+    this.out.push(source.slice(this.copied, from));
+    const span = source.slice(from, to);
+    let text = span.indexOf('\n') < 0 && span.indexOf('\r') < 0 ? ' '.repeat(span.length) : span.replace(/[^\r\n]/g, ' ');
+    if (replacement) text = replacement + text.slice(replacement.length);
+    this.out.push(text);
+    this.copied = to;
+    this.masked++;
+  }
+
+  result(): MaskResult {
+    if (this.masked === 0) return { text: this.source, annotations: this.annotations, masked: 0 };
+    this.out.push(this.source.slice(this.copied));
+    return { text: this.out.join(''), annotations: this.annotations, masked: this.masked };
+  }
+}
+
+/** A comment at `i` (a `/`) is skipped; any other `/` is one character. */
+function skipComment(s: string, i: number): number {
+  const next = s.charCodeAt(i + 1);
+  if (next === 47) return skipLineComment(s, i);
+  if (next === 42) {
+    const close = s.indexOf('*/', i + 2);
+    return close < 0 ? s.length : close + 2;
+  }
+  return i + 1;
 }
 
 function skipSpace(s: string, i: number): number {

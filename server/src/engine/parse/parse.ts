@@ -2,7 +2,7 @@ import { AstNode, child, countErrors } from '../ast';
 import { SourceText } from '../source';
 import type { Backend, LanguageId, TsEdit, TsParser, TsPoint, TsTree } from './backend';
 import { Annotation, MacroOptions, MaskResult, maskMacros } from './mask';
-import { AstReuse, buildAst, countTreeErrors } from './tree';
+import { AstReuse, buildAst, countTreeErrors, NodeNames } from './tree';
 
 export type HeaderLanguage = 'c' | 'cpp' | 'auto';
 
@@ -57,6 +57,7 @@ export function languageForPath(path: string): LanguageId | 'header' | undefined
 /** Parsers are stateful and not re-entrant; one per language per back end is enough in a single thread. */
 export class Parsers {
   private readonly parsers = new Map<LanguageId, TsParser>();
+  private readonly names = new Map<LanguageId, NodeNames>();
 
   constructor(readonly backend: Backend) {}
 
@@ -67,6 +68,13 @@ export class Parsers {
       this.parsers.set(lang, p);
     }
     return p;
+  }
+
+  /** The node names of `lang`'s grammar under this back end, shared by every tree its parser gives. */
+  namesOf(lang: LanguageId): NodeNames {
+    let n = this.names.get(lang);
+    if (!n) this.names.set(lang, (n = new NodeNames()));
+    return n;
   }
 }
 
@@ -169,7 +177,7 @@ function pointAt(text: string, offset: number): TsPoint {
 }
 
 function assemble(parsers: Parsers, path: string, lang: LanguageId, text: string, mask: MaskResult, tree: TsTree, macros: MacroOptions | undefined, reuse?: AstReuse): ParsedFile {
-  const root = buildAst(tree, 0, reuse);
+  const root = buildAst(tree, 0, reuse, parsers.namesOf(lang));
   return {
     path,
     lang,
@@ -198,7 +206,7 @@ function fragmentParser(parsers: Parsers, lang: LanguageId, text: string, macros
       const body = maskMacros(text.slice(start, end), macros).text;
       const tree = parsers.get(lang).parse(`${FRAGMENT_PREFIX}${body}\n;}\n`);
       try {
-        const root = buildAst(tree, start - FRAGMENT_PREFIX.length);
+        const root = buildAst(tree, start - FRAGMENT_PREFIX.length, undefined, parsers.namesOf(lang));
         const fn = root.children.find((c) => c.type === 'function_definition');
         const block = fn && child(fn, 'body');
         const inner = (block?.children ?? []).filter((c) => c.start >= start && c.start < end);

@@ -47,47 +47,56 @@ export interface AstReuse {
  * Taking nodes over (rather than copying them) keeps their identity, so answers remembered per node (`descendants`)
  * survive the edit; the previous AST is consumed: its caller must not use it again (the editor never does).
  */
-export function buildAst(tree: TsTree, delta = 0, reuse?: AstReuse): AstNode {
+export function buildAst(tree: TsTree, delta = 0, reuse?: AstReuse, names: NodeNames = new NodeNames()): AstNode {
   const cursor = tree.walk();
   try {
-    return convert(cursor, delta, reuse);
+    return convert(cursor, delta, reuse, names);
   } finally {
     cursor.delete?.();
   }
 }
 
 /**
+ * A grammar's type and field names by numeric id, filled as ids are met. One table per parser (see `parse.ts`)
+ * serves every file it parses, so after the first files no name is read through the binding again, and the
+ * tables stop changing shape under the optimised code that reads them.
+ */
+export class NodeNames {
+  readonly types: string[] = [];
+  readonly named: boolean[] = [];
+  readonly fields: (string | undefined)[] = [];
+}
+
+/**
  * Every property read crosses into the binding, and reading a string allocates one. Type and field names are
- * therefore looked up by their numeric ids in caches filled once per id, and `nodeIsMissing` is read only for
- * zero-width nodes (MISSING nodes always are).
+ * therefore looked up by their numeric ids (see `NodeNames`), and `nodeIsMissing` is read only for zero-width
+ * nodes (MISSING nodes always are).
  */
 class NodeReader {
-  private readonly types: string[] = [];
-  private readonly named: boolean[] = [];
-  private readonly fields: (string | undefined)[] = [];
-
   constructor(
     private readonly cursor: TsCursor,
     private readonly delta: number,
+    private readonly names: NodeNames,
   ) {}
 
   read(): MutableNode {
     const cursor = this.cursor;
+    const names = this.names;
     const typeId = cursor.nodeTypeId;
-    let type = this.types[typeId];
+    let type = names.types[typeId];
     if (type === undefined) {
-      type = this.types[typeId] = cursor.nodeType;
-      this.named[typeId] = cursor.nodeIsNamed;
+      type = names.types[typeId] = cursor.nodeType;
+      names.named[typeId] = cursor.nodeIsNamed;
     }
     const fieldId = cursor.currentFieldId;
     let field: string | undefined;
     if (fieldId) {
-      field = this.fields[fieldId];
-      if (field === undefined) field = this.fields[fieldId] = cursor.currentFieldName ?? undefined;
+      field = names.fields[fieldId];
+      if (field === undefined) field = names.fields[fieldId] = cursor.currentFieldName ?? undefined;
     }
     const start = cursor.startIndex + this.delta;
     const end = cursor.endIndex + this.delta;
-    return { type, named: this.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: NO_CHILDREN, parent: undefined, index: 0, order: 0 };
+    return { type, named: names.named[typeId], field, start, end, missing: start === end && cursor.nodeIsMissing, children: NO_CHILDREN, parent: undefined, index: 0, order: 0 };
   }
 }
 
@@ -114,8 +123,8 @@ export function countTreeErrors(tree: TsTree): number {
   }
 }
 
-function convert(cursor: TsCursor, delta: number, reuse: AstReuse | undefined): AstNode {
-  const reader = new NodeReader(cursor, delta);
+function convert(cursor: TsCursor, delta: number, reuse: AstReuse | undefined, names: NodeNames): AstNode {
+  const reader = new NodeReader(cursor, delta, names);
   const root = reader.read();
   if (!cursor.gotoFirstChild()) return root;
   const previous = reuse && new Map(reuse.previous.children.map((c) => [c.start, c] as const));
@@ -152,24 +161,38 @@ function shiftInPlace(node: AstNode, shift: number): void {
   }
 }
 
-/** Converts the subtree under the cursor (whose node `top` was just read) into `parent`; the cursor ends on it. */
+/**
+ * Converts the subtree under the cursor (whose node `top` was just read) into `parent`; the cursor ends on it.
+ * Children are gathered on one scratch list and each node gets an array of exactly its children once they are all
+ * read: an array grown by `push` reserves room for 17, several times what most nodes have, and the tree lives
+ * (and is copied by the garbage collector) for as long as its file is analysed.
+ */
 function convertSubtree(cursor: TsCursor, reader: NodeReader, parent: MutableNode, top: MutableNode): void {
   append(parent, top);
   // Iterative depth-first walk: deeply nested input must not overflow the JavaScript stack.
   if (!cursor.gotoFirstChild()) return;
-  const stack: MutableNode[] = [top];
+  /** Nodes whose children are being read, innermost last, and where each one's children start in `pending`. */
+  const open: MutableNode[] = [top];
+  const starts: number[] = [0];
+  const pending: MutableNode[] = [];
+  let size = 0;
   for (;;) {
-    const p = stack[stack.length - 1];
     const node = reader.read();
-    append(p, node);
+    node.parent = open[open.length - 1];
+    node.index = size - starts[starts.length - 1];
+    pending[size++] = node;
     if (cursor.gotoFirstChild()) {
-      stack.push(node);
+      open.push(node);
+      starts.push(size);
       continue;
     }
     while (!cursor.gotoNextSibling()) {
       cursor.gotoParent();
-      if (stack.length === 1) return;
-      stack.pop();
+      const done = open.pop()!;
+      const from = starts.pop()!;
+      done.children = pending.slice(from, size);
+      size = from;
+      if (open.length === 0) return;
     }
   }
 }
