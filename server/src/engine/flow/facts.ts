@@ -47,8 +47,13 @@ export interface Fact {
   readonly max?: number;
 }
 
-/** Explicitly clean: stops a path's value from being derived from its base (`req->Len = 16`). */
-export const CLEAN: Fact = { kinds: 0, params: [], tags: [], chain: undefined, bounded: true, sizeChecked: false, length: false, loaded: false, arith: undefined };
+/**
+ * Explicitly clean: stops a path's value from being derived from its base (`req->Len = 16`). It holds every field,
+ * in the order `union` writes them, and the other facts are copies of it or of each other: all facts then share
+ * one object shape, so the solver's hot paths see a single shape instead of one per way a fact was made (a new
+ * shape met late made the optimised code be thrown away and compiled again).
+ */
+export const CLEAN: Fact = { kinds: 0, params: [], tags: [], chain: undefined, bounded: true, looseParams: undefined, sizeChecked: false, length: false, loaded: false, arith: undefined, max: undefined };
 
 export const MAX_STEPS = 10;
 
