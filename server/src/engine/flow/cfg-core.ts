@@ -10,7 +10,7 @@
  * Preprocessor conditionals inside bodies become alternative paths (no `assume`): a check in `#ifdef A` does not
  * guard code in `#else`, and both branches are analysed.
  */
-import { AstNode, child, countDescendants, namedChildren, nodeText, TextSource } from '../ast';
+import { AstNode, child, countDescendants, namedChildren, nodeText, TextSource, walk } from '../ast';
 
 export type CfgNodeKind = 'entry' | 'exit' | 'stmt' | 'cond' | 'assume' | 'join';
 
@@ -87,6 +87,8 @@ export class ExprBuilder {
   readonly nodes: CfgNode[] = [];
   readonly owner = new Map<AstNode, number>();
   protected readonly excStack: number[] = [];
+  /** The innermost handler of each node built inside a `__try` (or C++ `try`) body; see `linkRaising`. */
+  private readonly handlerOf = new Map<number, number>();
   protected depth = 0;
   readonly exit: number;
   readonly entry: number;
@@ -100,9 +102,32 @@ export class ExprBuilder {
     if (this.nodes.length >= MAX_NODES) throw new CfgTooComplex('function too large for flow analysis');
     const id = this.nodes.length;
     this.nodes.push({ id, kind, ast, polarity, succs: [], preds: [] });
-    // Anything inside a try body may raise: connect it to the innermost handler.
-    if (this.excStack.length && kind !== 'entry' && kind !== 'exit') this.edge(id, this.excStack[this.excStack.length - 1]);
+    // Anything inside a try body may reach the innermost handler: see `linkRaising`.
+    if (this.excStack.length && kind !== 'entry' && kind !== 'exit') this.handlerOf.set(id, this.excStack[this.excStack.length - 1]);
     return id;
+  }
+
+  /**
+   * Connects to `handler` the nodes built for its try body (ids from `first` on) after which something may raise:
+   * an exception leaves the raising node before its effects, so the handler receives the state *before* each node
+   * that may raise (a call, a dereference, a division), that is after each of its predecessors. A node followed only
+   * by nodes that cannot raise (`ExFreePool(p); p = NULL;`: the assignment) passes nothing to the handler, and
+   * neither does the last node of the body. The caller links the try statement's own start node.
+   */
+  protected linkRaising(handler: number, first: number): void {
+    const memo = new Map<number, boolean>();
+    const raisesNext = (id: number): boolean => this.nodes[id].succs.some((s) => s >= first && this.handlerOf.has(s) && raisesAt(s));
+    const raisesAt = (id: number): boolean => {
+      let r = memo.get(id);
+      if (r === undefined) {
+        memo.set(id, false); // cycles through joins
+        const n = this.nodes[id];
+        r = (n.kind === 'stmt' || n.kind === 'cond') && n.ast ? mayRaise(n.ast) : n.kind !== 'exit' && raisesNext(id);
+        memo.set(id, r);
+      }
+      return r;
+    };
+    for (let id = first; id < this.nodes.length; id++) if (this.handlerOf.get(id) === handler && raisesNext(id)) this.edge(id, handler);
   }
 
   edge(from: number, to: number): void {
@@ -240,4 +265,34 @@ export class ExprBuilder {
       this.depth--;
     }
   }
+}
+
+/** Whether evaluating `ast` may raise a structured exception: a call, a dereference or an integer division. */
+function mayRaise(ast: AstNode): boolean {
+  let found = false;
+  walk(ast, (n) => {
+    if (found) return false;
+    switch (n.type) {
+      case 'call_expression':
+      case 'subscript_expression':
+      case 'throw_statement':
+      case 'throw_expression':
+        found = true;
+        break;
+      case 'pointer_expression':
+        found = n.children[0]?.type === '*';
+        break;
+      case 'field_expression':
+        found = n.children.some((c) => c.type === '->');
+        break;
+      case 'binary_expression':
+      case 'assignment_expression': {
+        const op = child(n, 'operator')?.type;
+        found = op === '/' || op === '%' || op === '/=' || op === '%=';
+        break;
+      }
+    }
+    return !found;
+  });
+  return found;
 }

@@ -252,12 +252,14 @@ class StmtBuilder extends ExprBuilder {
       this.edge(start, handler);
       this.excStack.push(handler);
     }
+    const first = this.nodes.length;
     let end: number[];
     try {
       end = body ? this.stmt(body, [start], { ...t, leaveTo: leave }) : [start];
     } finally {
       if (except) this.excStack.pop();
     }
+    if (handler !== undefined) this.linkRaising(handler, first);
     let after = [...end, ...leave];
     if (except && handler !== undefined) {
       const filter = child(except, 'filter');
@@ -279,12 +281,14 @@ class StmtBuilder extends ExprBuilder {
     const handler = this.make('join', undefined, true);
     this.edge(start, handler);
     this.excStack.push(handler);
+    const first = this.nodes.length;
     let end: number[];
     try {
       end = body ? this.stmt(body, [start], t) : [start];
     } finally {
       this.excStack.pop();
     }
+    this.linkRaising(handler, first);
     const out = [...end];
     for (const c of catches) {
       const params = child(c, 'parameters');
