@@ -5,6 +5,7 @@
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 import { Cfg, CfgNode, CfgTooComplex, ExprBuilder } from './cfg-core';
+import { failureBranch, FailedStatus, failureSetBy } from './seh-status';
 
 export type { Cfg, CfgNode, CfgNodeKind } from './cfg-core';
 export { CfgTooComplex };
@@ -37,14 +38,30 @@ class StmtBuilder extends ExprBuilder {
     return id;
   }
 
+  /** Set by `block` just before it builds a `__try` statement: the statement may hand back a `FailedStatus`. */
+  private mayDivertFailure = false;
+  private failedStatus: FailedStatus | undefined;
+
   /** Statements of a block in order. Iterative over siblings; recursion only follows nesting. */
   block(stmts: readonly AstNode[], frontier: readonly number[], t: Targets): number[] {
     let f = [...frontier];
+    let failed: FailedStatus | undefined;
     for (const s of stmts) {
       if (!s.named || s.type === 'comment') continue;
+      if (failed && s.type === 'if_statement') {
+        f = this.ifStmt(s, f, t, failed);
+        failed = undefined;
+        continue;
+      }
+      if (failed) f = [...f, ...failed.frontier];
+      failed = undefined;
+      this.mayDivertFailure = s.type === 'seh_try_statement';
       f = this.stmt(s, f, t);
+      this.mayDivertFailure = false;
+      failed = this.failedStatus;
+      this.failedStatus = undefined;
     }
-    return f;
+    return failed ? [...f, ...failed.frontier] : f;
   }
 
   stmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
@@ -178,8 +195,16 @@ class StmtBuilder extends ExprBuilder {
     return this.cond(value, f);
   }
 
-  private ifStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
-    const { t: yes, f: no } = this.condOf(s, frontier);
+  /**
+   * With `failed` (a `__try` just before whose handler left a failure status in a variable): when the condition
+   * tests that variable with `NT_SUCCESS`, the handler's end goes straight to the branch taken on failure.
+   */
+  private ifStmt(s: AstNode, frontier: readonly number[], t: Targets, failed?: FailedStatus): number[] {
+    const c = child(s, 'condition');
+    const onFailure = failed && c ? failureBranch(this.src, c, failed.variable) : undefined;
+    const cond = this.condOf(s, failed && onFailure === undefined ? [...frontier, ...failed.frontier] : frontier);
+    const yes = onFailure === true ? [...cond.t, ...failed!.frontier] : cond.t;
+    const no = onFailure === false ? [...cond.f, ...failed!.frontier] : cond.f;
     const cons = child(s, 'consequence');
     const a = cons ? this.stmt(cons, yes, t) : yes;
     const alt = child(s, 'alternative');
@@ -241,6 +266,8 @@ class StmtBuilder extends ExprBuilder {
   }
 
   private sehTry(s: AstNode, frontier: readonly number[], t: Targets): number[] {
+    const divert = this.mayDivertFailure;
+    this.mayDivertFailure = false;
     const body = child(s, 'body');
     const except = s.children.find((c) => c.type === 'seh_except_clause');
     const fin = s.children.find((c) => c.type === 'seh_finally_clause');
@@ -265,7 +292,10 @@ class StmtBuilder extends ExprBuilder {
       const filter = child(except, 'filter');
       const h = filter ? this.expr(filter, [handler]) : [handler];
       const hbody = child(except, 'body');
-      after = [...after, ...(hbody ? this.stmt(hbody, h, t) : h)];
+      const handled = hbody ? this.stmt(hbody, h, t) : h;
+      const variable = divert && !fin && hbody ? failureSetBy(this.src, hbody) : undefined;
+      if (variable !== undefined) this.failedStatus = { variable, frontier: handled };
+      else after = [...after, ...handled];
     }
     if (fin) {
       const fbody = child(fin, 'body');

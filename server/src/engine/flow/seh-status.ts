@@ -1,0 +1,54 @@
+/**
+ * A `__except` handler that stores a failure status, tested by the statement right after the `__try`:
+ *
+ *     __try { ProbeForRead(p, n, 1); } __except (EXCEPTION_EXECUTE_HANDLER) { Status = GetExceptionCode(); }
+ *     if (!NT_SUCCESS(Status)) return Status;
+ *
+ * The control-flow graph sends the handler's end straight to the branch taken on failure, so code after the test
+ * is reached only when the body did not raise.
+ */
+import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+
+/** The end of a `__except` handler whose last statement stores a failure status (see `StmtBuilder.block`). */
+export interface FailedStatus {
+  readonly variable: string;
+  readonly frontier: readonly number[];
+}
+
+/** NTSTATUS names that `NT_SUCCESS` accepts, among those a handler might store. */
+const SUCCESS_CODES = new Set(['STATUS_SUCCESS', 'STATUS_PENDING', 'STATUS_TIMEOUT', 'STATUS_REPARSE', 'STATUS_MORE_ENTRIES', 'STATUS_WAIT_0', 'STATUS_USER_APC', 'STATUS_ALERTED']);
+
+/**
+ * The variable a handler body ends by setting to a failure status: `Status = GetExceptionCode();` or
+ * `Status = STATUS_INVALID_USER_BUFFER;` as its last statement.
+ */
+export function failureSetBy(src: TextSource, body: AstNode): string | undefined {
+  const stmts = body.type === 'compound_statement' ? namedChildren(body).filter((c) => c.type !== 'comment') : [body];
+  const last = stmts[stmts.length - 1];
+  const e = last?.type === 'expression_statement' ? namedChildren(last).find((c) => c.type !== 'comment') : undefined;
+  if (e?.type !== 'assignment_expression' || child(e, 'operator')?.type !== '=') return undefined;
+  const left = child(e, 'left');
+  const right = child(e, 'right');
+  if (left?.type !== 'identifier' || !right) return undefined;
+  const failing =
+    (right.type === 'call_expression' && ['GetExceptionCode', '_exception_code'].includes(nodeText(src, child(right, 'function') ?? right))) ||
+    (right.type === 'identifier' && /^STATUS_[A-Z0-9_]+$/.test(nodeText(src, right)) && !SUCCESS_CODES.has(nodeText(src, right)));
+  return failing ? nodeText(src, left) : undefined;
+}
+
+/** For a condition `!NT_SUCCESS(v)` true, for `NT_SUCCESS(v)` false (the branch taken when `v` failed); else undefined. */
+export function failureBranch(src: TextSource, condition: AstNode, variable: string): boolean | undefined {
+  let e: AstNode | undefined = condition;
+  let negated = false;
+  for (;;) {
+    if (!e) return undefined;
+    if (e.type === 'parenthesized_expression') e = namedChildren(e).find((c) => c.type !== 'comment');
+    else if (e.type === 'unary_expression' && child(e, 'operator')?.type === '!') {
+      negated = !negated;
+      e = child(e, 'argument');
+    } else break;
+  }
+  if (e.type !== 'call_expression' || nodeText(src, child(e, 'function') ?? e) !== 'NT_SUCCESS') return undefined;
+  const args = namedChildren(child(e, 'arguments') ?? e).filter((c) => c.type !== 'comment');
+  return args.length === 1 && args[0].type === 'identifier' && nodeText(src, args[0]) === variable ? negated : undefined;
+}
