@@ -5,17 +5,12 @@
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 import { Cfg, CfgNode, CfgTooComplex, ExprBuilder } from './cfg-core';
-import { failureBranch, FailedStatus, failureSetBy } from './seh-status';
+import { isNoReturnCall } from './noreturn';
+import { abnormalTest, failureBranch, FailedStatus, failureSetBy } from './seh-status';
 
 export type { Cfg, CfgNode, CfgNodeKind } from './cfg-core';
 export { CfgTooComplex };
 
-/** Calls that never return; code after them is unreachable. */
-export const NORETURN_CALLS: ReadonlySet<string> = new Set([
-  'KeBugCheck', 'KeBugCheckEx', 'ExRaiseStatus', 'ExRaiseAccessViolation', 'ExRaiseDatatypeMisalignment',
-  'RtlRaiseStatus', 'RtlFailFast', '__fastfail', 'abort', 'exit', '_exit', 'panic', 'BUG', 'longjmp', 'ExitProcess',
-  'RtlRaiseException', '__builtin_unreachable', '__builtin_trap', 'WdfVerifierKeBugCheck',
-]);
 
 interface Targets {
   readonly breakTo: number[] | undefined;
@@ -24,6 +19,8 @@ interface Targets {
   readonly switchNode: number | undefined;
   /** Frontier collector for `__leave`. */
   readonly leaveTo: number[] | undefined;
+  /** Inside a `__finally` body: a branch on `AbnormalTermination()` taken when true does not fall through. */
+  readonly inFinally?: boolean;
 }
 
 class StmtBuilder extends ExprBuilder {
@@ -206,11 +203,21 @@ class StmtBuilder extends ExprBuilder {
     const yes = onFailure === true ? [...cond.t, ...failed!.frontier] : cond.t;
     const no = onFailure === false ? [...cond.f, ...failed!.frontier] : cond.f;
     const cons = child(s, 'consequence');
-    const a = cons ? this.stmt(cons, yes, t) : yes;
+    let a = cons ? this.stmt(cons, yes, t) : yes;
     const alt = child(s, 'alternative');
-    if (!alt) return [...a, ...no];
-    const altStmts = alt.type === 'else_clause' ? alt.children : [alt];
-    return [...a, ...this.block(altStmts, no, t)];
+    const altStmts = alt ? (alt.type === 'else_clause' ? alt.children : [alt]) : [];
+    let b = alt ? this.block(altStmts, no, t) : no;
+    // In a `__finally`, the abnormal branch ends by unwinding on: to an enclosing handler, or out of the function.
+    const abnormal = t.inFinally && c ? abnormalTest(this.src, c) : undefined;
+    if (abnormal === true) a = this.unwind(a);
+    else if (abnormal === false) b = this.unwind(b);
+    return [...a, ...b];
+  }
+
+  /** An exception that keeps unwinding from `frontier`. */
+  private unwind(frontier: readonly number[]): number[] {
+    this.connect(frontier, this.excStack.length ? this.excStack[this.excStack.length - 1] : this.exit);
+    return [];
   }
 
   private whileStmt(s: AstNode, frontier: readonly number[], t: Targets): number[] {
@@ -299,7 +306,7 @@ class StmtBuilder extends ExprBuilder {
     }
     if (fin) {
       const fbody = child(fin, 'body');
-      after = fbody ? this.stmt(fbody, after, t) : after;
+      after = fbody ? this.stmt(fbody, after, { ...t, inFinally: true }) : after;
     }
     return after;
   }
@@ -347,17 +354,7 @@ class StmtBuilder extends ExprBuilder {
 }
 
 
-function isNoReturnCall(src: TextSource, e: AstNode): boolean {
-  let n = e;
-  while (n.type === 'parenthesized_expression' || n.type === 'cast_expression') {
-    const inner: AstNode | undefined = n.type === 'cast_expression' ? child(n, 'value') : namedChildren(n)[0];
-    if (!inner) return false;
-    n = inner;
-  }
-  if (n.type !== 'call_expression') return false;
-  const fn = child(n, 'function');
-  return !!fn && fn.type === 'identifier' && NORETURN_CALLS.has(nodeText(src, fn));
-}
+
 
 /** Builds the CFG of a function body. Throws `CfgTooComplex` for absurdly deep or large bodies. */
 export function buildCfg(src: TextSource, body: AstNode): Cfg {

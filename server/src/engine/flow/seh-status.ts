@@ -5,7 +5,7 @@
  *     if (!NT_SUCCESS(Status)) return Status;
  *
  * The control-flow graph sends the handler's end straight to the branch taken on failure, so code after the test
- * is reached only when the body did not raise.
+ * is reached only when the body did not raise. Also the `AbnormalTermination()` test of a `__finally` body.
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 
@@ -51,4 +51,17 @@ export function failureBranch(src: TextSource, condition: AstNode, variable: str
   if (e.type !== 'call_expression' || nodeText(src, child(e, 'function') ?? e) !== 'NT_SUCCESS') return undefined;
   const args = namedChildren(child(e, 'arguments') ?? e).filter((c) => c.type !== 'comment');
   return args.length === 1 && args[0].type === 'identifier' && nodeText(src, args[0]) === variable ? negated : undefined;
+}
+
+/** `AbnormalTermination()` (or `_abnormal_termination()`), possibly negated: true when it reads as abnormal, false when negated. */
+export function abnormalTest(src: TextSource, condition: AstNode): boolean | undefined {
+  let e: AstNode | undefined = condition;
+  let negated = false;
+  while (e && (e.type === 'parenthesized_expression' || (e.type === 'unary_expression' && child(e, 'operator')?.type === '!'))) {
+    if (e.type === 'unary_expression') negated = !negated;
+    e = e.type === 'unary_expression' ? child(e, 'argument') : namedChildren(e).find((c) => c.type !== 'comment');
+  }
+  if (e?.type !== 'call_expression') return undefined;
+  const name = nodeText(src, child(e, 'function') ?? e);
+  return name === 'AbnormalTermination' || name === '_abnormal_termination' ? !negated : undefined;
 }
