@@ -79,6 +79,11 @@ class StmtBuilder extends ExprBuilder {
         if (!e) return [...frontier];
         const out = this.expr(e, frontier);
         this.owner.set(s, out[0]);
+        // `try_return(S)`, the file systems' `{ S; goto try_exit; }`.
+        if (e.type === 'call_expression' && nodeText(this.src, child(e, 'function') ?? e) === 'try_return') {
+          this.connect(out, this.label('try_exit'));
+          return [];
+        }
         return isNoReturnCall(this.src, e) ? this.toExit(out) : out;
       }
       case 'if_statement':
