@@ -3,6 +3,7 @@ import { AstNode, ancestor, child, descendants } from '../../server/src/engine/a
 import type { FunctionInfo } from '../../server/src/engine/analysis';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { pathOf } from '../../server/src/engine/flow/paths';
+import { definedPaths, reachesWithout, redefines } from '../../server/src/engine/flow/reach';
 import { callArgs, calleeName } from '../../server/src/engine/syntax';
 import { derefTarget, isNestedFunction, kernelModeOnly, operatorOf, pointerOf, PROBE_ROUTINES, stripCasts, userMemory, userModeTest } from '../../server/src/engine/user-memory';
 
@@ -23,6 +24,7 @@ function probedBefore(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow, d:
   const src = ctx.file.source;
   const basePath = pathOf(src, d.base);
   const aliases = userMemory(ctx.analysis, fn).aliases;
+  const probes: AstNode[] = [];
   for (const call of descendants(fn.body, 'call_expression')) {
     const name = calleeName(ctx.file, call);
     const arg = name && PROBE_ROUTINES.has(name) ? callArgs(call)[0] : name && LOCKS.has(name) ? callArgs(call)[1] : undefined;
@@ -35,8 +37,24 @@ function probedBefore(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow, d:
     const userTest = cond && userModeTest(ctx.file, fn.body, cond);
     const at = userTest ?? call;
     if (flow.dominates(at, d.node)) return true;
+    probes.push(at);
   }
-  return false;
+  return probes.length > 0 && probedOnEveryPath(ctx, flow, d, basePath, probes);
+}
+
+/**
+ * When the pointer was bound where it was read (`p = Neither.OutputBuffer`, then `*p`): whether every path from
+ * that binding to the use passes one of the probes or binds `p` anew (`p = MmGetSystemAddressForMdlSafe(...)` on
+ * the branch that does not probe).
+ */
+function probedOnEveryPath(ctx: RuleContext, flow: FunctionFlow, d: Deref, basePath: string | undefined, probes: readonly AstNode[]): boolean {
+  const from = d.origin && flow.nodeOf(d.origin);
+  const to = flow.nodeOf(d.node);
+  if (!basePath || !from || !to || from === to) return false;
+  const src = ctx.file.source;
+  if (!definedPaths(flow.cfg, src, from).includes(basePath)) return false;
+  const blocked = new Set(probes.map((p) => flow.nodeOf(p)?.id));
+  return !reachesWithout(flow.cfg, from, to, (n) => blocked.has(n.id) || definedPaths(flow.cfg, src, n).some((p) => redefines(p, basePath)));
 }
 
 /** Dereferences through user pointers the model knows, and through pointers read out of a request buffer. */
