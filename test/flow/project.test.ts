@@ -60,6 +60,16 @@ test('taint flows from a dispatch routine into helpers in another file, with the
   assert.equal(flowOf(analysis, 'Unrelated').taint(find(parser.parsed, 'Hdr->Index', 1)), undefined);
 });
 
+test('a long path across helpers keeps where the data came from as its first step', async () => {
+  const hops = Array.from({ length: 9 }, (_, i) => `NTSTATUS Hop${i}(PHDR Hdr) { return Hop${i + 1}(Hdr); }`).join('\n');
+  const chain = `NTSTATUS ParseRequest(PVOID Buffer, ULONG Length) { return Hop0((PHDR)Buffer); }\n${hops}\nNTSTATUS Hop9(PHDR Hdr) { return Hdr->Index; }`;
+  const s = await summaries({ 'ioctl.c': DISPATCH, 'chain.c': chain });
+  const seed = buildProjectIndex(s.map((x) => x.summary)).paramTaint('Hop9', 'chain.c')?.get(0);
+  assert.ok(seed?.path && seed.path.length === 12, `a path of 12 steps, not ${seed?.path?.length}`);
+  assert.equal(seed.path[0].label, 'request buffer (SystemBuffer)');
+  assert.equal(seed.path[seed.path.length - 1].label, 'passed to Hop9() by Hop8');
+});
+
 test('KMDF callback length parameters are seeded by role and flow on', async () => {
   const s = await summaries({ 'queue.c': KMDF });
   const index = buildProjectIndex(s.map((x) => x.summary));

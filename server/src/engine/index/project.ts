@@ -223,7 +223,9 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     }
     const x = explanationOf(site);
     const local = x.steps.map((s) => ({ file: site.file, range: s.range, label: s.label }));
-    const out = [...prefix, ...local, { file: site.file, range: x.range, label: `passed to ${site.call.callee}() by ${site.caller.name}` }].slice(-12);
+    const all = [...prefix, ...local, { file: site.file, range: x.range, label: `passed to ${site.call.callee}() by ${site.caller.name}` }];
+    // A long path keeps its first step, where the data came from (rules name it), and the last steps.
+    const out = all.length > 12 ? [all[0], ...all.slice(-11)] : all;
     pathMemo.set(k, out);
     return out;
   };
