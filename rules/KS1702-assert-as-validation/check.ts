@@ -1,6 +1,6 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, walk } from '../../server/src/engine/ast';
-import { FunctionFlow, mentionsSize } from '../../server/src/engine/flow/function-flow';
+import { FlowStep, FunctionFlow, mentionsSize } from '../../server/src/engine/flow/function-flow';
 import { provesCompared } from '../../server/src/engine/flow/guards';
 import { pathOf } from '../../server/src/engine/flow/paths';
 import { callArgs, calleeName, callsIn, controllingConditions, isUserModeFile, statementOf } from '../../server/src/engine/syntax';
@@ -76,10 +76,11 @@ function retrievedWithMinimum(ctx: RuleContext, body: AstNode): Set<string> {
   return out;
 }
 
-function unchecked(ctx: RuleContext, flow: FunctionFlow, expr: AstNode): { node: AstNode; source: string; steps: { node: AstNode; label: string }[] }[] {
+function unchecked(ctx: RuleContext, flow: FunctionFlow, expr: AstNode): { node: AstNode; source: string; steps: readonly FlowStep[] }[] {
   return untrustedOperands(flow, ctx.file, expr, ['value'], true)
     .filter((o) => !o.taint.bounded && !onlyAnnotated(o.taint) && boundsOperand(ctx, expr, o.node) && !flow.guards(o.node).some(provesCompared))
-    .map((o) => ({ node: o.node, source: o.taint.steps[0]?.label ?? 'untrusted data', steps: o.taint.steps.filter((s) => s.node).map((s) => ({ node: s.node!, label: s.label })) }));
+    // Steps in other files (a caller passing the value) stay in the path, as for the other data-flow rules.
+    .map((o) => ({ node: o.node, source: o.taint.steps[0]?.label ?? 'untrusted data', steps: o.taint.steps }));
 }
 
 export default defineCheck({

@@ -5,7 +5,8 @@ import { buildProjectIndex, dependencyKey, summarizeFile } from '../../server/sr
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { parseFile } from '../../server/src/engine/parse/parse';
 import { FileAnalysis } from '../../server/src/engine/analysis';
-import { getParsers } from '../helpers';
+import { getParsers, lintText } from '../helpers';
+import { RULES } from '../../rules/index.generated';
 import { find, flowOf } from './flow-helpers';
 
 const DISPATCH = `
@@ -68,6 +69,32 @@ test('a long path across helpers keeps where the data came from as its first ste
   assert.ok(seed?.path && seed.path.length === 12, `a path of 12 steps, not ${seed?.path?.length}`);
   assert.equal(seed.path[0].label, 'request buffer (SystemBuffer)');
   assert.equal(seed.path[seed.path.length - 1].label, 'passed to Hop9() by Hop8');
+});
+
+test('a finding in a helper shows the steps in the caller that passed the data', async () => {
+  const caller = `
+NTSTATUS DeviceControl(PDEVICE_OBJECT D, PIRP Irp) {
+  PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
+  PHDR Hdr = (PHDR)Irp->AssociatedIrp.SystemBuffer;
+  if (sp->Parameters.DeviceIoControl.InputBufferLength < sizeof(HDR)) return STATUS_BUFFER_TOO_SMALL;
+  SetSlot(Hdr->Index);
+  return STATUS_SUCCESS;
+}
+NTSTATUS DriverEntry(PDRIVER_OBJECT Driver, PUNICODE_STRING Path) {
+  Driver->MajorFunction[IRP_MJ_DEVICE_CONTROL] = DeviceControl;
+  return STATUS_SUCCESS;
+}`;
+  const helper = `
+static UCHAR Slots[8];
+VOID SetSlot(ULONG Index) {
+  NT_ASSERT(Index < 8);
+  Slots[Index] = 1;
+}`;
+  const s = await summaries({ 'ioctl.c': caller, 'slot.c': helper });
+  const result = await lintText('slot.c', helper, {}, RULES, buildProjectIndex(s.map((x) => x.summary)));
+  const assertion = result.findings.find((f) => f.ruleId === 'KS1702');
+  assert.ok(assertion, result.findings.map((f) => f.ruleId).join(', '));
+  assert.ok(assertion.path?.some((p) => p.file === 'ioctl.c'), JSON.stringify(assertion.path));
 });
 
 test('KMDF callback length parameters are seeded by role and flow on', async () => {
