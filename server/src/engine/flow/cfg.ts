@@ -7,10 +7,10 @@ import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 import { Cfg, CfgNode, CfgTooComplex, ExprBuilder } from './cfg-core';
 import { isNoReturnCall } from './noreturn';
 import { abnormalTest, failureBranch, FailedStatus, failureSetBy } from './seh-status';
+import { calleeName } from './taint';
 
 export type { Cfg, CfgNode, CfgNodeKind } from './cfg-core';
 export { CfgTooComplex };
-
 
 interface Targets {
   readonly breakTo: number[] | undefined;
@@ -80,7 +80,7 @@ class StmtBuilder extends ExprBuilder {
         const out = this.expr(e, frontier);
         this.owner.set(s, out[0]);
         // `try_return(S)`, the file systems' `{ S; goto try_exit; }`.
-        if (e.type === 'call_expression' && nodeText(this.src, child(e, 'function') ?? e) === 'try_return') {
+        if (e.type === 'call_expression' && calleeName(this.src, e) === 'try_return') {
           this.connect(out, this.label('try_exit'));
           return [];
         }
@@ -357,9 +357,6 @@ class StmtBuilder extends ExprBuilder {
     return [...new Set(out)];
   }
 }
-
-
-
 
 /** Builds the CFG of a function body. Throws `CfgTooComplex` for absurdly deep or large bodies. */
 export function buildCfg(src: TextSource, body: AstNode): Cfg {

@@ -8,6 +8,7 @@
  * is reached only when the body did not raise. Also the `AbnormalTermination()` test of a `__finally` body.
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import { calleeName } from './taint';
 
 /** The end of a `__except` handler whose last statement stores a failure status (see `StmtBuilder.block`). */
 export interface FailedStatus {
@@ -31,37 +32,33 @@ export function failureSetBy(src: TextSource, body: AstNode): string | undefined
   const right = child(e, 'right');
   if (left?.type !== 'identifier' || !right) return undefined;
   const failing =
-    (right.type === 'call_expression' && ['GetExceptionCode', '_exception_code'].includes(nodeText(src, child(right, 'function') ?? right))) ||
+    (right.type === 'call_expression' && ['GetExceptionCode', '_exception_code'].includes(calleeName(src, right))) ||
     (right.type === 'identifier' && /^STATUS_[A-Z0-9_]+$/.test(nodeText(src, right)) && !SUCCESS_CODES.has(nodeText(src, right)));
   return failing ? nodeText(src, left) : undefined;
 }
 
-/** For a condition `!NT_SUCCESS(v)` true, for `NT_SUCCESS(v)` false (the branch taken when `v` failed); else undefined. */
-export function failureBranch(src: TextSource, condition: AstNode, variable: string): boolean | undefined {
-  let e: AstNode | undefined = condition;
-  let negated = false;
-  for (;;) {
-    if (!e) return undefined;
-    if (e.type === 'parenthesized_expression') e = namedChildren(e).find((c) => c.type !== 'comment');
-    else if (e.type === 'unary_expression' && child(e, 'operator')?.type === '!') {
-      negated = !negated;
-      e = child(e, 'argument');
-    } else break;
-  }
-  if (e.type !== 'call_expression' || nodeText(src, child(e, 'function') ?? e) !== 'NT_SUCCESS') return undefined;
-  const args = namedChildren(child(e, 'arguments') ?? e).filter((c) => c.type !== 'comment');
-  return args.length === 1 && args[0].type === 'identifier' && nodeText(src, args[0]) === variable ? negated : undefined;
-}
-
-/** `AbnormalTermination()` (or `_abnormal_termination()`), possibly negated: true when it reads as abnormal, false when negated. */
-export function abnormalTest(src: TextSource, condition: AstNode): boolean | undefined {
+/** The call a condition makes, through parentheses and `!`, and whether an odd number of `!` negates it. */
+function testedCall(condition: AstNode): { call: AstNode; negated: boolean } | undefined {
   let e: AstNode | undefined = condition;
   let negated = false;
   while (e && (e.type === 'parenthesized_expression' || (e.type === 'unary_expression' && child(e, 'operator')?.type === '!'))) {
     if (e.type === 'unary_expression') negated = !negated;
     e = e.type === 'unary_expression' ? child(e, 'argument') : namedChildren(e).find((c) => c.type !== 'comment');
   }
-  if (e?.type !== 'call_expression') return undefined;
-  const name = nodeText(src, child(e, 'function') ?? e);
-  return name === 'AbnormalTermination' || name === '_abnormal_termination' ? !negated : undefined;
+  return e?.type === 'call_expression' ? { call: e, negated } : undefined;
+}
+
+/** For a condition `!NT_SUCCESS(v)` true, for `NT_SUCCESS(v)` false (the branch taken when `v` failed); else undefined. */
+export function failureBranch(src: TextSource, condition: AstNode, variable: string): boolean | undefined {
+  const tested = testedCall(condition);
+  if (!tested || calleeName(src, tested.call) !== 'NT_SUCCESS') return undefined;
+  const args = namedChildren(child(tested.call, 'arguments') ?? tested.call).filter((c) => c.type !== 'comment');
+  return args.length === 1 && args[0].type === 'identifier' && nodeText(src, args[0]) === variable ? tested.negated : undefined;
+}
+
+/** `AbnormalTermination()` (or `_abnormal_termination()`), possibly negated: true when it reads as abnormal, false when negated. */
+export function abnormalTest(src: TextSource, condition: AstNode): boolean | undefined {
+  const tested = testedCall(condition);
+  const name = tested && calleeName(src, tested.call);
+  return name === 'AbnormalTermination' || name === '_abnormal_termination' ? !tested!.negated : undefined;
 }

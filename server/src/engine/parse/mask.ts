@@ -130,9 +130,6 @@ function maskNames(options: MacroOptions | undefined): MaskNames {
 }
 
 class Masker {
-  private readonly extraMask: ReadonlySet<string>;
-  private readonly statements: ReadonlySet<string>;
-  private readonly anyStart: boolean;
   private readonly out: string[] = [];
   private readonly annotations: Annotation[] = [];
   private masked = 0;
@@ -140,12 +137,8 @@ class Masker {
 
   constructor(
     private readonly source: string,
-    names: MaskNames,
-  ) {
-    this.extraMask = names.extraMask;
-    this.statements = names.statements;
-    this.anyStart = names.anyStart;
-  }
+    private readonly names: MaskNames,
+  ) {}
 
   /** Handles the identifier starting at `i` (blanking it when it is a macro to mask); returns where scanning goes on. */
   word(i: number): number {
@@ -158,11 +151,11 @@ class Masker {
       const after = this.prefixedLiteral(i, j, next);
       if (after >= 0) return after;
     }
-    if (!this.anyStart && !mayStartBuiltin(source.charCodeAt(i))) return j;
+    if (!this.names.anyStart && !mayStartBuiltin(source.charCodeAt(i))) return j;
     const name = source.slice(i, j);
     const sal = isSal2Name(name) || isSal1Name(name);
-    const statement = this.statements.has(name);
-    if (!(sal || statement || WORDS.has(name) || FUNCTION_LIKE.has(name) || this.extraMask.has(name))) return j;
+    const statement = this.names.statements.has(name);
+    if (!(sal || statement || WORDS.has(name) || FUNCTION_LIKE.has(name) || this.names.extraMask.has(name))) return j;
     let end = j;
     let args: string | undefined;
     if (!WORDS.has(name)) {

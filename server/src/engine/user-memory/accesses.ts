@@ -121,7 +121,7 @@ function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable
       };
       if (PROBE_ROUTINES.has(name)) at(0, 'probe');
       else if (isUserAccessor(name)) (args ??= callArgs(n)).some((_, i) => at(i, 'accessor'));
-      else if (Object.prototype.hasOwnProperty.call(MEMORY_ROUTINES, name)) {
+      else if (isMemoryRoutine(name)) {
         const spec = MEMORY_ROUTINES[name];
         spec.read.forEach((i) => at(i, 'copy-read'));
         spec.write.forEach((i) => at(i, 'copy-write'));
