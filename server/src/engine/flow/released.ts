@@ -30,10 +30,12 @@ export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, afte
     if (found || n.end <= after) return;
     if (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner) return;
     if (n.type === 'declaration' && n.start >= after) {
-      // A (re)declaration makes a new variable: `PUCHAR p;` at the top of a loop body ends the old one.
+      // A (re)declaration makes a new variable: `PUCHAR p;` at the top of a loop body ends the old one, and with it
+      // every field reached through it (`e = CONTAINING_RECORD(RemoveHeadList(&l), ...)` then `ExFreePool(e->buf)`).
       for (const d of declarations(n)) {
         if (d.value) visit(d.value);
-        if (!found && declaratorName(src, d.declarator) === path) found = { kind: 'kill' };
+        const name = declaratorName(src, d.declarator);
+        if (!found && name !== undefined && isPathBelow(path, name)) found = { kind: 'kill' };
         if (found) return;
       }
       return;
