@@ -72,7 +72,7 @@ function nullChecked(ctx: RuleContext, flow: FunctionFlow, path: string, alloc: 
     if (n.type === 'binary_expression' && (opText === '==' || opText === '!=')) found = (pathOf(src, l!) === path && isNull(r)) || (pathOf(src, r!) === path && isNull(l));
     else if (n.type === 'unary_expression' && opText === '!') found = pathOf(src, child(n, 'argument')!) === path;
     else if (n.field === 'condition' || (n.parent?.type === 'binary_expression' && /^(&&|\|\|)$/.test(ctx.text(n.parent.children.find((c) => c.field === 'operator')!)))) found = pathOf(src, n) === path;
-    if (found && !countsAsCheck(ctx, n, use)) found = false;
+    if (found && !countsAsCheck(ctx, n, alloc, use)) found = false;
     return !found;
   });
   return found;
@@ -80,11 +80,20 @@ function nullChecked(ctx: RuleContext, flow: FunctionFlow, path: string, alloc: 
 
 const ASSERTS = new Set(['ASSERT', 'NT_ASSERT', 'NT_ASSERTMSG', 'ASSERTMSG', 'NT_VERIFY', 'assert', 'WARN_ON', 'BUG_ON']);
 
-/** Asserts vanish in release builds, and a test in one `#if` branch is absent from the other. */
-function countsAsCheck(ctx: RuleContext, test: AstNode, use: AstNode): boolean {
+/**
+ * Asserts vanish in release builds, and a test in one `#if` branch is absent from the other; a branch that holds the
+ * allocation as well as the test builds both or neither, so there the test counts.
+ */
+function countsAsCheck(ctx: RuleContext, test: AstNode, alloc: AstNode, use: AstNode): boolean {
+  const inside = (p: AstNode, n: AstNode): boolean => p.start <= n.start && n.end <= p.end;
+  // A branch node spans the `#else`/`#elif` after it (its `alternative`), which is another branch.
+  const inBranch = (p: AstNode, n: AstNode): boolean => {
+    const alt = child(p, 'alternative');
+    return inside(p, n) && !(alt && inside(alt, n));
+  };
   for (let p = test.parent; p; p = p.parent) {
     if (p.type === 'call_expression' && ASSERTS.has(calleeName(ctx.file, p) ?? '')) return false;
-    if (/^preproc_(if|ifdef|else|elif|elifdef)$/.test(p.type) && !(p.start <= use.start && use.end <= p.end)) return false;
+    if (/^preproc_(if|ifdef|else|elif|elifdef)$/.test(p.type) && !inBranch(p, use) && !inBranch(p, alloc)) return false;
   }
   return true;
 }
