@@ -85,6 +85,12 @@ function leavesGuarded(src: TextSource, guards: GuardState, operand: AstNode, co
   return leaves.every((l) => (guards.facts.get(l.path) ?? []).some((g) => (compared ? provesCompared(g) : provesUpper(g))));
 }
 
+/** Is `operand`, a single access path, tested non-zero (or greater than zero) at this point? */
+function knownNonZero(src: TextSource, guards: GuardState, operand: AstNode): boolean {
+  const p = pathOf(src, stripCasts(operand));
+  return p !== undefined && (guards.facts.get(p) ?? []).some((g) => g.rel === 'nonzero');
+}
+
 /**
  * Evaluates the taint of an expression in a state. Iterative: deep expressions must not exhaust the stack.
  * `memo` caches results for states that no longer change (queries), so nested queries stay linear.
@@ -222,8 +228,9 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   let arith = l?.arith ?? r?.arith;
   if (!arith) {
     if (op === '-') {
-      // Underflow needs the minuend compared (len >= HDR) or a subtrahend that is bounded.
-      const minuendOk = !isTainted(l) || okOperand(l, left, true);
+      // Underflow needs the minuend compared (len >= HDR) or a subtrahend that is bounded; `n - 1` needs only n
+      // known non-zero (`if (n == 0) return;`, `while (n > 0 && ...)`).
+      const minuendOk = !isTainted(l) || okOperand(l, left, true) || (rv === 1 && !!left && knownNonZero(src, guards, left));
       if (!minuendOk || !rOk) arith = n;
     } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk)) arith = n;
   }
