@@ -52,12 +52,12 @@ function sinks(ctx: RuleContext, body: AstNode): { expr: AstNode; what: string; 
   return out;
 }
 
-/** `sizeof(T)`, `FIELD_OFFSET(...)`, a number or an upper-case constant. */
+/** `sizeof(T)`, `FIELD_OFFSET(...)` or C's `offsetof(...)`, a number or an upper-case constant. */
 function isConstantSize(src: TextSource, n: AstNode): boolean {
   const x = stripCasts(n);
-  if (x.type === 'sizeof_expression' || x.type === 'number_literal') return true;
+  if (x.type === 'sizeof_expression' || x.type === 'offsetof_expression' || x.type === 'number_literal') return true;
   if (x.type === 'identifier') return /^[A-Z][A-Z0-9_]*$/.test(nodeText(src, x));
-  return x.type === 'call_expression' && /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|sizeof)$/.test(nodeText(src, child(x, 'function') ?? x));
+  return x.type === 'call_expression' && /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|offsetof|sizeof)$/.test(nodeText(src, child(x, 'function') ?? x));
 }
 
 export default defineCheck({
