@@ -13,7 +13,7 @@ function summary(call: Range, arg: Range, reg: { line: number; character: number
   return {
     version: SUMMARY_VERSION,
     path: 'd.c',
-    functions: [{ name: 'Dispatch', calls: [{ callee: 'Parse', range: call, args: [{ kinds: ['buffer'], tags: ['system-buffer'], params: [], length: false, sizeChecked: false, bounded: false, explain: 0 }] }] }],
+    functions: [{ name: 'Dispatch', calls: [{ callee: 'Parse', range: call, args: [{ kinds: ['buffer'], tags: ['system-buffer'], params: [], length: false, sizeChecked: false, bounded: false, loose: null, sameAs: [], explain: 0 }] }] }],
     registrations: [{ function: 'Dispatch', role: 'wdm-device-control', ...reg }],
     explanations: [{ text: 'buf', range: arg, steps: [{ range: arg, label: 'request buffer' }] }],
   };

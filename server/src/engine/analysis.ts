@@ -59,6 +59,11 @@ export interface ParamSeed {
   readonly sizeChecked?: boolean;
   /** Every caller range-checked the value before the call. */
   readonly bounded?: boolean;
+  /**
+   * Other parameters to which every call passing an unchecked value here passes the same value: code that runs
+   * only when this parameter differs from one of them sees checked values (`if (Len != Shown) ... Len - Shown`).
+   */
+  readonly equalWhenUnchecked?: readonly number[];
   /** Steps before the call (in the callers' files), source first, ending at the call's argument. */
   readonly path?: readonly { readonly file: string; readonly range: Range; readonly label: string }[];
 }

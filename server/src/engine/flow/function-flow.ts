@@ -12,6 +12,7 @@ import type { Range } from '../source';
 import { buildCfg, Cfg, CfgNode } from './cfg';
 import { computeDominators, Dominators } from './dominators';
 import { Fact, isTainted, paramFact, stepsOf, TaintState, stateEqual, stateJoin } from './facts';
+import { uncheckedCallsExcluded } from './equal-args';
 import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { solveForward, Solution } from './solve';
@@ -97,11 +98,11 @@ export interface FlowOptions {
  * An unbounded fact whose unchecked part is only parameters is bounded for callers that pass those parameters
  * nothing untrusted, or a range-checked value directly.
  */
-function looseBounded(f: Fact, seeds: ReadonlyMap<number, ParamSeed> | undefined): boolean {
+function looseBounded(f: Fact, seeds: ReadonlyMap<number, ParamSeed> | undefined, checked: (index: number, seed: ParamSeed) => boolean): boolean {
   if (!f.looseParams) return false;
   return f.looseParams.every((code) => {
     const seed = seeds?.get(code >> 2);
-    return !seed || ((code & 3) === 0 && !!seed.bounded);
+    return !seed || ((code & 3) === 0 && checked(code >> 2, seed));
   });
 }
 
@@ -347,7 +348,7 @@ export class FunctionFlow {
   taint(expr: AstNode): Taint | undefined {
     if (!this.hasTaint) return undefined;
     const f = this.rawTaint(expr);
-    return isTainted(f) ? this.instantiate(f) : undefined;
+    return isTainted(f) ? this.instantiate(f, this.stateAt(expr)?.guards) : undefined;
   }
 
   /**
@@ -403,7 +404,17 @@ export class FunctionFlow {
     return false;
   }
 
-  private instantiate(f: Fact): Taint | undefined {
+  /** A parameter's values are checked here: by every caller, or because the callers that did not cannot reach here. */
+  private seedChecked(index: number, seed: ParamSeed, guards: GuardState | undefined): boolean {
+    if (seed.bounded) return true;
+    if (!guards || !seed.equalWhenUnchecked?.length) return false;
+    return uncheckedCallsExcluded(this.file.source, this.fn, index, seed, guards, (name, at) => {
+      const entry = this.taintSolution().inOf[this.cfg.entry]?.get(name);
+      return !!entry && this.stateAt(at)?.taint.get(name) === entry;
+    });
+  }
+
+  private instantiate(f: Fact, guards?: GuardState): Taint | undefined {
     let kinds = f.kinds;
     const tags = new Set(f.tags);
     let length = f.length;
@@ -421,7 +432,7 @@ export class FunctionFlow {
         kinds |= sk;
         length ||= !!seed.length;
         if (sk & (BUF | USER)) sizeChecked ||= !!seed.sizeChecked;
-        if (!seed.bounded) contribBounded = false;
+        if (!this.seedChecked(code >> 2, seed, guards)) contribBounded = false;
       } else {
         kinds |= VAL;
         loaded = true;
@@ -441,7 +452,7 @@ export class FunctionFlow {
       has: (k) => list.includes(k),
       tags: [...tags].sort(),
       steps,
-      bounded: f.bounded || contribBounded || looseBounded(f, this.seeds),
+      bounded: f.bounded || contribBounded || looseBounded(f, this.seeds, (i, seed) => this.seedChecked(i, seed, guards)),
       sizeChecked,
       length,
       loaded,

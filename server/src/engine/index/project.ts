@@ -157,7 +157,12 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
       }
     }
     if (!kinds) return undefined;
-    return { kinds, tags, length, sizeChecked, bounded: a.bounded || allBounded };
+    // As for a fact inside a function (`looseBounded`): the parameters left unchecked decide, when only they are.
+    const looseBounded = !!a.loose && a.loose.every((p) => {
+      const s = callerSeeds?.get(p.index);
+      return !s || (p.loads === 0 && s.bounded);
+    });
+    return { kinds, tags, length, sizeChecked, bounded: a.bounded || allBounded || looseBounded };
   };
 
   // Kinds, tags and `length` only grow; `sizeChecked` and `bounded` only shrink: the iteration is monotone.
@@ -205,6 +210,17 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
       if (!cur || siteKey(site) < siteKey(cur)) best.set(k, site);
     }
   }
+  // Per seed, the other parameters to which every call passing an unchecked value here passes that same value.
+  const equalTo = new Map<string, number[]>();
+  for (const site of sites) {
+    const c = contribution(site);
+    if (!c || c.bounded) continue;
+    for (const target of site.targets) {
+      const k = `${target}\u0000${site.argIndex}`;
+      const cur = equalTo.get(k);
+      equalTo.set(k, cur ? cur.filter((j) => site.arg.sameAs.includes(j)) : [...site.arg.sameAs]);
+    }
+  }
   const pathMemo = new Map<string, { file: string; range: Range; label: string }[]>();
   const pathOf = (k: string, depth: number): { file: string; range: Range; label: string }[] => {
     const memo = pathMemo.get(k);
@@ -241,7 +257,8 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
       const path = pathOf(k, 0);
       const kinds = kindsToList(s.kinds);
       const origin = site ? `'${explanationOf(site).text}' passed by ${site.caller.name} (${basename(site.file)}:${site.call.range.start.line + 1})` : (path[0]?.label ?? 'entry-point parameter');
-      out.set(index, { kind: kinds[0], kinds, origin, file: site?.file ?? path[0]?.file, line: site ? site.call.range.start.line : path[0]?.range.start.line, tags: [...s.tags].sort(), length: s.length, sizeChecked: s.sizeChecked, bounded: s.bounded, path });
+      const equalWhenUnchecked = s.bounded || rolePaths.has(k) ? [] : (equalTo.get(k) ?? []);
+      out.set(index, { kind: kinds[0], kinds, origin, file: site?.file ?? path[0]?.file, line: site ? site.call.range.start.line : path[0]?.range.start.line, tags: [...s.tags].sort(), length: s.length, sizeChecked: s.sizeChecked, bounded: s.bounded, equalWhenUnchecked, path });
     }
     const sep = target.indexOf('\u0000');
     const file = target.slice(0, sep);

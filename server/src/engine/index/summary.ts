@@ -3,10 +3,11 @@
  * the functions it defines, the entry points it registers, and for every call the taint each argument carries,
  * as concrete source kinds or as "depends on the caller's parameter i".
  */
-import { AstNode, descendants } from '../ast';
+import { AstNode, descendants, nodeText, TextSource } from '../ast';
 import { EMPTY_PROJECT, FileAnalysis } from '../analysis';
 import type { EngineConfig } from '../config';
 import { isTainted, stepsOf } from '../flow/facts';
+import { pathOf } from '../flow/paths';
 import { isObjectParam, kindsToList, TaintKind } from '../flow/sources';
 import { callArguments, calleeName } from '../flow/taint';
 import type { ParsedFile } from '../parse/parse';
@@ -14,7 +15,7 @@ import type { Range } from '../source';
 import { findRegistrations, Registration } from './entry-points';
 import { isUserModeFile } from '../syntax';
 
-export const SUMMARY_VERSION = 4;
+export const SUMMARY_VERSION = 5;
 
 export interface FileSummary {
   readonly version: number;
@@ -51,6 +52,14 @@ export interface ArgSummary {
   readonly length: boolean;
   readonly sizeChecked: boolean;
   readonly bounded: boolean;
+  /**
+   * When not `bounded`: the caller parameters whose part of the value is not range-checked in the caller, if only
+   * parameters are unchecked; null when a source inside the caller is. A parameter the caller checked before it fed
+   * the argument (`n = *Size >> 9; if (n > Free) return; Helper(First + n);`) adds nothing unchecked.
+   */
+  readonly loose: readonly { readonly index: number; readonly loads: number }[] | null;
+  /** Other argument positions of the call written as the same access path (`Io(Irp, Len, Len)`): the same value. */
+  readonly sameAs: readonly number[];
   /** Index of the argument's entry in `FileSummary.explanations`. */
   readonly explain: number;
 }
@@ -82,13 +91,22 @@ function hasVariableArgument(call: AstNode): boolean {
   return callArguments(call).some((a) => a.type !== 'number_literal' && a.type !== 'string_literal' && a.type !== 'null' && a.type !== 'true' && a.type !== 'false' && a.type !== 'concatenated_string');
 }
 
+/** Per argument, the other positions written as the same access path (casts and spacing included). */
+function sameArguments(src: TextSource, args: readonly AstNode[]): number[][] {
+  const keys = args.map((a) => (pathOf(src, a) === undefined ? undefined : nodeText(src, a).replace(/\s+/g, '')));
+  return keys.map((key, k) => (key === undefined ? [] : keys.flatMap((other, j) => (j !== k && other === key ? [j] : []))));
+}
+
 function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<FileAnalysis['flow']>>, call: AstNode, callee: string, explanations: ArgExplanation[]): CallSummary | undefined {
   const src = analysis.file.source;
   let any = false;
-  const args = callArguments(call).map((a): ArgSummary | null => {
+  const list = callArguments(call);
+  let same: number[][] | undefined;
+  const args = list.map((a, k): ArgSummary | null => {
     const f = flow.rawTaint(a);
     if (!isTainted(f)) return null;
     any = true;
+    const bounded = flow.rawBounded(a);
     const buffer = !!(f.kinds & 3) || f.params.some((c) => (c & 3) === 0);
     return {
       kinds: kindsToList(f.kinds),
@@ -96,7 +114,9 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
       params: f.params.map((c) => ({ index: c >> 2, loads: c & 3 })),
       length: f.length,
       sizeChecked: f.sizeChecked || (buffer && flow.lengthChecked(a, true)),
-      bounded: flow.rawBounded(a),
+      bounded,
+      loose: bounded ? [] : (f.looseParams?.map((c) => ({ index: c >> 2, loads: c & 3 })) ?? null),
+      sameAs: (same ??= sameArguments(src, list))[k],
       explain:
         explanations.push({
           text: src.text.slice(a.start, a.end).replace(/\s+/g, ' ').slice(0, 80),
