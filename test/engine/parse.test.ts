@@ -58,6 +58,26 @@ test('configured statement macros become empty statements; extra names are maske
   assert.equal(r.text, 'void f(void) {\n  ;             \n              int y = 0;\n}\n');
 });
 
+test('the <excpt.h> macros become __try/__except/__finally/__leave in place; C++ try/catch and other words stay', async () => {
+  const src = [
+    'NTSTATUS F(PVOID p, ULONG n)', '{', '    try {', '        ProbeForRead(p, n, 1);', '        if (!n)', '            leave;',
+    '    } except (EXCEPTION_EXECUTE_HANDLER) {', '        return GetExceptionCode();', '    }', '    try {', '        Use(p);',
+    '    } finally {', '        Done();', '    }', '    leave;', '    return 0;', '}', '',
+  ].join('\n');
+  const r = maskMacros(src);
+  assert.deepEqual(r.text.split('\n').map((l, i) => (l === src.split('\n')[i] ? '' : l)).filter(Boolean), [
+    '  __try {', '          __leave;', '    }__except(EXCEPTION_EXECUTE_HANDLER) {', '  __try {', '    }__finally{',
+  ]);
+  const parsers = await getParsers();
+  const parsed = parseFile(parsers, 'seh.c', src);
+  assert.equal(parsed.errorCount, 0);
+  const types = new Set<string>();
+  walk(parsed.root, (n: AstNode) => (types.add(n.type), true));
+  for (const t of ['seh_try_statement', 'seh_except_clause', 'seh_finally_clause', 'seh_leave_statement']) assert.ok(types.has(t), t);
+  const cpp = 'void g() { try { h(); } catch (...) { } }\n';
+  assert.equal(maskMacros(cpp).text, cpp);
+});
+
 test('masked WDK-style code parses without errors and keeps parameter annotations', async () => {
   const parsers = await getParsers();
   const parsed = parseFile(parsers, 'blob.c', WDK_STYLE);

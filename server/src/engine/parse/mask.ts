@@ -129,11 +129,21 @@ function maskNames(options: MacroOptions | undefined): MaskNames {
   return names;
 }
 
+/** Blanks taken before and after a word respelled as a longer keyword (two in all). */
+interface Room {
+  readonly before: number;
+  readonly after: number;
+}
+
 class Masker {
   private readonly out: string[] = [];
   private readonly annotations: Annotation[] = [];
   private masked = 0;
   private copied = 0;
+  /** Where an `except`/`finally` macro closing a respelled `try` stands, and its keyword. */
+  private readonly handlers = new Map<number, { readonly keyword: string; readonly room: Room }>();
+  /** The braces of the respelled `try` blocks (`leave` inside one is respelled too). */
+  private readonly tryBlocks: [number, number][] = [];
 
   constructor(
     private readonly source: string,
@@ -151,6 +161,12 @@ class Masker {
       const after = this.prefixedLiteral(i, j, next);
       if (after >= 0) return after;
     }
+    if (j - i === 3 && source.startsWith('try', i)) this.sehTry(i, j);
+    else if (this.handlers.size > 0 && this.handlers.has(i)) {
+      const h = this.handlers.get(i)!;
+      this.spell(i, j, h.keyword, h.room);
+    }
+    else if (j - i === 5 && this.tryBlocks.length > 0 && source.startsWith('leave', i)) this.sehLeave(i, j);
     if (!this.names.anyStart && !mayStartBuiltin(source.charCodeAt(i))) return j;
     const name = source.slice(i, j);
     const sal = isSal2Name(name) || isSal1Name(name);
@@ -171,6 +187,62 @@ class Masker {
     if (sal) this.annotations.push({ name, args, start: i, end });
     this.blank(i, end, statement ? ';' : undefined);
     return end;
+  }
+
+  /**
+   * `try { ... } except (...)` and `try { ... } finally { ... }`: the C spellings that `<excpt.h>` defines as macros
+   * for `__try`, `__except`, `__finally` and `__leave`, common in NT-style drivers. No grammar knows them, and
+   * error recovery scatters such a function (a call opening the block was read as a declaration). They are written
+   * out as the keywords, taking the two characters they lack from the spaces or tabs around them on the same line
+   * (`} except (` becomes `}__except(`), so nothing else moves. A `try` whose block is not followed by `except (` or
+   * `finally {` (C++ `try`/`catch`), or that has no room, is left as it is; so is a `leave` with no room.
+   */
+  private sehTry(i: number, j: number): void {
+    const source = this.source;
+    const open = skipBlankAndComments(source, j);
+    const room = this.room(i, j);
+    if (source.charCodeAt(open) !== 123 /* { */ || !room) return;
+    const close = matchBrace(source, open);
+    if (close < 0) return;
+    const h = skipBlankAndComments(source, close + 1);
+    const handler = source.startsWith('except', h) ? 'except' : source.startsWith('finally', h) ? 'finally' : undefined;
+    if (!handler || isIdentPart(source.charCodeAt(h + handler.length))) return;
+    const after = source.charCodeAt(skipBlankAndComments(source, h + handler.length));
+    const handlerRoom = this.room(h, h + handler.length, close + 1);
+    if (after !== (handler === 'except' ? 40 /* ( */ : 123 /* { */) || !handlerRoom) return;
+    this.spell(i, j, '__try', room);
+    this.handlers.set(h, { keyword: `__${handler}`, room: handlerRoom });
+    this.tryBlocks.push([open, close]);
+  }
+
+  /** `leave;` inside a respelled `try` block. */
+  private sehLeave(i: number, j: number): void {
+    const room = this.room(i, j);
+    if (!room || this.source.charCodeAt(skipBlankAndComments(this.source, j)) !== 59 /* ; */) return;
+    if (this.tryBlocks.some(([open, close]) => open < i && i < close)) this.spell(i, j, '__leave', room);
+  }
+
+  /**
+   * Two spaces or tabs next to the word at `[i, j)` on its line, not yet written out (nor before `floor`): how many
+   * are taken before it and after it; undefined when there are fewer.
+   */
+  private room(i: number, j: number, floor = this.copied): Room | undefined {
+    const s = this.source;
+    const blank = (k: number): boolean => s.charCodeAt(k) === 32 || s.charCodeAt(k) === 9;
+    let before = 0;
+    while (before < 2 && i - before - 1 >= Math.max(floor, this.copied) && blank(i - before - 1)) before++;
+    let after = 0;
+    while (before + after < 2 && blank(j + after)) after++;
+    return before + after === 2 ? { before, after } : undefined;
+  }
+
+  /** Writes `keyword` over the word at `[i, j)` and the blanks `room` takes around it. */
+  private spell(i: number, j: number, keyword: string, room: Room): void {
+    this.handlers.delete(i);
+    this.out.push(this.source.slice(this.copied, i - room.before));
+    this.out.push(keyword);
+    this.copied = j + room.after;
+    this.masked++;
   }
 
   /** Where a literal with an encoding or raw-string prefix (`L"..."`, `u8R"(...)"`) at `i` ends; -1 when the word is no such prefix. */
@@ -287,6 +359,31 @@ function matchParen(s: string, open: number): number {
     } else if (c === 59 /* ; */ || c === 123 /* { */ || c === 125) {
       return -1; // annotations never contain statements or blocks
     }
+  }
+  return -1;
+}
+
+/** The first offset from `i` that is neither white space nor inside a comment. */
+function skipBlankAndComments(s: string, i: number): number {
+  for (;;) {
+    i = skipSpace(s, i);
+    if (s.charCodeAt(i) !== 47 /* / */) return i;
+    const next = skipComment(s, i);
+    if (next === i + 1) return i;
+    i = next;
+  }
+}
+
+/** Index of the `}` matching the `{` at `open` (comments, strings and character literals skipped), or -1. */
+function matchBrace(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) return i;
+    if (c === 47) i = skipComment(s, i);
+    else if (c === 34 || c === 39) i = skipQuoted(s, i, c);
+    else i++;
   }
   return -1;
 }
