@@ -134,7 +134,12 @@ export class Pipeline {
       });
       // A worker fails outside any file only when the pool itself is broken (a worker that cannot start, e.g. a
       // missing module): piscina then stops starting workers and every file would wait forever. The run fails.
-      this.pool.on('error', (err: unknown) => this.fail(new PipelineFailed(`a worker thread failed: ${err instanceof Error ? err.message : String(err)}`)));
+      // Which of this handler and a task's rejection comes first depends on how many files are queued: both say
+      // the same when no worker is running.
+      this.pool.on('error', (err: unknown) => {
+        const msg = err instanceof Error ? err.message : String(err);
+        this.fail(new PipelineFailed(this.pool && this.pool.threads.length === 0 ? `the worker threads cannot start: ${msg.split('\n')[0]}` : `a worker thread failed: ${msg}`));
+      });
     }
     return this.pool;
   }
