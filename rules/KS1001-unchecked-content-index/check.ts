@@ -1,10 +1,10 @@
 import { defineCheck } from '../../server/src/engine/rule';
 import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
-import { allocatedWith, arrayDeclOf, isPointerLike } from '../../server/src/engine/flow/arrays';
+import { allocatedWith, ArrayDecl, arrayDeclOf, isPointerLike } from '../../server/src/engine/flow/arrays';
 import { insertCheckFix, enclosingStatement } from '../../server/src/engine/flow/fixes';
 import { insideSizeContext, leavesOf, pathOf, stripCasts, subscriptIndex } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
-import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
+import { callArguments, calleeName, literalValue } from '../../server/src/engine/flow/taint';
 
 const WRAPPERS = new Set(['parenthesized_expression', 'cast_expression']);
 
@@ -25,6 +25,25 @@ function usedAsAddress(src: TextSource, plus: AstNode): boolean {
   return false;
 }
 
+/**
+ * `x % C` or `x & M` reaches C - 1 (M) whatever x is: past the end of an array with fewer elements. Only arrays
+ * the function or file declares by name, since fields are looked up by their name alone.
+ */
+function reducedPastEnd(src: TextSource, index: AstNode, decl: ArrayDecl | undefined): { max: number; operand: AstNode } | undefined {
+  if (!decl || decl.trailing || decl.elements === undefined || decl.where === 'field') return undefined;
+  let e = index;
+  // Parentheses only: a narrowing cast around the remainder could bring it back in range.
+  while (e.type === 'parenthesized_expression' && e.children.filter((c) => c.named).length === 1) e = e.children.find((c) => c.named)!;
+  const l = child(e, 'left');
+  const r = child(e, 'right');
+  const op = e.type === 'binary_expression' ? child(e, 'operator') : undefined;
+  if (!l || !r || !op) return undefined;
+  const o = nodeText(src, op);
+  const rv = literalValue(src, r);
+  const lv = literalValue(src, l);
+  const red = o === '%' && rv !== undefined && rv > 0 ? { max: rv - 1, operand: l } : o === '&' ? (rv !== undefined ? { max: rv, operand: l } : lv !== undefined ? { max: lv, operand: r } : undefined) : undefined;
+  return red && red.max >= decl.elements ? red : undefined;
+}
 
 export default defineCheck({
   check(ctx) {
@@ -50,11 +69,13 @@ export default defineCheck({
         }
         if (!index || !base || insideSizeContext(src, n)) continue;
         const t = flow.taint(index);
-        if (!t || !t.has('value') || t.has('buffer') || t.has('user-pointer') || t.length || flow.isBounded(index)) continue;
+        if (!t || !t.has('value') || t.has('buffer') || t.has('user-pointer') || t.length) continue;
         const decl = n.type === 'subscript_expression' ? arrayDeclOf(ctx.file, fn, base) : undefined;
+        const past = reducedPastEnd(src, index, decl);
+        if (past ? flow.isBounded(past.operand) : flow.isBounded(index)) continue;
         const size = decl && !decl.trailing ? decl.elements : undefined;
         // Bounded by its type (a byte shifted right by 4 indexes a 16-entry table) or sized by the same value.
-        if (t.max !== undefined && size !== undefined && t.max < size) continue;
+        if (!past && t.max !== undefined && size !== undefined && t.max < size) continue;
         if (allocatedWith(ctx.file, fn, base, leavesOf(src, index).map((l) => l.path))) continue;
         const stmt = enclosingStatement(n);
         const key = `${stmt?.start ?? n.start}:${pathOf(src, index) ?? nodeText(src, index)}`;
@@ -69,7 +90,9 @@ export default defineCheck({
         ctx.report({
           node: n,
           message:
-            `Index '${idx}' ${uncertain ? 'may come' : 'comes'} from untrusted data (${origin}) and is used to address '${arr}' with no bounds check before this point; ` +
+            (past
+              ? `Index '${idx}' ${uncertain ? 'may come' : 'comes'} from untrusted data (${origin}) and can reach ${past.max}, but '${arr}' has ${size} elements; `
+              : `Index '${idx}' ${uncertain ? 'may come' : 'comes'} from untrusted data (${origin}) and is used to address '${arr}' with no bounds check before this point; `) +
             'an out-of-range value reads or writes outside the array, which in kernel mode corrupts memory or bug-checks the machine. ' +
             `Compare it with the element count the array really has${bound ? ` (${bound})` : ''} and reject the input (STATUS_INVALID_PARAMETER) before using it.`,
           path: [...t.steps, { node: n, label: n.type === 'subscript_expression' ? 'used as an array index' : 'used as a pointer offset' }],

@@ -217,14 +217,17 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   const u = union(l, r)!;
   const lv = literalValue(src, left);
   const rv = literalValue(src, right);
-  if ((op === '&' && ((left && isConstant(src, left)) || (right && isConstant(src, right)))) || (op === '%' && !isTainted(r))) {
+  const okOperand = (f: Fact | undefined, node: AstNode | undefined, compared: boolean): boolean =>
+    !isTainted(f) || f.bounded || (!!node && leavesGuarded(src, guards, node, compared));
+  const rOk = okOperand(r, right, false);
+  // `x % n` is below n, so it is as bounded as its divisor, whatever x is.
+  if ((op === '&' && ((left && isConstant(src, left)) || (right && isConstant(src, right)))) || (op === '%' && rOk)) {
     const max = op === '&' ? (rv ?? lv) : rv !== undefined && rv > 0 ? rv - 1 : undefined;
     return { ...u, bounded: true, arith: undefined, max };
   }
-  const okOperand = (f: Fact | undefined, node: AstNode | undefined, compared: boolean): boolean =>
-    !isTainted(f) || f.bounded || (!!node && leavesGuarded(src, guards, node, compared));
-  const lOk = okOperand(l, left, false);
-  const rOk = okOperand(r, right, false);
+  // A divisor that is unchecked only through parameters (`c->Count` of a parameter `c`) leaves the remainder
+  // bounded for callers that pass those parameters nothing untrusted; the dividend does not matter.
+  const lOk = op === '%' || okOperand(l, left, false);
   let arith = l?.arith ?? r?.arith;
   if (!arith) {
     if (op === '-') {
