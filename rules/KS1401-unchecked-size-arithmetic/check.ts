@@ -1,6 +1,8 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
-import { stripCasts } from '../../server/src/engine/flow/paths';
+import type { FunctionFlow, Taint } from '../../server/src/engine/flow/function-flow';
+import { provesCompared } from '../../server/src/engine/flow/guards';
+import { leavesOf, pathOf, stripCasts } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import { isUserModeFile } from '../../server/src/engine/syntax';
@@ -60,6 +62,27 @@ function isConstantSize(src: TextSource, n: AstNode): boolean {
   return x.type === 'call_expression' && /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|offsetof|sizeof)$/.test(nodeText(src, child(x, 'function') ?? x));
 }
 
+/**
+ * The operand that leaves `arith` unchecked: untrusted here and not bounded from above, or for a minuend not
+ * compared at all (and not an `n - 1` with n tested non-zero). Its origin, not the sink's, is what the message names.
+ */
+function uncheckedOperand(flow: FunctionFlow, src: TextSource, arith: AstNode, op: string): { node: AstNode; taint: Taint } | undefined {
+  const l = child(arith, 'left');
+  const r = child(arith, 'right');
+  for (const x of [l, r]) {
+    const xt = x && flow.taint(x);
+    if (!x || !xt || flow.isBounded(x)) continue;
+    if (op === '-' && x === l) {
+      const leaves = leavesOf(src, x);
+      if (leaves.length && leaves.every((lf) => flow.guardsOn(lf.path, arith).some(provesCompared))) continue;
+      const p = pathOf(src, stripCasts(x));
+      if (r && nodeText(src, stripCasts(r)) === '1' && p !== undefined && flow.guardsOn(p, arith).some((g) => g.rel === 'nonzero')) continue;
+    }
+    return { node: x, taint: xt };
+  }
+  return undefined;
+}
+
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
@@ -83,17 +106,24 @@ export default defineCheck({
         if (lt && (lt.has('buffer') || lt.has('user-pointer'))) continue;
         // A real buffer's length plus a header or sizeof cannot reach the top of the address space.
         if (op === '+' && at.length && [child(arith, 'left'), child(arith, 'right')].some((x) => x && isConstantSize(src, x))) continue;
-        const sal = onlyAnnotated(t);
         const kind = op === '-' ? 'wrap below zero' : 'overflow';
         const helper = op === '*' ? 'RtlSizeTMult' : op === '-' ? 'RtlSizeTSub' : 'RtlSizeTAdd';
         const expr = nodeText(src, arith).replace(/\s+/g, ' ');
+        // Name the operand and its origin: the sink's value may have come in through another operand or step.
+        const operand = uncheckedOperand(flow, src, arith, op);
+        const shown = operand && (operand.node.type === 'parenthesized_expression' ? stripCasts(operand.node) : operand.node);
+        const who = shown ? `'${nodeText(src, shown).replace(/\s+/g, ' ')}'` : 'an operand';
+        const ot = operand?.taint ?? at;
+        const steps = ot.steps[0]?.label === t.steps[0]?.label ? t.steps : ot.steps;
+        const sal = onlyAnnotated(ot);
+        const sinkIsArith = stripCasts(sink.expr) === arith;
         ctx.report({
           node: arith,
           severity: sal ? 'note' : undefined,
           message:
-            `'${expr}' ${sal ? 'may' : 'can'} ${kind}: an operand ${sal ? 'may come' : 'comes'} from untrusted data (${t.steps[0]?.label ?? 'untrusted input'}) and is not range-checked, and the result is the ${sink.what}. ` +
+            `'${expr}' ${sal ? 'may' : 'can'} ${kind}: ${who} ${sal ? 'may come' : 'comes'} from untrusted data (${steps[0]?.label ?? 'untrusted input'}) and is not range-checked, and the result ${sinkIsArith ? 'is' : 'feeds'} the ${sink.what}. ` +
             `A wrapped size allocates or probes too little and the code then writes past it. Compute it with ${helper} (ntintsafe.h) and fail on its error status, or bound the operand first.`,
-          path: [...t.steps, { node: arith, label: `unchecked '${op}'` }, { node: sink.expr, label: `used as the ${sink.what}` }],
+          path: [...steps, { node: arith, label: `unchecked '${op}'` }, { node: sink.expr, label: `used as the ${sink.what}` }],
         });
       }
     }
