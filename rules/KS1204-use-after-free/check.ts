@@ -2,6 +2,7 @@ import { defineCheck } from '../../server/src/engine/rule';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
 import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
 import { conditionKey, firstEvent, FREES, insideLambda, knownConditions, releasedPath } from '../../server/src/engine/flow/released';
+import { contradictsFailedStatus, FailedStatuses, failedStatusesAfter, failedStatusKey, NO_FAILED_STATUS } from '../../server/src/engine/flow/failed-status';
 import { stripCasts } from '../../server/src/engine/flow/paths';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import { isUserModeFile } from '../../server/src/engine/syntax';
@@ -26,20 +27,25 @@ export default defineCheck({
         if (!path || path.includes('[') || !start || !flow.reachable(call) || insideLambda(call, fn.body)) continue;
         const known = knownConditions(flow, start.id);
         // Forward search: the free's own node after the call, then successors, stopping where the path is redefined.
-        const seen = new Set<number>();
-        const queue: { id: number; after: number }[] = [{ id: start.id, after: call.end }];
+        // Each path carries the status variables it set to a failure, so it skips their `NT_SUCCESS` branches.
+        const seen = new Set<string>();
+        const queue: { id: number; after: number; failed: FailedStatuses }[] = [{ id: start.id, after: call.end, failed: NO_FAILED_STATUS }];
         let hit: { node: AstNode; free: boolean } | undefined;
         while (queue.length && !hit) {
-          const { id, after } = queue.shift()!;
+          const { id, after, failed } = queue.shift()!;
           const node = flow.cfg.nodes[id];
           // A branch that contradicts a condition the release was made under (`if (!ok) free; if (ok) use`).
           if (node.kind === 'assume' && node.ast && known.get(conditionKey(src, node.ast)) === !node.polarity) continue;
+          if (contradictsFailedStatus(src, node, failed)) continue;
           const ev = node.ast && (node.kind === 'stmt' || node.kind === 'cond') ? firstEvent(flow, node.ast, path, after, node.id) : undefined;
           if (ev?.kind === 'use') hit = ev;
           if (ev) continue;
-          for (const s of node.succs) if (!seen.has(s)) {
-            seen.add(s);
-            queue.push({ id: s, after: -1 });
+          const next = failedStatusesAfter(flow.cfg, src, node, after, failed);
+          for (const s of node.succs) {
+            const key = `${s}|${failedStatusKey(next)}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            queue.push({ id: s, after: -1, failed: next });
           }
         }
         if (!hit || reported.has(hit.node.start)) continue;

@@ -17,7 +17,17 @@ export interface FailedStatus {
 }
 
 /** NTSTATUS names that `NT_SUCCESS` accepts, among those a handler might store. */
-const SUCCESS_CODES = new Set(['STATUS_SUCCESS', 'STATUS_PENDING', 'STATUS_TIMEOUT', 'STATUS_REPARSE', 'STATUS_MORE_ENTRIES', 'STATUS_WAIT_0', 'STATUS_USER_APC', 'STATUS_ALERTED']);
+const SUCCESS_CODES = new Set([
+  'STATUS_SUCCESS', 'STATUS_PENDING', 'STATUS_TIMEOUT', 'STATUS_REPARSE', 'STATUS_MORE_ENTRIES', 'STATUS_USER_APC', 'STATUS_ALERTED',
+  'STATUS_KERNEL_APC', 'STATUS_NOT_ALL_ASSIGNED', 'STATUS_SOME_NOT_MAPPED', 'STATUS_OPLOCK_BREAK_IN_PROGRESS', 'STATUS_VOLUME_MOUNTED',
+  'STATUS_NOTIFY_CLEANUP', 'STATUS_NOTIFY_ENUM_DIR', 'STATUS_CACHE_PAGE_READ', 'STATUS_REPARSE_OBJECT', 'STATUS_NOTHING',
+  'STATUS_OBJECT_NAME_EXISTS', 'STATUS_IMAGE_NOT_AT_BASE', 'STATUS_THREAD_WAS_SUSPENDED', 'STATUS_WAIT_FOR_OPLOCK', 'STATUS_CRASH_DUMP',
+  'STATUS_BUFFER_ALL_ZEROS', 'STATUS_RESOURCE_REQUIREMENTS_CHANGED', 'STATUS_TRANSLATION_COMPLETE', 'STATUS_SERVICE_NOTIFICATION',
+  'STATUS_CHECKING_FILE_SYSTEM', 'STATUS_PREDEFINED_HANDLE', 'STATUS_REGISTRY_RECOVERED', 'STATUS_SERIAL_MORE_WRITES', 'STATUS_EVENT_DONE',
+  'STATUS_EVENT_PENDING', 'STATUS_PROCESS_CLONED', 'STATUS_RECEIVE_PARTIAL', 'STATUS_RECEIVE_EXPEDITED', 'STATUS_RECEIVE_PARTIAL_EXPEDITED',
+]);
+/** Families of success and informational codes (`STATUS_WAIT_1`, `STATUS_ABANDONED_WAIT_0`, `STATUS_PAGE_FAULT_DEMAND_ZERO`, ...). */
+const SUCCESS_PATTERN = /^STATUS_(WAIT_|ABANDONED|PAGE_FAULT_|FILE_LOCKED_WITH_|WX86_|FLT_|NDIS_INDICATION)/;
 
 /**
  * The variable a handler body ends by setting to a failure status: `Status = GetExceptionCode();` or
@@ -31,10 +41,15 @@ export function failureSetBy(src: TextSource, body: AstNode): string | undefined
   const left = child(e, 'left');
   const right = child(e, 'right');
   if (left?.type !== 'identifier' || !right) return undefined;
-  const failing =
-    (right.type === 'call_expression' && ['GetExceptionCode', '_exception_code'].includes(calleeName(src, right))) ||
-    (right.type === 'identifier' && /^STATUS_[A-Z0-9_]+$/.test(nodeText(src, right)) && !SUCCESS_CODES.has(nodeText(src, right)));
-  return failing ? nodeText(src, left) : undefined;
+  return isFailureStatus(src, right) ? nodeText(src, left) : undefined;
+}
+
+/** `GetExceptionCode()` or a `STATUS_` error name: a value `NT_SUCCESS` rejects. */
+export function isFailureStatus(src: TextSource, value: AstNode): boolean {
+  return (
+    (value.type === 'call_expression' && ['GetExceptionCode', '_exception_code'].includes(calleeName(src, value))) ||
+    (value.type === 'identifier' && /^STATUS_[A-Z0-9_]+$/.test(nodeText(src, value)) && !SUCCESS_CODES.has(nodeText(src, value)) && !SUCCESS_PATTERN.test(nodeText(src, value)))
+  );
 }
 
 /** The call a condition makes, through parentheses and `!`, and whether an odd number of `!` negates it. */
