@@ -106,6 +106,8 @@ function workerFile(): string {
 export class Pipeline {
   private pool: Piscina | undefined;
   private destroyed = false;
+  /** Files a worker has answered for: none while the pool has never had a working thread. */
+  private answered = 0;
   private unread = 0;
   /** The pack's bytes as they are read (see `readPack`); its entries once needed (null: none usable); how many files took their entry from it. */
   private packBytes: Promise<Buffer | undefined> | undefined;
@@ -134,11 +136,11 @@ export class Pipeline {
       });
       // A worker fails outside any file only when the pool itself is broken (a worker that cannot start, e.g. a
       // missing module): piscina then stops starting workers and every file would wait forever. The run fails.
-      // Which of this handler and a task's rejection comes first depends on how many files are queued: both say
-      // the same when no worker is running.
+      // Which of this handler and a task's rejection comes first depends on how many files are queued and how
+      // many threads piscina has begun to start: before any file came back, both say the workers cannot start.
       this.pool.on('error', (err: unknown) => {
         const msg = err instanceof Error ? err.message : String(err);
-        this.fail(new PipelineFailed(this.pool && this.pool.threads.length === 0 ? `the worker threads cannot start: ${msg.split('\n')[0]}` : `a worker thread failed: ${msg}`));
+        this.fail(new PipelineFailed(this.answered === 0 ? `the worker threads cannot start: ${msg.split('\n')[0]}` : `a worker thread failed: ${msg}`));
       });
     }
     return this.pool;
@@ -176,7 +178,9 @@ export class Pipeline {
     const budget = this.options.limits.fileTimeoutMs;
     const signal = AbortSignal.timeout(budget);
     try {
-      return (await this.unlessFailed(this.getPool().run(task, { signal }))) as LintAnswer;
+      const answer = (await this.unlessFailed(this.getPool().run(task, { signal }))) as LintAnswer;
+      this.answered++;
+      return answer;
     } catch (err) {
       if (this.destroyed) throw new PipelineInterrupted('interrupted');
       if (err instanceof PipelineFailed) throw err;
