@@ -13,12 +13,12 @@ import { buildCfg, Cfg, CfgNode } from './cfg';
 import { computeDominators, Dominators } from './dominators';
 import { Fact, isTainted, paramFact, stepsOf, TaintState, stateEqual, stateJoin } from './facts';
 import { uncheckedCallsExcluded } from './equal-args';
-import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, provesCompared, provesUpper } from './guards';
+import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, IsSigned, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { solveForward, Solution } from './solve';
 import { BUF, CALL_SOURCES, isIntSafeCall, isObjectParam, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
 import { callArguments, calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
-import { declaredTypes } from './types';
+import { declaredTypes, NameType } from './types';
 
 /** A checked `RtlULongSub(len, sizeof(HDR), &rest)` (any ntintsafe subtraction of a size): on success `len` holds it. */
 function subtractsSize(src: TextSource, call: AstNode | undefined): boolean {
@@ -92,6 +92,14 @@ function lastBefore<S>(cps: readonly Checkpoint<S>[], at: number): S | undefined
 export interface FlowOptions {
   readonly project: ProjectIndex;
   readonly config: EngineConfig;
+}
+
+/**
+ * Which names are signed integers, for the guards' decrements. Built from the types alone: a closure over the flow
+ * would keep it, and through it an earlier parse, alive in the copies `withProject` and `reusedIn` make.
+ */
+function signedIn(types: ReadonlyMap<string, NameType>): IsSigned {
+  return (name) => !!types.get(name)?.signed;
 }
 
 /**
@@ -235,9 +243,10 @@ export class FunctionFlow {
     if (!this.guardSol) {
       const src = this.file.source;
       const cfg = this.cfg;
+      const signed = signedIn(this.env.types);
       this.guardSol = solveForward(cfg, this.dominators.rpo, {
         entry: EMPTY_GUARDS,
-        transfer: (node, input) => guardTransfer(cfg, src, node, input),
+        transfer: (node, input) => guardTransfer(cfg, src, node, input, undefined, signed),
         join: guardJoin,
         equal: guardEqual,
       });
@@ -289,7 +298,7 @@ export class FunctionFlow {
     let cps = this.guardCps.get(node.id);
     if (!cps) {
       const list: Checkpoint<GuardState>[] = [];
-      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }));
+      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }), signedIn(this.env.types));
       this.guardCps.set(node.id, (cps = list));
     }
     return lastBefore(cps, at) ?? gIn;

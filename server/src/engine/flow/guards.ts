@@ -7,6 +7,7 @@
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 import type { Cfg, CfgNode } from './cfg';
+import { boundsKeptByDecrement, countdownGuard } from './countdown';
 import { isPathBelow, leavesOf, pathOf, stripCasts } from './paths';
 import { declaratorName, declarations, effectNodes } from './solve';
 
@@ -294,26 +295,44 @@ function validateCall(m: Mut, src: TextSource, call: AstNode): void {
   validate(m, call, callPaths(src, call));
 }
 
+/** Whether a name is a signed integer in the function (its decrement cannot wrap). */
+export type IsSigned = (name: string) => boolean;
+
+/** `x--`, `--x`, `x -= k`: the kill, keeping the upper bounds a decrement cannot break. */
+function decrement(m: Mut, src: TextSource, p: string, signed: IsSigned | undefined): void {
+  const keep = boundsKeptByDecrement(src, m.facts, p, !!signed && !p.includes('.') && !p.includes('[') && signed(p));
+  m.kill(p);
+  for (const g of keep) m.add(p, g);
+}
+
 /** Kills and copies performed by a statement or condition. */
-function effects(m: Mut, src: TextSource, nodes: readonly AstNode[]): void {
+function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: IsSigned): void {
   for (const n of nodes) {
     switch (n.type) {
       case 'assignment_expression': {
         const left = child(n, 'left');
         const p = left && pathOf(src, left);
         if (!p) break;
-        m.kill(p);
         const right = child(n, 'right');
-        if (right && opText(src, n) === '=') {
+        const op = opText(src, n);
+        if (op === '-=' && right && /^[1-9][0-9]*[uUlL]*$/.test(nodeText(src, stripCasts(right)))) {
+          decrement(m, src, p, signed);
+          break;
+        }
+        const counted = right && op === '=' ? countdownGuard(src, m.facts, n, p, left!, right) : undefined;
+        m.kill(p);
+        if (right && op === '=') {
           copy(m, src, p, right);
           clamp(m, src, n, p, right);
+          if (counted) m.add(p, counted);
         }
         break;
       }
       case 'update_expression': {
         const arg = child(n, 'argument');
         const p = arg && pathOf(src, arg);
-        if (p) m.kill(p);
+        if (p && opText(src, n) === '--') decrement(m, src, p, signed);
+        else if (p) m.kill(p);
         break;
       }
       case 'declaration':
@@ -321,8 +340,10 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[]): void {
         for (const d of n.type === 'declaration' ? declarations(n) : [{ declarator: child(n, 'declarator'), value: undefined }]) {
           const name = declaratorName(src, d.declarator);
           if (!name) continue;
+          const counted = d.value && d.declarator ? countdownGuard(src, m.facts, d.declarator, name, d.declarator, d.value) : undefined;
           m.kill(name);
           if (d.value) copy(m, src, name, d.value);
+          if (counted) m.add(name, counted);
         }
         break;
       case 'call_expression': {
@@ -410,7 +431,7 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
  * The guard transfer function. `record` receives a snapshot after each effect that may have changed the state,
  * with the effect's end offset (queries inside a statement use the last snapshot before them).
  */
-export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, record?: (end: number, state: GuardState) => void): GuardState {
+export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, record?: (end: number, state: GuardState) => void, signed?: IsSigned): GuardState {
   if (node.kind === 'assume' && node.ast) {
     const m = new Mut(input);
     assume(m, src, node.ast, node.polarity);
@@ -421,7 +442,7 @@ export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: G
   const m = new Mut(input);
   let recorded = 0;
   for (const n of nodes) {
-    effects(m, src, [n]);
+    effects(m, src, [n], signed);
     if (record && m.version !== recorded) {
       recorded = m.version;
       record(n.end, m.snapshot());

@@ -11,11 +11,16 @@ const BITS16 = /^(USHORT|WORD|UINT16|uint16_t|u16|__u16|WCHAR|wchar_t|unsigned s
 const PTR8 = /^(PUCHAR|PBYTE|LPBYTE|PUINT8|PBOOLEAN)$/;
 const PTR16 = /^(PUSHORT|PWORD|PUINT16|PWCHAR|PWSTR|LPWSTR|PCWSTR|LPCWSTR)$/;
 
+/** Signed integer types, whose decrement cannot wrap to a huge value (tested before `unsigned` is stripped). */
+const SIGNED = /^(signed\s+)?(LONG|INT|int|long|long long|long int|short|SHORT|CSHORT|LONG32|LONG64|LONGLONG|INT8|INT16|INT32|INT64|__int16|__int32|__int64|LONG_PTR|INT_PTR|SSIZE_T|ssize_t|int8_t|int16_t|int32_t|int64_t|intptr_t|ptrdiff_t)$/;
+
 export interface NameType {
   /** Maximum value of the name itself (8/16-bit unsigned), if narrow. */
   readonly max?: number;
   /** Maximum value of an element it points at, if it points at narrow unsigned values. */
   readonly elementMax?: number;
+  /** Every declaration of the name in the function is a plain signed integer. */
+  readonly signed?: boolean;
 }
 
 function baseType(t: string): string {
@@ -44,11 +49,17 @@ function pointerDepth(d: AstNode | undefined): { depth: number; array: boolean }
 /** Narrow-type facts per name for one function. */
 export function declaredTypes(src: TextSource, fn: FunctionInfo): ReadonlyMap<string, NameType> {
   const out = new Map<string, NameType>();
+  // A name declared once signed and once not (two blocks) is not signed.
+  const notSigned = new Set<string>();
   const add = (name: string | undefined, type: AstNode | undefined, decl: AstNode | undefined): void => {
     if (!name || !type) return;
     const { depth, array } = pointerDepth(decl);
+    const text = nodeText(src, type).replace(/\b(const|volatile|CONST|register|static)\b/g, ' ').replace(/\s+/g, ' ').trim();
+    const signed = depth === 0 && !array && SIGNED.test(text) && !notSigned.has(name);
+    if (!signed) notSigned.add(name);
     const c = classify(nodeText(src, type), depth + (array ? 1 : 0));
     if (c) out.set(name, c);
+    else if (signed) out.set(name, { signed: true });
     else out.delete(name);
   };
   for (const p of fn.params) add(p.name, child(p.node, 'type'), child(p.node, 'declarator'));
@@ -59,6 +70,7 @@ export function declaredTypes(src: TextSource, fn: FunctionInfo): ReadonlyMap<st
     for (const c of n.children) if (c.field === 'declarator') add(declaratorName(src, c), type, c);
     return false;
   });
+  for (const name of notSigned) if (out.get(name)?.signed) out.delete(name);
   return out;
 }
 
