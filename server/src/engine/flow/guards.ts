@@ -213,11 +213,13 @@ class Mut {
   }
 }
 
-function record(m: Mut, src: TextSource, expr: AstNode, cond: AstNode, bound: AstNode | undefined, relPlus: GuardRel, relMinus: GuardRel): void {
+/** Records what `cond` proves of each leaf of `expr`: `relPlus` for leaves added, `relMinus` for those subtracted (none if undefined). */
+function record(m: Mut, src: TextSource, expr: AstNode, cond: AstNode, bound: AstNode | undefined, relPlus: GuardRel | undefined, relMinus: GuardRel): void {
   const boundPaths = bound ? leavesOf(src, bound).map((l) => l.path.replace(/^&/, '')) : undefined;
   for (const leaf of leavesOf(src, expr)) {
     if (leaf.path.startsWith('&')) continue;
     const rel = leaf.sign > 0 ? relPlus : relMinus;
+    if (rel === undefined) continue;
     m.add(leaf.path, { id: `${cond.start}:${cond.end}:${rel}:${leaf.path}`, rel, path: leaf.path, cond, bound, node: leaf.node, boundPaths });
   }
 }
@@ -254,7 +256,8 @@ function assume(m: Mut, src: TextSource, condNode: AstNode, polarity: boolean): 
     const rZero = isZeroLiteral(src, r);
     const one = (x: AstNode, other: AstNode, o: string, otherZero: boolean): void => {
       if (o === '<' || o === '<=') record(m, src, x, e, other, 'upper', 'lower');
-      else if (o === '>' || o === '>=') record(m, src, x, e, other, otherZero ? 'nonzero' : 'lower', 'upper');
+      // `x >= 0` says nothing of x (it always holds for an unsigned x); `x > 0` that it is non-zero.
+      else if (o === '>' || o === '>=') record(m, src, x, e, other, otherZero ? (o === '>' ? 'nonzero' : undefined) : 'lower', 'upper');
       else if (o === '==') record(m, src, x, e, other, otherZero ? 'zero' : 'eq', otherZero ? 'zero' : 'eq');
       else if (o === '!=') record(m, src, x, e, other, otherZero ? 'nonzero' : 'ne', otherZero ? 'nonzero' : 'ne');
     };
