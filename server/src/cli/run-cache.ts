@@ -5,6 +5,7 @@
  * project index.
  */
 import type { FileResult, FileSummary } from '../engine/lint';
+import { ARG_DEFAULTS, type ArgSummary, type FunctionSummary } from '../engine/index/summary';
 import type { FileStamp, SourceEncoding } from '../project/read-source';
 import { hashOf, ResultCache } from './cache';
 import type { IndexSlice } from './slice';
@@ -26,6 +27,36 @@ export interface Phase1Entry {
 /** The summary without its explanations, field by field (reading `explanations` of a stored summary decodes them). */
 function bareSummary(s: FileSummary): Omit<FileSummary, 'explanations'> {
   return { version: s.version, path: s.path, functions: s.functions, registrations: s.registrations };
+}
+
+type BareSummary = Omit<FileSummary, 'explanations'>;
+
+/** A call argument without the fields that hold their default value (`ARG_DEFAULTS`): most are empty or false. */
+function packArg(a: ArgSummary | null): Partial<ArgSummary> | null {
+  if (!a) return a;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) {
+    const d = (ARG_DEFAULTS as Record<string, unknown>)[k];
+    if (d === undefined || !(v === d || (Array.isArray(v) && Array.isArray(d) && v.length === 0 && d.length === 0))) out[k] = v;
+  }
+  return out;
+}
+
+/** The summary as the pack stores it: each call argument without its default-valued fields (about a third of the bytes). */
+function packSummary(s: FileSummary): BareSummary {
+  const functions = s.functions.map((f) => ({ ...f, calls: f.calls.map((c) => ({ ...c, args: c.args.map(packArg) })) }));
+  return { ...bareSummary(s), functions } as BareSummary;
+}
+
+/** `packSummary` undone, every argument with all its fields in `summarizeCall`'s order; undefined if damaged. */
+function unpackSummary(value: unknown): BareSummary | undefined {
+  const s = value as BareSummary | undefined;
+  if (!s || !Array.isArray(s.functions as unknown)) return undefined;
+  const list: readonly FunctionSummary[] = s.functions;
+  for (const f of list) if (!Array.isArray(f?.calls as unknown) || !f.calls.every((c) => Array.isArray(c?.args as unknown))) return undefined;
+  const unpack = (a: ArgSummary | null): ArgSummary | null => (a && typeof a === 'object' ? { ...ARG_DEFAULTS, ...a } : null);
+  const functions = list.map((f) => ({ ...f, calls: f.calls.map((c) => ({ ...c, args: c.args.map(unpack) })) }));
+  return { ...s, functions };
 }
 
 function decodeExplanations(bytes: Uint8Array): FileSummary['explanations'] {
@@ -89,7 +120,7 @@ interface StoredPack {
   readonly files: Record<string, StoredEntry & { readonly contentHash: string; readonly at: number; readonly length: number }>;
 }
 
-const PACK_VERSION = 1;
+const PACK_VERSION = 2;
 
 /** The pack of a configuration's last full run (one per configuration, whatever files it covered). */
 export function packKey(configKey: string): string {
@@ -110,9 +141,11 @@ export function loadPack(cache: ResultCache, key: string, bytes: Buffer | undefi
   if (!hit || hit.value.version !== PACK_VERSION || typeof hit.value.files !== 'object' || hit.value.files === null) return undefined;
   const out = new Map<string, PackedEntry>();
   for (const [file, record] of Object.entries(hit.value.files)) {
-    const { contentHash, at, length, ...stored } = record ?? {};
+    const { contentHash, at, length, summary, ...stored } = record ?? {};
     if (typeof contentHash !== 'string' || !Number.isInteger(at) || !Number.isInteger(length) || at < 0 || length < 0 || at + length > hit.attachment.length) continue;
-    const entry = entryFrom(stored as StoredEntry, hit.attachment.subarray(at, at + length));
+    const full = unpackSummary(summary);
+    if (!full) continue;
+    const entry = entryFrom({ ...stored, summary: full } as StoredEntry, hit.attachment.subarray(at, at + length));
     if (entry) out.set(file, { contentHash, entry });
   }
   return out;
@@ -126,7 +159,7 @@ export function storePack(cache: ResultCache, key: string, files: readonly { rea
   for (const { file, contentHash, entry } of files) {
     const { summary, ...rest } = entry;
     const bytes = explanationBytes(summary);
-    records[file] = { ...rest, summary: bareSummary(summary), contentHash, at, length: bytes.length };
+    records[file] = { ...rest, summary: packSummary(summary), contentHash, at, length: bytes.length };
     parts.push(bytes);
     at += bytes.length;
   }

@@ -64,6 +64,12 @@ export interface ArgSummary {
   readonly explain: number;
 }
 
+/**
+ * The value most arguments have in each field but `explain`, in the order `summarizeCall` writes the fields: a
+ * stored summary may leave such fields out (see the CLI's summary pack), and is read back by filling them in.
+ */
+export const ARG_DEFAULTS: Omit<ArgSummary, 'explain'> = Object.freeze({ kinds: [], tags: [], params: [], length: false, sizeChecked: false, bounded: false, loose: [], sameAs: [] });
+
 export interface ArgExplanation {
   readonly text: string;
   readonly range: Range;
