@@ -126,3 +126,16 @@ test('summaries are JSON-safe and deterministic', async () => {
   const [b] = await summaries({ 'parse.c': PARSER });
   assert.equal(JSON.stringify(a.summary), JSON.stringify(JSON.parse(JSON.stringify(b.summary))));
 });
+
+test('an argument mixing parameters is explained from the parameter that carried the data, not another one', async () => {
+  const mix = `
+NTSTATUS ParseRequest(PVOID Buffer, ULONG Length) { return Place(0, ((PHDR)Buffer)->Index); }
+NTSTATUS Place(ULONG Hint, ULONG Count) { ULONG first = Hint + Count; return Slot(first); }
+NTSTATUS Slot(ULONG Index) { return Index; }`;
+  const s = await summaries({ 'ioctl.c': DISPATCH, 'mix.c': mix });
+  const seed = buildProjectIndex(s.map((x) => x.summary)).paramTaint('Slot', 'mix.c')?.get(0);
+  const labels = seed?.path?.map((p) => p.label) ?? [];
+  assert.equal(labels[0], 'request buffer (SystemBuffer)', labels.join(' | '));
+  assert.ok(!labels.some((l) => l.includes("'Hint'")), `Hint carried nothing: ${labels.join(' | ')}`);
+  assert.ok(labels.includes('passed to Place() by ParseRequest'), labels.join(' | '));
+});

@@ -232,13 +232,17 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     pathMemo.set(k, []);
     const a = site.arg;
     let prefix: { file: string; range: Range; label: string }[] = [];
+    const x = explanationOf(site);
+    // The local steps start from one parameter (`from`); they explain the seed only if data reached that one.
+    let fits = true;
     if (!a.kinds.length) {
       const callerSeeds = seeds.get(site.callerKey);
-      const p = a.params.find((x) => callerSeeds?.has(x.index));
+      const seeded = a.params.filter((q) => callerSeeds?.has(q.index));
+      const p = seeded.find((q) => q.index === x.from) ?? seeded[0];
       if (p) prefix = pathOf(`${site.callerKey}\u0000${p.index}`, depth + 1);
+      fits = x.from === undefined || p?.index === x.from;
     }
-    const x = explanationOf(site);
-    const local = x.steps.map((s) => ({ file: site.file, range: s.range, label: s.label }));
+    const local = fits ? x.steps.map((s) => ({ file: site.file, range: s.range, label: s.label })) : [];
     const all = [...prefix, ...local, { file: site.file, range: x.range, label: `passed to ${site.call.callee}() by ${site.caller.name}` }];
     // A long path keeps its first step, where the data came from (rules name it), and the last steps.
     const out = all.length > 12 ? [all[0], ...all.slice(-11)] : all;

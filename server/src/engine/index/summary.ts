@@ -6,16 +6,17 @@
 import { AstNode, descendants, nodeText, TextSource } from '../ast';
 import { EMPTY_PROJECT, FileAnalysis } from '../analysis';
 import type { EngineConfig } from '../config';
-import { isTainted, stepsOf } from '../flow/facts';
+import { isTainted, Step, stepsOf } from '../flow/facts';
 import { pathOf } from '../flow/paths';
 import { isObjectParam, kindsToList, TaintKind } from '../flow/sources';
 import { callArguments, calleeName } from '../flow/taint';
 import type { ParsedFile } from '../parse/parse';
-import type { Range } from '../source';
+import type { Range, SourceText } from '../source';
 import { findRegistrations, Registration } from './entry-points';
+import type { FunctionInfo } from './functions';
 import { isUserModeFile } from '../syntax';
 
-export const SUMMARY_VERSION = 5;
+export const SUMMARY_VERSION = 6;
 
 export interface FileSummary {
   readonly version: number;
@@ -75,6 +76,11 @@ export interface ArgExplanation {
   readonly range: Range;
   /** Steps inside the caller, source (or parameter) first. */
   readonly steps: readonly { readonly range: Range; readonly label: string }[];
+  /**
+   * The caller parameter the steps start from, when they do: an argument mixing several parameters (`Hint + Count`)
+   * is explained by one chain, which the index keeps only if that parameter is one data reached.
+   */
+  readonly from?: number;
 }
 
 const NOT_PROJECT_FUNCTIONS = new Set(['sizeof', 'RTL_NUMBER_OF', 'ARRAYSIZE', 'FIELD_OFFSET', 'NT_SUCCESS', 'UNREFERENCED_PARAMETER', 'ASSERT', 'NT_ASSERT', 'KdPrint', 'KdPrintEx', 'DbgPrint', 'DbgPrintEx', 'TraceEvents', 'CONTAINING_RECORD', 'min', 'max']);
@@ -123,15 +129,20 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
       bounded,
       loose: bounded ? [] : (f.looseParams?.map((c) => ({ index: c >> 2, loads: c & 3 })) ?? null),
       sameAs: (same ??= sameArguments(src, list))[k],
-      explain:
-        explanations.push({
-          text: src.text.slice(a.start, a.end).replace(/\s+/g, ' ').slice(0, 80),
-          range: src.rangeOf(a.start, a.end),
-          steps: stepsOf(f.chain).map((s) => ({ range: s.range ?? src.rangeOf(s.node?.start ?? a.start, s.node?.end ?? a.end), label: s.label })),
-        }) - 1,
+      explain: explanations.push(explanationOf(src, flow.fn, a, stepsOf(f.chain))) - 1,
     };
   });
   return any ? { callee, range: src.rangeOf(call.start, call.end), args } : undefined;
+}
+
+function explanationOf(src: SourceText, fn: FunctionInfo, a: AstNode, steps: readonly Step[]): ArgExplanation {
+  const from = steps.length ? fn.params.find((p) => p.node === steps[0].node)?.index : undefined;
+  return {
+    text: src.text.slice(a.start, a.end).replace(/\s+/g, ' ').slice(0, 80),
+    range: src.rangeOf(a.start, a.end),
+    steps: steps.map((s) => ({ range: s.range ?? src.rangeOf(s.node?.start ?? a.start, s.node?.end ?? a.end), label: s.label })),
+    ...(from !== undefined ? { from } : {}),
+  };
 }
 
 /** Keys under which a summary holds positions (call sites, registrations, explanation steps). */
