@@ -182,18 +182,18 @@ test('with the cache, an edit that only moves call sites is followed without reb
     assert.deepEqual(comparable(await lint(files, 1, { cache: again })), comparable(alone.result));
     assert.deepEqual([again.hits, again.misses], [1, 0], 'the snapshot was brought up to date');
 
-    // dispatch.c's call moves too, and forward.c's finding cites it: forward.c's slice follows the move and
-    // forward.c alone is linted again. Read: the snapshot, dispatch.c's last entry, forward.c's entry.
+    // dispatch.c's call moves too, and forward.c's finding cites it: forward.c's slice and its last result follow
+    // the move, and only dispatch.c is linted. Read: the snapshot, dispatch.c's last entry, forward.c's entry.
     insertLine('dispatch.c');
     const cited = await rerun();
     const path = findingsOf(cited.result, 'forward.c')[0].path;
     assert.ok(path.some((p) => p.file === 'dispatch.c' && p.range.start.line === 4 && p.label.startsWith('passed to ForwardItem')), 'the cited call site moved with the edit');
-    assert.deepEqual([cited.cache.hits, cited.cache.misses], [3, 1]);
+    assert.deepEqual([cited.cache.hits, cited.cache.misses, cited.result.followed], [3, 0, 1]);
 
     // A registration cited by another file's finding (the port's message callback) moves the same way.
     insertLine('filter/port.c');
     const registration = await rerun();
-    assert.deepEqual([registration.cache.hits, registration.cache.misses], [3, 1]);
+    assert.deepEqual([registration.cache.hits, registration.cache.misses, registration.result.followed], [3, 0, 1]);
 
     // A line break inside the call splits one line of positions into two: the index is built again.
     edit('dispatch.c', (t) => t.replace('ForwardItem((PUCHAR)', 'ForwardItem(\n        (PUCHAR)'));

@@ -19,13 +19,15 @@ import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '
 import { canonicalJson, hashOf, ResultCache } from './cache';
 import { loadEntry, loadPack, loadSnapshot, PackedEntry, packKey, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, storePack, trustedStamp } from './run-cache';
 import type { FileTimings, LintAnswer, LintTask, WorkerData } from './worker';
-import { IndexSlice, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
-import { PositionMap, positionMap } from '../engine/index/moves';
+import { IndexSlice, originChanges, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
+import { followResult, PositionMap, positionMap } from '../engine/index/moves';
 
 /** A file's project key (and slice) after an edit elsewhere, when it is not the snapshot's (see `followMoves`). */
 interface KeyOverride {
   readonly projectKey: string;
   readonly slice?: IndexSlice;
+  /** An unedited file's slice only moved with other files: its last result can follow them (see `followResult`). */
+  readonly follow?: { readonly moves: ReadonlyMap<string, PositionMap>; readonly origins: ReadonlyMap<string, string> };
 }
 
 const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [] };
@@ -71,6 +73,8 @@ export interface PipelineResult {
   readonly phase2Files: number;
   /** Files not read at all: their stamps matched the cache's record (see `trustedStamp`). */
   readonly unread: number;
+  /** Files whose last result moved with an edit in another file instead of being linted again (see `followResult`). */
+  readonly followed: number;
   readonly timings: PipelineTimings;
 }
 
@@ -109,6 +113,8 @@ export class Pipeline {
   /** Files a worker has answered for: none while the pool has never had a working thread. */
   private answered = 0;
   private unread = 0;
+  /** Files whose last result followed an edit elsewhere without being linted again (see `followResult`). */
+  private followed = 0;
   /** The pack's bytes as they are read (see `readPack`); its entries once needed (null: none usable); how many files took their entry from it. */
   private packBytes: Promise<Buffer | undefined> | undefined;
   private pack: Map<string, PackedEntry> | null | undefined;
@@ -457,11 +463,20 @@ export class Pipeline {
       maps.set(s.f.file, map);
     }
     for (const s of citing) {
-      let slice: IndexSlice | undefined = kept.files[s.f.file].slice!;
-      for (const [file, map] of maps) if (slice && sliceCites(slice, new Set([file]))) slice = remapSlice(slice, file, map);
+      const before = kept.files[s.f.file].slice!;
+      let slice: IndexSlice | undefined = before;
+      const cited = new Map<string, PositionMap>();
+      for (const [file, map] of maps) {
+        if (!slice || !sliceCites(slice, new Set([file]))) continue;
+        cited.set(file, map);
+        slice = remapSlice(slice, file, map);
+      }
+      // A file edited this run has a new result to find; an unedited one's last result may only need moving.
+      const unedited = !s.entry;
       s.entry ??= loadEntry(store, s.cacheKey!);
       if (!slice || !s.entry) return undefined;
-      overrides.set(s, { projectKey: dependencyKey(sliceToIndex(slice), s.entry.summary), slice });
+      const origins = unedited ? originChanges(before, slice) : undefined;
+      overrides.set(s, { projectKey: dependencyKey(sliceToIndex(slice), s.entry.summary), slice, ...(origins ? { follow: { moves: cited, origins } } : {}) });
     }
     return overrides;
   }
@@ -479,6 +494,7 @@ export class Pipeline {
       return o ? o.slice : kept.files[s.f.file].slice;
     };
     const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
+    const followed: FileState[] = [];
     for (const s of states) {
       if (!s.entry) continue;
       const projectKey = projectKeyOf(s);
@@ -487,6 +503,19 @@ export class Pipeline {
       if (!slice) return undefined;
       again.push({ s, projectKey, slice });
     }
+    for (let i = again.length - 1; i >= 0; i--) {
+      const { s, projectKey } = again[i];
+      const follow = overrides.get(s)?.follow;
+      const k = kept.files[s.f.file];
+      // The last result was linted under the slice that moved (a slice is kept only for a file linted under it).
+      const moved = follow && k.slice && k.final && followResult(k.final, follow.moves, follow.origins);
+      if (!moved) continue;
+      s.final = moved;
+      if (s.cacheKey) this.options.cache!.store.set(hashOf(s.cacheKey, projectKey), moved);
+      followed.push(s);
+      again.splice(i, 1);
+    }
+    this.followed = followed.length;
     let phase2Files = 0;
     for (const s of states) {
       const k = kept.files[s.f.file];
@@ -578,6 +607,6 @@ export class Pipeline {
     results.sort(byPath);
     skipped.sort(byPath);
     replaced.sort();
-    return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, timings: this.timings };
+    return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, followed: this.followed, timings: this.timings };
   }
 }

@@ -60,3 +60,31 @@ export function remapSlice(slice: IndexSlice, file: string, map: PositionMap): I
   }
   return { ...slice, seeds };
 }
+
+/**
+ * The origin texts that changed from `before` to `after`, a slice and its remapped copy (`remapSlice`), old text
+ * to new. Undefined when rewriting them in a result could say something else than linting again would: one old
+ * text with two new ones, two old texts with one new one, or an old or new text that an unchanged seed's origin
+ * also reads (rules compare origins). The rewriting is one pass, so a new text that is another's old one is safe.
+ */
+export function originChanges(before: IndexSlice, after: IndexSlice): Map<string, string> | undefined {
+  const changes = new Map<string, string>();
+  const kept = new Set<string>();
+  if (before.seeds.length !== after.seeds.length) return undefined;
+  for (let i = 0; i < before.seeds.length; i++) {
+    const [, a] = before.seeds[i];
+    const [, b] = after.seeds[i];
+    if (a.length !== b.length) return undefined;
+    for (let j = 0; j < a.length; j++) {
+      const from = a[j][1].origin;
+      const to = b[j][1].origin;
+      if (from === to) kept.add(from);
+      else if ((changes.get(from) ?? to) !== to) return undefined;
+      else changes.set(from, to);
+    }
+  }
+  const targets = new Set(changes.values());
+  if (targets.size !== changes.size) return undefined;
+  for (const [from, to] of changes) if (kept.has(from) || kept.has(to)) return undefined;
+  return changes;
+}

@@ -37,7 +37,7 @@ export interface RunStats {
   readonly encodings: Record<SourceEncoding, number> & { readonly replaced: number };
   readonly findings: { readonly active: number; readonly suppressed: number; readonly failing: number; readonly failOn: string; readonly byRule: Record<string, number> };
   readonly crossFile: { readonly files: number };
-  readonly cache?: { readonly dir: string; readonly hits: number; readonly misses: number; readonly writeErrors: number; readonly unread: number; readonly pruned: number };
+  readonly cache?: { readonly dir: string; readonly hits: number; readonly misses: number; readonly writeErrors: number; readonly unread: number; readonly followed: number; readonly pruned: number };
   readonly jobs: number;
   readonly timeMs: { readonly total: number; readonly discovery: number; readonly phase1: number; readonly index: number; readonly phase2: number; readonly report: number };
   readonly workerMs: { readonly decode: number; readonly parse: number; readonly summarize: number; readonly rules: number };
@@ -61,7 +61,7 @@ export function collectStats(input: StatsInput): RunStats {
     encodings: { ...pipeline.encodings, replaced: pipeline.replaced.length },
     findings: { active: summary.active, suppressed: summary.suppressed, failing: summary.failing, failOn: run.failOn, byRule: Object.fromEntries(summary.byRule.map((r) => [r.ruleId, r.count])) },
     crossFile: { files: pipeline.phase2Files },
-    ...(cache ? { cache: { dir: cache.dir, hits: cache.hits, misses: cache.misses, writeErrors: cache.writeErrors, unread: pipeline.unread, pruned: cache.pruned } } : {}),
+    ...(cache ? { cache: { dir: cache.dir, hits: cache.hits, misses: cache.misses, writeErrors: cache.writeErrors, unread: pipeline.unread, followed: pipeline.followed, pruned: cache.pruned } } : {}),
     jobs,
     timeMs: { total: times.total, discovery: times.discovery, phase1: t.phase1, index: t.index, phase2: t.phase2, report: times.output },
     workerMs: { ...t.worker },
@@ -94,8 +94,9 @@ export function formatStats(input: StatsInput): string {
   if (x.cache) {
     const c = x.cache;
     const unread = c.unread ? `; ${n(c.unread)} files not read (size and times as when last hashed)` : '';
+    const followed = c.followed ? `; ${n(c.followed)} ${c.followed === 1 ? 'result' : 'results'} moved with an edit to another file, not linted again` : '';
     const pruned = c.pruned ? `; ${n(c.pruned)} old entries removed` : '';
-    row('cache', `${n(c.hits)} hits, ${n(c.misses)} misses${c.writeErrors ? `, ${n(c.writeErrors)} entries not written` : ''}${unread}${pruned} (${c.dir})`);
+    row('cache', `${n(c.hits)} hits, ${n(c.misses)} misses${c.writeErrors ? `, ${n(c.writeErrors)} entries not written` : ''}${unread}${followed}${pruned} (${c.dir})`);
   }
   const t = x.timeMs;
   const w = x.workerMs;

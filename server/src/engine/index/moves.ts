@@ -7,6 +7,8 @@
 import type { ParamSeed, ProjectIndex } from '../analysis';
 import type { Range } from '../source';
 import type { FileSummary } from './summary';
+import type { Finding, PathStep } from '../rule';
+import { compareFindings, FileResult } from '../lint';
 
 /** Where each position of a file's summary went in a later summary of the same shape (see `summaryShape`). */
 export interface PositionMap {
@@ -149,4 +151,50 @@ export function movedIndex(index: ProjectIndex, moves: ReadonlyMap<string, Posit
     },
     entryPoint: (name) => index.entryPoint(name),
   };
+}
+
+/**
+ * A file's lint result as linting it again would give it after other files moved (`moves`), when the only
+ * change to what its lint read is that each seed citing a moved file was remapped (`remapSeed`): a seed's
+ * position feeds nothing but its explanation. Path steps in a moved file take their new ranges; an origin that
+ * named a moved call site's line (`origins`: old text to new) is rewritten wherever a label or message quotes it.
+ * Undefined, so that the caller lints again, when a cited range has no counterpart or the rewritten messages
+ * would order the findings differently (their fingerprints count identical findings in order).
+ */
+export function followResult(result: FileResult, moves: ReadonlyMap<string, PositionMap>, origins: ReadonlyMap<string, string>): FileResult | undefined {
+  const olds = [...origins.keys()].sort((a, b) => b.length - a.length);
+  const rewrite = (text: string): string => (olds.length ? replaceAll(text, olds, origins) : text);
+  const findings: Finding[] = [];
+  for (const f of result.findings) {
+    const path: PathStep[] = [];
+    for (const step of f.path) {
+      const map = moves.get(step.file);
+      const range = map ? map.ranges.get(rangeKey(step.range)) : step.range;
+      if (!range) return undefined;
+      const label = rewrite(step.label);
+      path.push(range === step.range && label === step.label ? step : { ...step, range, label });
+    }
+    const message = rewrite(f.message);
+    findings.push(message === f.message && path.every((p, i) => p === f.path[i]) ? f : { ...f, message, path });
+  }
+  const sorted = [...findings].sort(compareFindings);
+  if (sorted.some((f, i) => f !== findings[i])) return undefined;
+  return { ...result, findings };
+}
+
+/** `text` with every occurrence of one of `olds` (longest first at each place) replaced by its counterpart. */
+function replaceAll(text: string, olds: readonly string[], to: ReadonlyMap<string, string>): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; ) {
+    const old = olds.find((o) => text.startsWith(o, i));
+    if (!old) {
+      i++;
+      continue;
+    }
+    out += text.slice(from, i) + to.get(old)!;
+    i += old.length;
+    from = i;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
