@@ -128,12 +128,15 @@ export function discoverFiles(paths: readonly string[], options: DiscoverOptions
     return undefined;
   };
 
-  const accept = (abs: string): void => {
-    let real = abs;
-    try {
-      real = realpathSync.native(abs);
-    } catch {
-      // linted under its own name; the reader reports it if it cannot be read
+  /** `real`: the file's real path when already known (see `searchFolder`). */
+  const accept = (abs: string, known?: string): void => {
+    let real = known ?? abs;
+    if (known === undefined) {
+      try {
+        real = realpathSync.native(abs);
+      } catch {
+        // linted under its own name; the reader reports it if it cannot be read
+      }
     }
     if (!chosen.has(real)) chosen.set(real, abs);
     else if (display(abs) < display(chosen.get(real)!)) chosen.set(real, abs);
@@ -141,6 +144,13 @@ export function discoverFiles(paths: readonly string[], options: DiscoverOptions
 
   const searchFolder = (dir: string, patterns: string[]): void => {
     const top = gitTop(dir) ?? dir;
+    // The search does not enter linked folders, so below the folder's real path only a linked file needs resolving.
+    let realDir: string | undefined;
+    try {
+      realDir = realpathSync.native(dir);
+    } catch {
+      realDir = undefined;
+    }
     const entries = fg.sync(patterns, { cwd: dir, dot: true, onlyFiles: false, objectMode: true, followSymbolicLinks: false, suppressErrors: true, ignore: ['**/.git/**'] });
     for (const e of entries) {
       if (!languageForPath(e.name)) continue;
@@ -161,7 +171,7 @@ export function discoverFiles(paths: readonly string[], options: DiscoverOptions
       }
       const why = filter(abs, top);
       if (why) dropped[why]++;
-      else accept(abs);
+      else accept(abs, realDir !== undefined && !e.dirent.isSymbolicLink() ? join(realDir, e.path) : undefined);
     }
   };
 
