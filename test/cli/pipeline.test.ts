@@ -200,6 +200,18 @@ test('with the cache, an edit that only moves call sites is followed without reb
     const split = await rerun();
     assert.ok(split.cache.hits >= files.length, `${split.cache.hits} hits: every file's entry was loaded`);
 
+    // forward.c itself edited: it is linted against last run's facts from dispatch.c in the same task as its
+    // phase 1, and those facts still hold, so it needs no second pass.
+    edit('forward.c', (t) => `${t}// edited\n`);
+    const own = await rerun();
+    assert.deepEqual(own.result.tasks, { phase1: 1, phase2: 0 });
+    // Edited together with dispatch.c, which now passes it other facts (the length is no longer the request's):
+    // the facts it was linted against in phase 1 are stale, and it is linted again with the new ones.
+    edit('forward.c', (t) => `${t}// edited again\n`);
+    edit('dispatch.c', (t) => t.replace('stack->Parameters.DeviceIoControl.InputBufferLength', 'sizeof(ITEM)'));
+    const stale = await rerun();
+    assert.deepEqual(stale.result.tasks, { phase1: 2, phase2: 1 });
+
     // And a run with nothing changed finds every result in the snapshot the previous runs left.
     const settled = await rerun();
     assert.deepEqual([settled.cache.hits, settled.cache.misses], [1, 0]);

@@ -75,6 +75,8 @@ export interface PipelineResult {
   readonly unread: number;
   /** Files whose last result moved with an edit in another file instead of being linted again (see `followResult`). */
   readonly followed: number;
+  /** Files a worker linted, per phase (the rest came from the cache). */
+  readonly tasks: { readonly phase1: number; readonly phase2: number };
   readonly timings: PipelineTimings;
 }
 
@@ -91,6 +93,9 @@ interface FileState {
   stamp?: FileStamp;
   final?: FileResult;
   skipped?: string;
+  /** An edited file's slice from the last run, sent with its phase 1 (see `LintTask.likely`), and its result then. */
+  likely?: IndexSlice;
+  likelyResult?: FileResult;
 }
 
 export class PipelineInterrupted extends Error {}
@@ -115,6 +120,8 @@ export class Pipeline {
   private unread = 0;
   /** Files whose last result followed an edit elsewhere without being linted again (see `followResult`). */
   private followed = 0;
+  /** Files sent to a worker, per phase. */
+  private readonly tasks = { phase1: 0, phase2: 0 };
   /** The pack's bytes as they are read (see `readPack`); its entries once needed (null: none usable); how many files took their entry from it. */
   private packBytes: Promise<Buffer | undefined> | undefined;
   private pack: Map<string, PackedEntry> | null | undefined;
@@ -225,11 +232,13 @@ export class Pipeline {
     let done = 0;
     const progress1 = (): void => onProgress?.(1, ++done, states.length);
     const analyse = async (s: FileState, bytes: Buffer): Promise<void> => {
-      const a = await this.runTask({ phase: 1, file: s.f.file, bytes });
+      const a = await this.runTask({ phase: 1, file: s.f.file, bytes, ...(s.likely ? { likely: s.likely } : {}) });
+      this.tasks.phase1++;
       if (!a.ok || !a.summary || a.key === undefined || a.summaryHash === undefined || a.shapeHash === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
       else {
         this.addTimings(a.timings);
         s.entry = { result: a.result, summary: a.summary, summaryHash: a.summaryHash, shapeHash: a.shapeHash, key: a.key, encoding: a.encoding, replaced: a.replaced };
+        s.likelyResult = a.likelyResult;
         if (s.cacheKey) storeEntry(cache!.store, s.cacheKey, s.entry);
       }
       progress1();
@@ -299,6 +308,8 @@ export class Pipeline {
       };
       const kept = snap && readable.length === states.length && states.every((s) => snap.files[s.f.file]?.final) ? snap : undefined;
       const edited = kept ? states.filter((s) => kept.files[s.f.file].contentHash !== s.contentHash) : readable;
+      // An edit seldom changes what other files pass to the edited one: it is linted against last run's facts too.
+      if (kept) for (const s of edited) s.likely = kept.files[s.f.file].slice;
       if (kept && edited.length) void this.readPack(configKey);
       await phase1(edited);
       const moves = kept && this.followMoves(edited, states, kept, configKey);
@@ -566,12 +577,15 @@ export class Pipeline {
     let done = 0;
     await forEachLimited(items, lookahead, async ({ s, projectKey, slice }) => {
       const key2 = s.cacheKey && hashOf(s.cacheKey, projectKey);
-      const hit = key2 ? cache!.store.get<FileResult>(key2) : undefined;
+      const likely = s.likelyResult && (s.likely === slice || canonicalJson(s.likely) === canonicalJson(slice)) ? s.likelyResult : undefined;
+      const hit = likely ?? (key2 ? cache!.store.get<FileResult>(key2) : undefined);
+      if (likely && key2) cache!.store.set(key2, likely);
       if (hit) s.final = hit;
       else {
         const bytes = this.readAgain(s);
         if (bytes) {
           const a = await this.runTask({ phase: 2, file: s.f.file, bytes, slice });
+          this.tasks.phase2++;
           if (!a.ok) s.skipped = a.reason;
           else {
             this.addTimings(a.timings);
@@ -607,6 +621,6 @@ export class Pipeline {
     results.sort(byPath);
     skipped.sort(byPath);
     replaced.sort();
-    return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, followed: this.followed, timings: this.timings };
+    return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, followed: this.followed, tasks: { ...this.tasks }, timings: this.timings };
   }
 }

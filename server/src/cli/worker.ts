@@ -29,6 +29,11 @@ export interface LintTask {
   readonly bytes: Uint8Array;
   /** Phase 2: the project facts the file depends on (see `sliceIndex`). */
   readonly slice?: IndexSlice;
+  /**
+   * Phase 1 of an edited file that was linted against project facts last run: those facts, the likely ones this
+   * run. The file is also linted against them, so that it needs no second pass if they still hold.
+   */
+  readonly likely?: IndexSlice;
 }
 
 export interface FileTimings {
@@ -48,6 +53,8 @@ export type LintAnswer =
       readonly summaryHash?: string;
       readonly shapeHash?: string;
       readonly key?: string;
+      /** Phase 1 with `likely`: the result against those facts. */
+      readonly likelyResult?: FileResult;
       readonly encoding: SourceEncoding;
       readonly replaced: boolean;
       readonly timings: FileTimings;
@@ -79,11 +86,16 @@ export default async function lintTask(task: LintTask): Promise<LintAnswer> {
     const t3 = now();
     const index = task.slice ? sliceToIndex(task.slice) : buildProjectIndex([summary!]);
     const result = lintParsed(parsed, RULES, config, index, local?.withProject(index));
+    let likelyResult: FileResult | undefined;
+    if (local && task.likely) {
+      const likely = sliceToIndex(task.likely);
+      likelyResult = lintParsed(parsed, RULES, config, likely, local.withProject(likely));
+    }
     const t4 = now();
     // The summary's hash lets a cached run tell that an edited file left the project index as it was.
     const summaryHash = summary && hashOf(JSON.stringify(summary));
     const shapeHash = summary && hashOf(summaryShape(summary));
-    return { ok: true, result, summary, summaryHash, shapeHash, key: summary && dependencyKey(index, summary), encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
+    return { ok: true, result, summary, summaryHash, shapeHash, key: summary && dependencyKey(index, summary), likelyResult, encoding: decoded.encoding, replaced: decoded.replaced, timings: { decode: t1 - t0, parse: t2 - t1, summarize: t3 - t2, rules: t4 - t3 } };
   } catch (err) {
     return { ok: false, reason: `analysis failed: ${err instanceof Error ? err.message : String(err)}` };
   } finally {
