@@ -1,0 +1,35 @@
+/** Shared by the pipeline tests: small trees on disk, a pipeline run over them, results as reports see them. */
+import { join } from 'node:path';
+import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
+import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
+import type { ResultCache } from '../../server/src/cli/cache';
+import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pipeline';
+import { generateCorpus } from '../../bench/corpus/generate';
+import { makeTree, MESSAGE, PORT, TWO_WARNINGS } from './cli-helpers';
+
+/** `content` written to a fresh folder, and its files in path order. */
+export function treeOf(content: Readonly<Record<string, string>>): { dir: string; files: PipelineFile[] } {
+  const dir = makeTree(content);
+  const files = Object.keys(content)
+    .sort()
+    .map((file) => ({ file, abs: join(dir, file) }));
+  return { dir, files };
+}
+
+export function tree(): { dir: string; files: PipelineFile[] } {
+  const content: Record<string, string> = { 'filter/port.c': PORT, 'filter/message.c': MESSAGE, 'copy.c': TWO_WARNINGS };
+  for (const f of generateCorpus({ seed: 11, files: 5 })) content[`gen/${f.path}`] = f.text;
+  return treeOf(content);
+}
+
+export async function lint(files: readonly PipelineFile[], jobs: number, extra: { limits?: Partial<Limits>; cache?: ResultCache; stampMarginMs?: number } = {}): Promise<PipelineResult> {
+  const p = new Pipeline({ engine: DEFAULT_ENGINE_CONFIG, limits: { ...DEFAULT_LIMITS, ...extra.limits }, jobs, cache: extra.cache && { store: extra.cache, toolKey: 'test' }, stampMarginMs: extra.stampMarginMs });
+  try {
+    return await p.run(files);
+  } finally {
+    await p.destroy();
+  }
+}
+
+/** As reports see them (JSON): a cached result has no keys whose value is undefined. */
+export const comparable = (r: PipelineResult) => JSON.parse(JSON.stringify({ results: r.results, skipped: r.skipped, phase2Files: r.phase2Files }));
