@@ -45,6 +45,11 @@ export interface Fact {
   readonly arith: AstNode | undefined;
   /** Largest value possible by construction (an 8-bit type, `& 0xF`, `>> 4` of a byte), when known. */
   readonly max?: number;
+  /**
+   * The constant this value was divided by (`n = Len / sizeof(WCHAR)`), as a `quotient.ts` key: a product with a
+   * constant no larger is at most the dividend and cannot wrap. Dropped by anything that may make the value larger.
+   */
+  readonly divisor?: string;
 }
 
 /**
@@ -53,7 +58,7 @@ export interface Fact {
  * one object shape, so the solver's hot paths see a single shape instead of one per way a fact was made (a new
  * shape met late made the optimised code be thrown away and compiled again).
  */
-export const CLEAN: Fact = { kinds: 0, params: [], tags: [], chain: undefined, bounded: true, looseParams: undefined, sizeChecked: false, length: false, loaded: false, arith: undefined, max: undefined };
+export const CLEAN: Fact = { kinds: 0, params: [], tags: [], chain: undefined, bounded: true, looseParams: undefined, sizeChecked: false, length: false, loaded: false, arith: undefined, max: undefined, divisor: undefined };
 
 export const MAX_STEPS = 10;
 
@@ -116,6 +121,7 @@ export function union(a: Fact | undefined, b: Fact | undefined): Fact | undefine
     loaded: a.loaded || b.loaded,
     arith: a.arith ?? b.arith,
     max: a.max !== undefined && b.max !== undefined ? Math.max(a.max, b.max) : undefined,
+    divisor: a.divisor === b.divisor ? a.divisor : undefined,
   };
 }
 
@@ -140,6 +146,7 @@ export function load(f: Fact | undefined): Fact | undefined {
     loaded: true,
     arith: undefined,
     max: undefined,
+    divisor: undefined,
   };
 }
 
@@ -156,13 +163,14 @@ export function addressOf(f: Fact | undefined): Fact | undefined {
     looseParams: undefined,
     length: false,
     max: undefined,
+    divisor: undefined,
   };
 }
 
 export function factEqual(a: Fact | undefined, b: Fact | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;
-  if (a.kinds !== b.kinds || a.bounded !== b.bounded || a.sizeChecked !== b.sizeChecked || a.length !== b.length || a.loaded !== b.loaded || a.arith !== b.arith || a.max !== b.max) return false;
+  if (a.kinds !== b.kinds || a.bounded !== b.bounded || a.sizeChecked !== b.sizeChecked || a.length !== b.length || a.loaded !== b.loaded || a.arith !== b.arith || a.max !== b.max || a.divisor !== b.divisor) return false;
   if (a.params.length !== b.params.length || a.tags.length !== b.tags.length) return false;
   for (let i = 0; i < a.params.length; i++) if (a.params[i] !== b.params[i]) return false;
   for (let i = 0; i < a.tags.length; i++) if (a.tags[i] !== b.tags[i]) return false;

@@ -9,6 +9,7 @@ import type { Cfg, CfgNode } from './cfg';
 import { addressOf, CLEAN, Fact, isTainted, load, sourceFact, TaintState, union, withStep } from './facts';
 import { GuardState, provesCompared, provesUpper } from './guards';
 import { isPathBelow, leavesOf, parenCastOperand, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
+import { decrementKeeps, divisorKey, quotientProduct } from './quotient';
 import { declaratorName, declarations, effectNodes } from './solve';
 import { BUF, CALL_SOURCES, COPY_CALLS, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
 import { castMax, NameType } from './types';
@@ -29,6 +30,9 @@ export function literalValue(src: TextSource, n: AstNode | undefined): number | 
   const v = /^0[xX][0-9a-fA-F]+$/.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? parseInt(t, 10) : NaN;
   return Number.isFinite(v) ? v : undefined;
 }
+
+/** The fact without a divisor: the value may have grown past the quotient (`-q`, `~q`, `q + 1`, a byte swap). */
+const noDivisor = (f: Fact | undefined): Fact | undefined => (f?.divisor === undefined ? f : { ...f, divisor: undefined });
 
 const withMax = (f: Fact | undefined, max: number | undefined): Fact | undefined =>
   !isTainted(f) || max === undefined || (f.max !== undefined && f.max <= max) ? f : { ...f, max };
@@ -147,7 +151,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       const base = get(arg);
       if (n.type === 'field_expression' && base && trustedField(src, n, base)) return undefined;
       // `s.f` of a struct value that is itself untrusted content is untrusted too.
-      if (op === '.' && base && !(base.kinds & (BUF | USER)) && !base.params.some((c) => (c & 3) === 0)) return base.kinds || base.params.length ? { ...base, bounded: false, length: false, max: undefined } : undefined;
+      if (op === '.' && base && !(base.kinds & (BUF | USER)) && !base.params.some((c) => (c & 3) === 0)) return base.kinds || base.params.length ? { ...base, bounded: false, length: false, max: undefined, divisor: undefined } : undefined;
       const root = arg && stripCasts(arg).type === 'identifier' ? nodeText(src, stripCasts(arg)) : undefined;
       return withMax(load(base), n.type !== 'field_expression' && root ? env.types.get(root)?.elementMax : undefined);
     }
@@ -155,10 +159,12 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return arithmetic(env, guards, n, get);
     case 'unary_expression': {
       const op = opText(src, n);
-      return op === '!' || op === 'not' ? undefined : get(child(n, 'argument'));
+      if (op === '!' || op === 'not') return undefined;
+      const f = get(child(n, 'argument'));
+      return op === '+' ? f : noDivisor(f);
     }
     case 'update_expression':
-      return get(child(n, 'argument'));
+      return noDivisor(get(child(n, 'argument')));
     case 'conditional_expression': {
       // `n > MAX ? MAX : n` clamps: a branch the condition bounds from above is bounded.
       const cond = child(n, 'condition');
@@ -169,7 +175,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return union(arms[0], arms[1]);
     }
     case 'assignment_expression':
-      return opText(src, n) === '=' ? get(child(n, 'right')) : union(get(child(n, 'left')), get(child(n, 'right')));
+      return opText(src, n) === '=' ? get(child(n, 'right')) : noDivisor(union(get(child(n, 'left')), get(child(n, 'right'))));
     case 'comma_expression':
       return get(child(n, 'right'));
     case 'call_expression': {
@@ -235,7 +241,7 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
       // known non-zero (`if (n == 0) return;`, `while (n > 0 && ...)`).
       const minuendOk = !isTainted(l) || okOperand(l, left, true) || (rv === 1 && !!left && knownNonZero(src, guards, left));
       if (!minuendOk || !rOk) arith = n;
-    } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk)) arith = n;
+    } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk) && !quotientProduct(src, op, l, left, r, right)) arith = n;
   }
   const lmax = isTainted(l) ? l.max : lv;
   const max = (op === '>>' || op === '/') && lmax !== undefined && rv !== undefined && !isTainted(r) ? (op === '>>' ? lmax >>> Math.min(rv, 31) : rv > 0 ? Math.floor(lmax / rv) : undefined) : undefined;
@@ -244,7 +250,8 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   const ll = loose(l, lOk);
   const rl = loose(r, rOk);
   const looseParams = lOk && rOk ? undefined : ll && rl ? [...new Set([...ll, ...rl])].sort((x, y) => x - y) : undefined;
-  return { ...u, bounded: lOk && rOk, looseParams, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max };
+  const divisor = op === '/' && !isTainted(r) ? divisorKey(src, right) : undefined;
+  return { ...u, bounded: lOk && rOk, looseParams, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max, divisor };
 }
 
 function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
@@ -261,12 +268,12 @@ function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => F
     let u: Fact | undefined;
     for (const f of tainted) u = union(u, f);
     const bounded = name.startsWith('clamp') || (MIN_CALLS.has(name) ? tainted.length < vals.length || tainted.some((f) => f.bounded) : tainted.every((f) => f.bounded));
-    return { ...u!, bounded, arith: bounded ? undefined : u!.arith };
+    return { ...u!, bounded, arith: bounded ? undefined : u!.arith, divisor: MIN_CALLS.has(name) ? u!.divisor : undefined };
   }
   if (VALUE_PRESERVING_CALLS.has(name)) {
     let u: Fact | undefined;
     for (const a of args) u = union(u, get(a));
-    return u;
+    return noDivisor(u);
   }
   const spec = CALL_SOURCES.get(name);
   if (spec?.ret) {
@@ -411,7 +418,10 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         // (`cursor += len`) is still the same buffer pointer, as for `p + n`.
         const old = op === '=' ? undefined : checked(env, cur(), guards, left!, evalExpr(env, cur(), guards, left!));
         const movesPointer = (op === '+=' || op === '-=') && isTainted(old) && !!(old.kinds & (BUF | USER)) && !(isTainted(v) && v.kinds & (BUF | USER));
-        const next = op === '=' ? v : movesPointer ? old : union(old, v);
+        const joined = op === '=' ? v : movesPointer ? old : union(old, v);
+        // A compound assignment keeps a quotient only when it cannot make it larger (`n -= i + 1` with i < n).
+        const shrinks = op === '/=' || (op === '-=' && decrementKeeps(src, guards, env.types, p, right));
+        const next = op === '=' || !isTainted(joined) ? joined : { ...joined, divisor: shrinks ? old?.divisor : undefined };
         if (!isTainted(next) && !cur().has(p) && !p.includes('.') && !p.includes('[')) break;
         mut().set(p, isTainted(next) ? withStep(next, { node: n, label: assignLabel(nodeText(src, left!)) }) : undefined);
         break;
@@ -425,6 +435,16 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
           mut().set(name, isTainted(v) ? withStep(v, { node: d.declarator, label: assignLabel(name) }) : undefined);
         }
         break;
+      case 'update_expression': {
+        // `n--` keeps a quotient only when n is known non-zero; `n++` may take it past the dividend.
+        const arg = child(n, 'argument');
+        const p = arg && pathOf(src, arg);
+        const f = p === undefined ? undefined : cur().get(p);
+        if (!p || !f || f.divisor === undefined) break;
+        if (opText(src, n) === '--' && decrementKeeps(src, guards, env.types, p, undefined)) break;
+        mut().set(p, { ...f, divisor: undefined });
+        break;
+      }
       case 'for_range_loop': {
         const name = declaratorName(src, child(n, 'declarator'));
         const right = child(n, 'right');
