@@ -1,5 +1,5 @@
 /**
- * The parallel lint pipeline (piscina worker threads):
+ * The parallel lint pipeline (worker threads: see `LintPool`):
  *   phase 1, per file in workers: decode, parse, summarize, lint against an index of the file alone;
  *   main thread: build the project index from all summaries;
  *   phase 2, in workers: lint again only the files whose project dependency key differs from their local one.
@@ -7,9 +7,7 @@
  * worker a heap limit; a file that exceeds them, or crashes its worker, is reported as skipped and the run goes on.
  * With a cache, phase-1 and phase-2 results are stored under content hashes and reused.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Piscina } from 'piscina';
+import { statSync } from 'node:fs';
 import type { EngineConfig } from '../engine/config';
 import { buildProjectIndex, dependencyKey, FileResult } from '../engine/lint';
 import type { SkippedFile } from '../report/run';
@@ -18,9 +16,12 @@ import { forEachLimited } from '../project/limited';
 import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
 import { loadEntry, loadPack, loadSnapshot, PackedEntry, packKey, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, storePack, trustedStamp } from './run-cache';
-import type { FileTimings, LintAnswer, LintTask, WorkerData } from './worker';
+import type { FileTimings } from './worker';
+import { LintPool } from './lint-pool';
 import { IndexSlice, originChanges, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
 import { followResult, PositionMap, positionMap } from '../engine/index/moves';
+
+export { PipelineFailed, PipelineInterrupted } from './lint-pool';
 
 /** A file's project key (and slice) after an edit elsewhere, when it is not the snapshot's (see `followMoves`). */
 interface KeyOverride {
@@ -98,25 +99,8 @@ interface FileState {
   likelyResult?: FileResult;
 }
 
-export class PipelineInterrupted extends Error {}
-
-/** The worker pool broke (not one file's analysis): the run cannot finish. */
-export class PipelineFailed extends Error {}
-
-/**
- * The worker module: `worker.js` beside this file in the compiled tree, `cli-worker.js` beside the bundle. (In the
- * bundle, piscina's own thread bootstrap is `worker.js` beside it: see scripts/bundle.mjs.)
- */
-function workerFile(): string {
-  const bundled = join(__dirname, 'cli-worker.js');
-  return existsSync(bundled) ? bundled : join(__dirname, 'worker.js');
-}
-
 export class Pipeline {
-  private pool: Piscina | undefined;
-  private destroyed = false;
-  /** Files a worker has answered for: none while the pool has never had a working thread. */
-  private answered = 0;
+  private readonly workers: LintPool;
   private unread = 0;
   /** Files whose last result followed an edit elsewhere without being linted again (see `followResult`). */
   private followed = 0;
@@ -128,87 +112,13 @@ export class Pipeline {
   private packed = 0;
   private readonly timings: PipelineTimings = { phase1: 0, index: 0, phase2: 0, worker: { decode: 0, parse: 0, summarize: 0, rules: 0 } };
 
-  constructor(private readonly options: PipelineOptions) {}
-
-  private getPool(): Piscina {
-    if (this.destroyed) throw new PipelineInterrupted('interrupted');
-    if (!this.pool) {
-      const memory = this.options.limits.workerMemoryMb;
-      // Workers parse with the WebAssembly build of tree-sitter: a worker stopped for its time or memory budget,
-      // or by an interrupt, while inside the native binding aborts the whole process (an uncaught C++ exception),
-      // while one inside wasm stops cleanly. KSLINT_PARSER=native opts out (for measurements; budgets are then unsafe).
-      const data: WorkerData = { config: this.options.engine, parser: process.env.KSLINT_PARSER === 'native' ? 'native' : 'wasm' };
-      this.pool = new Piscina({
-        filename: this.options.workerFile ?? workerFile(),
-        minThreads: 1,
-        maxThreads: this.options.jobs,
-        concurrentTasksPerWorker: 1,
-        idleTimeout: 60_000,
-        workerData: data,
-        ...(memory !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: memory } } : {}),
-      });
-      // A worker fails outside any file only when the pool itself is broken (a worker that cannot start, e.g. a
-      // missing module): piscina then stops starting workers and every file would wait forever. The run fails.
-      // Which of this handler and a task's rejection comes first depends on how many files are queued and how
-      // many threads piscina has begun to start: before any file came back, both say the workers cannot start.
-      this.pool.on('error', (err: unknown) => {
-        const msg = err instanceof Error ? err.message : String(err);
-        this.fail(new PipelineFailed(this.answered === 0 ? `the worker threads cannot start: ${msg.split('\n')[0]}` : `a worker thread failed: ${msg}`));
-      });
-    }
-    return this.pool;
-  }
-
-  private failure: PipelineFailed | undefined;
-  private readonly failureListeners = new Set<(err: PipelineFailed) => void>();
-
-  private fail(err: PipelineFailed): void {
-    this.failure ??= err;
-    for (const l of this.failureListeners) l(this.failure);
-  }
-
-  /** `work`, unless the pool breaks first (see `getPool`). */
-  private async unlessFailed<T>(work: Promise<T>): Promise<T> {
-    if (this.failure) throw this.failure;
-    let listener: ((err: PipelineFailed) => void) | undefined;
-    const failed = new Promise<never>((_, reject) => this.failureListeners.add((listener = reject)));
-    try {
-      return await Promise.race([work, failed]);
-    } finally {
-      this.failureListeners.delete(listener!);
-    }
+  constructor(private readonly options: PipelineOptions) {
+    this.workers = new LintPool(options);
   }
 
   /** Stops the workers; pending files fail with `PipelineInterrupted`. */
-  async destroy(): Promise<void> {
-    this.destroyed = true;
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.destroy();
-  }
-
-  private async runTask(task: LintTask): Promise<LintAnswer> {
-    const budget = this.options.limits.fileTimeoutMs;
-    const signal = AbortSignal.timeout(budget);
-    try {
-      const answer = (await this.unlessFailed(this.getPool().run(task, { signal }))) as LintAnswer;
-      this.answered++;
-      return answer;
-    } catch (err) {
-      if (this.destroyed) throw new PipelineInterrupted('interrupted');
-      if (err instanceof PipelineFailed) throw err;
-      if (signal.aborted) return { ok: false, reason: `took longer than ${budget / 1000} s (limits.fileTimeout); stopped` };
-      const msg = err instanceof Error ? err.message : String(err);
-      // No worker left and none being started: the pool cannot start workers at all (see `getPool`).
-      if (this.pool && this.pool.threads.length === 0) {
-        this.fail(new PipelineFailed(`the worker threads cannot start: ${msg.split('\n')[0]}`));
-        throw this.failure!;
-      }
-      if (/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(msg) || (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        return { ok: false, reason: `needed more than ${this.options.limits.workerMemoryMb} MB of memory (limits.workerMemory); stopped` };
-      }
-      return { ok: false, reason: `analysis crashed: ${msg.split('\n')[0]}` };
-    }
+  destroy(): Promise<void> {
+    return this.workers.destroy();
   }
 
   private addTimings(t: FileTimings): void {
@@ -232,7 +142,7 @@ export class Pipeline {
     let done = 0;
     const progress1 = (): void => onProgress?.(1, ++done, states.length);
     const analyse = async (s: FileState, bytes: Buffer): Promise<void> => {
-      const a = await this.runTask({ phase: 1, file: s.f.file, bytes, ...(s.likely ? { likely: s.likely } : {}) });
+      const a = await this.workers.run({ phase: 1, file: s.f.file, bytes, ...(s.likely ? { likely: s.likely } : {}) });
       this.tasks.phase1++;
       if (!a.ok || !a.summary || a.key === undefined || a.summaryHash === undefined || a.shapeHash === undefined) s.skipped = a.ok ? 'analysis returned no summary' : a.reason;
       else {
@@ -284,7 +194,7 @@ export class Pipeline {
           return true;
         }
         if (readAndHash(s) === undefined) return false;
-        if (known?.contentHash !== s.contentHash) this.getPool();
+        if (known?.contentHash !== s.contentHash) this.workers.start();
         return true;
       });
       const phase1 = async (list: readonly FileState[]): Promise<void> => {
@@ -584,7 +494,7 @@ export class Pipeline {
       else {
         const bytes = this.readAgain(s);
         if (bytes) {
-          const a = await this.runTask({ phase: 2, file: s.f.file, bytes, slice });
+          const a = await this.workers.run({ phase: 2, file: s.f.file, bytes, slice });
           this.tasks.phase2++;
           if (!a.ok) s.skipped = a.reason;
           else {
