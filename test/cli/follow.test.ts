@@ -13,44 +13,8 @@ import { IndexSlice, originChanges, remapSlice, sliceCites, sliceIndex, sliceToI
 import type { Finding } from '../../server/src/engine/rule';
 import { RULES } from '../../rules/index.generated';
 import { getParsers, random } from '../helpers';
-import { MESSAGE, MOVES, PORT } from './cli-helpers';
+import { CHAIN, MESSAGE, MOVES, PORT } from './cli-helpers';
 import { generateCorpus } from '../../bench/corpus/generate';
-
-/** A request buffer handed on through three files, and a length checked in the first. */
-const CHAIN: Record<string, string> = {
-  'chain/ioctl.c': `NTSTATUS ChainDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
-{
-    PIO_STACK_LOCATION sp = IoGetCurrentIrpStackLocation(Irp);
-    ULONG len = sp->Parameters.DeviceIoControl.InputBufferLength;
-    PUCHAR data = (PUCHAR)Irp->AssociatedIrp.SystemBuffer;
-
-    Irp->IoStatus.Information = ChainRoute(data, len);
-    return STATUS_SUCCESS;
-}
-
-NTSTATUS ChainEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
-{
-    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = ChainDispatch;
-    return STATUS_SUCCESS;
-}
-`,
-  'chain/route.c': `ULONG ChainRoute(PUCHAR Data, ULONG Length)
-{
-    ULONG count = *(PULONG)Data;
-    PUCHAR body = Data + sizeof(ULONG);
-    return ChainParse(body, count);
-}
-`,
-  'chain/parse.c': `static ULONG Slots[16];
-ULONG ChainParse(PUCHAR Body, ULONG Count)
-{
-    ULONG total = 0;
-    for (ULONG i = 0; i < Count; i++) total += Slots[Body[i]];
-    RtlCopyMemory(Slots, Body, Count * sizeof(ULONG));
-    return total;
-}
-`,
-};
 
 interface Project {
   readonly texts: Record<string, string>;
