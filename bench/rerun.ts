@@ -4,10 +4,11 @@
  * a line inserted at the top of a file (its call sites move), the same in a large file (one of the largest 5%: a
  * short run's cost grows with the edited file, since fresh workers run the analysis before V8 has optimised it),
  * and the callee of a call that passes untrusted data renamed (what the file passes on changes, so the project
- * index is rebuilt). Each edit is made to the copy.
+ * index is rebuilt); and, when the tree has one, a comment appended to a file that another file passes untrusted data
+ * to (it is linted against the facts from the other files in the same pass). Each edit is made to the copy.
  */
 import { appendFileSync, cpSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { measure } from './measure';
 import { DEFAULT_ENGINE_CONFIG } from '../server/src/engine/config';
 import { summarizeFile } from '../server/src/engine/lint';
@@ -15,14 +16,15 @@ import { loadBackend } from '../server/src/engine/parse/backend';
 import { disposeParsed, Parsers, parseFile } from '../server/src/engine/parse/parse';
 import { decodeSource } from '../server/src/project/read-source';
 
-export type EditKind = 'nothing changed' | 'comment appended' | 'line inserted at the top' | 'same in a large file' | 'summarized callee renamed';
+export type EditKind = 'nothing changed' | 'comment appended' | 'line inserted at the top' | 'same in a large file' | 'comment, cross-file callee' | 'summarized callee renamed';
 
 export interface RerunFigures {
   readonly tree: string;
   readonly coldS: number;
   /** The files edited (relative to the tree). */
-  readonly edited: { readonly moved: string; readonly large: string; readonly renamed: string };
-  readonly runs: Record<EditKind, number[]>;
+  readonly edited: { readonly moved: string; readonly large: string; readonly renamed: string; readonly callee?: string };
+  /** Every kind but 'comment, cross-file callee' when no finding of the cold run has a path through another file. */
+  readonly runs: Partial<Record<EditKind, number[]>>;
 }
 
 /** Where a call that the file's summary passes on starts, and its callee, in the first such file of `files`. */
@@ -79,8 +81,9 @@ export async function benchReruns(name: string, source: string, files: readonly 
     return m.wallMs / 1000;
   };
   const coldS = await run();
+  const callee = crossFileCallee(join(scratch, 'rerun-report.json'), [moved, large, renamed]);
   await run(); // records the stamps of files whose times the cold run could not yet trust
-  const runs: Record<EditKind, number[]> = { 'nothing changed': [], 'comment appended': [], 'line inserted at the top': [], 'same in a large file': [], 'summarized callee renamed': [] };
+  const runs: Record<EditKind, number[]> = { 'nothing changed': [], 'comment appended': [], 'line inserted at the top': [], 'same in a large file': [], 'comment, cross-file callee': [], 'summarized callee renamed': [] };
   for (let i = 0; i < repeats; i++) {
     runs['nothing changed'].push(await run());
     appendFileSync(moved, `\n// kslint bench edit ${i}\n`);
@@ -89,19 +92,36 @@ export async function benchReruns(name: string, source: string, files: readonly 
     runs['line inserted at the top'].push(await run());
     writeFileSync(large, `// kslint bench line ${i}\n${readFileSync(large, 'utf8')}`);
     runs['same in a large file'].push(await run());
+    if (callee) {
+      appendFileSync(callee, `\n// kslint bench edit ${i}\n`);
+      runs['comment, cross-file callee'].push(await run());
+    }
     // The callee gets a new suffix each time: a new name, so a new summary (and index) each time.
     const text = readFileSync(renamed, 'utf8');
     const end = text.indexOf('(', call.offset);
     writeFileSync(renamed, `${text.slice(0, call.offset)}${call.callee}Bench${i}${text.slice(end)}`);
     runs['summarized callee renamed'].push(await run());
   }
-  return { tree: name, coldS, edited: { moved: relative(root, moved), large: relative(root, large), renamed: `${call.file} (${call.callee})` }, runs };
+  if (!callee) delete (runs as Partial<Record<EditKind, number[]>>)['comment, cross-file callee'];
+  return { tree: name, coldS, edited: { moved: relative(root, moved), large: relative(root, large), renamed: `${call.file} (${call.callee})`, ...(callee ? { callee: relative(root, callee) } : {}) }, runs };
+}
+
+/**
+ * A file that another file passes untrusted data to, found in the cold run's JSON report: the first (by path) with
+ * a finding whose path runs through another file, other than `taken`. Edited, it is linted against the facts the
+ * other files gave it (see the pipeline's `LintTask.likely`).
+ */
+function crossFileCallee(report: string, taken: readonly string[]): string | undefined {
+  const findings = (JSON.parse(readFileSync(report, 'utf8')) as { findings: { file: string; path: { file: string }[] }[] }).findings;
+  const files = findings.filter((f) => f.path.some((p) => p.file !== f.file)).map((f) => resolve(f.file));
+  return [...new Set(files)].filter((f) => !taken.includes(f)).sort()[0];
 }
 
 export function printReruns(r: RerunFigures, jobs: number, log: (s: string) => void): void {
   const fmt = (s: number): string => s.toFixed(2);
-  log(`cached re-runs (kslint --cache, ${jobs} jobs) on ${r.tree}: cold ${fmt(r.coldS)} s; line edits in ${r.edited.moved} and ${r.edited.large}, callee renamed in ${r.edited.renamed}`);
+  log(`cached re-runs (kslint --cache, ${jobs} jobs) on ${r.tree}: cold ${fmt(r.coldS)} s; line edits in ${r.edited.moved} and ${r.edited.large}${r.edited.callee ? `, a comment in ${r.edited.callee} (given data by another file)` : ''}, callee renamed in ${r.edited.renamed}`);
   for (const [kind, times] of Object.entries(r.runs)) {
+    if (!times?.length) continue;
     const sorted = [...times].sort((a, b) => a - b);
     log(`  ${kind.padEnd(26)} median ${fmt(sorted[sorted.length >> 1])} s (${fmt(sorted[0])}-${fmt(sorted[sorted.length - 1])} over ${sorted.length})`);
   }

@@ -8,7 +8,7 @@ import { benchReruns } from '../../bench/rerun';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cross-file');
 
-test('cached re-runs: one timed run per kind of edit (a line edit in a median and in a large file), made to a copy; the renamed call is one the summary passes on', async () => {
+test('cached re-runs: one timed run per kind of edit (a line edit in a median and in a large file, a comment in a file another passes data to), made to a copy; the renamed call is one the summary passes on', async () => {
   const scratch = mkdtempSync(join(tmpdir(), 'kslint-rerun-test-'));
   const source = join(scratch, 'source');
   cpSync(FIXTURES, source, { recursive: true });
@@ -21,8 +21,11 @@ test('cached re-runs: one timed run per kind of edit (a line edit in a median an
     const r = await benchReruns('fixtures', source, files, scratch, 1, 1, () => undefined);
     assert.ok(r, 'dispatch.c passes the request buffer to ParseRecords');
     assert.equal(r.edited.renamed, 'dispatch.c (ApplyLimit)');
-    assert.deepEqual(Object.values(r.runs).map((t) => t.length), [1, 1, 1, 1, 1]);
+    assert.deepEqual(Object.values(r.runs).map((t) => t.length), [1, 1, 1, 1, 1, 1]);
     assert.ok(r.coldS > 0 && Object.values(r.runs).every(([t]) => t > 0));
+    // records.c's findings come from the buffer dispatch.c passes it: it is the edited callee.
+    assert.equal(r.edited.callee, 'records.c');
+    assert.match(readFileSync(join(scratch, 'rerun-tree', 'records.c'), 'utf8'), /\/\/ kslint bench edit 0\n$/);
     const copy = readFileSync(join(scratch, 'rerun-tree', 'dispatch.c'), 'utf8');
     assert.match(copy, /ApplyLimitBench0\(hdr->Limit\);/);
     const moved = readFileSync(join(scratch, 'rerun-tree', r.edited.moved), 'utf8');
