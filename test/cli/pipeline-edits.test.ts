@@ -8,7 +8,7 @@ import { packKey } from '../../server/src/cli/run-cache';
 import { PipelineResult } from '../../server/src/cli/pipeline';
 import { generateCorpus } from '../../bench/corpus/generate';
 import { MESSAGE, MOVES, PORT, removeTree } from './cli-helpers';
-import { comparable, lint, treeOf } from './pipeline-helpers';
+import { cachedRun, comparable, lint, treeOf } from './pipeline-helpers';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 
 test('with the cache, an edit that only moves call sites is followed without rebuilding the project index', async () => {
@@ -20,12 +20,7 @@ test('with the cache, an edit that only moves call sites is followed without reb
   const insertLine = (file: string): void => edit(file, (t) => `// ${file}\n${t}`);
   const findingsOf = (r: PipelineResult, file: string) => r.results.find((x) => x.path === file)!.findings;
   /** A cached run after an edit: its results must equal a run without the cache. */
-  const rerun = async (): Promise<{ result: PipelineResult; cache: ResultCache }> => {
-    const cache = new ResultCache(cacheDir);
-    const result = await lint(files, 2, { cache });
-    assert.deepEqual(comparable(result), comparable(await lint(files, 2)));
-    return { result, cache };
-  };
+  const rerun = () => cachedRun(files, new ResultCache(cacheDir));
   try {
     await lint(files, 2, { cache: new ResultCache(cacheDir) });
     const before = await lint(files, 2);
@@ -99,12 +94,7 @@ test('with the cache, an edit that changes what a file passes on takes the other
     writeFileSync(join(dir, file), text.replace(from, to));
   };
   const forwardFindings = (r: PipelineResult) => r.results.find((x) => x.path === 'forward.c')!.findings.length;
-  const rerun = async (): Promise<{ result: PipelineResult; cache: CountingCache }> => {
-    const cache = new CountingCache(cacheDir);
-    const result = await lint(files, 2, { cache });
-    assert.deepEqual(comparable(result), comparable(await lint(files, 2)));
-    return { result, cache };
-  };
+  const rerun = () => cachedRun(files, new CountingCache(cacheDir));
   try {
     assert.ok(files.length > 25);
     const cold = await rerun();

@@ -1,4 +1,5 @@
 /** Shared by the pipeline tests: small trees on disk, a pipeline run over them, results as reports see them. */
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
@@ -33,3 +34,10 @@ export async function lint(files: readonly PipelineFile[], jobs: number, extra: 
 
 /** As reports see them (JSON): a cached result has no keys whose value is undefined. */
 export const comparable = (r: PipelineResult) => JSON.parse(JSON.stringify({ results: r.results, skipped: r.skipped, phase2Files: r.phase2Files }));
+
+/** A run with `cache` (after an edit, say), asserted to give exactly what a run without the cache gives. */
+export async function cachedRun<C extends ResultCache>(files: readonly PipelineFile[], cache: C, what?: string): Promise<{ result: PipelineResult; cache: C }> {
+  const result = await lint(files, 2, { cache });
+  assert.deepEqual(comparable(result), comparable(await lint(files, 2)), what);
+  return { result, cache };
+}

@@ -414,29 +414,27 @@ export class Pipeline {
       const o = overrides.get(s);
       return o ? o.slice : kept.files[s.f.file].slice;
     };
-    const again: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
-    const followed: FileState[] = [];
+    const candidates: { s: FileState; projectKey: string; slice: IndexSlice }[] = [];
     for (const s of states) {
       if (!s.entry) continue;
       const projectKey = projectKeyOf(s);
       if (projectKey === s.entry.key) continue;
       const slice = sliceOf(s);
       if (!slice) return undefined;
-      again.push({ s, projectKey, slice });
+      candidates.push({ s, projectKey, slice });
     }
-    for (let i = again.length - 1; i >= 0; i--) {
-      const { s, projectKey } = again[i];
+    // Files whose last result can follow the move need no second pass.
+    const again = candidates.filter(({ s, projectKey }) => {
       const follow = overrides.get(s)?.follow;
       const k = kept.files[s.f.file];
       // The last result was linted under the slice that moved (a slice is kept only for a file linted under it).
       const moved = follow && k.slice && k.final && followResult(k.final, follow.moves, follow.origins);
-      if (!moved) continue;
+      if (!moved) return true;
       s.final = moved;
       if (s.cacheKey) this.options.cache!.store.set(hashOf(s.cacheKey, projectKey), moved);
-      followed.push(s);
-      again.splice(i, 1);
-    }
-    this.followed = followed.length;
+      this.followed++;
+      return false;
+    });
     let phase2Files = 0;
     for (const s of states) {
       const k = kept.files[s.f.file];

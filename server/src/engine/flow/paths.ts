@@ -5,7 +5,8 @@
  */
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 
-function opOf(src: TextSource, n: AstNode): string {
+/** An expression's operator (`+`, `<`, `--`, `!`): its `operator` field, or else its first unnamed child. */
+export function opOf(src: TextSource, n: AstNode): string {
   const op = child(n, 'operator') ?? n.children.find((c) => !c.named);
   return op ? nodeText(src, op) : '';
 }
@@ -25,6 +26,15 @@ export function parenCastOperand(n: AstNode, src?: TextSource): AstNode | undefi
   if (src && !/^[A-Z_][A-Z0-9_]*$/.test(nodeText(src, inner[0]))) return undefined;
   const a = namedChildren(args).filter((c) => c.type !== 'comment');
   return a.length === 1 ? a[0] : undefined;
+}
+
+/** The value of an integer literal (`16`, `0x1F`, `255UL`), or undefined. */
+export function literalValue(src: TextSource, n: AstNode | undefined): number | undefined {
+  const s = n && stripCasts(n);
+  if (!s || s.type !== 'number_literal') return undefined;
+  const t = nodeText(src, s).replace(/[uUlL]+$/, '');
+  const v = /^0[xX][0-9a-fA-F]+$/.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? parseInt(t, 10) : NaN;
+  return Number.isFinite(v) ? v : undefined;
 }
 
 /** Strips parentheses and casts (value-preserving wrappers). */

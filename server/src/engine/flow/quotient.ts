@@ -9,7 +9,7 @@ import { AstNode, child, nodeText, TextSource } from '../ast';
 import type { Fact } from './facts';
 import type { Guard, GuardState } from './guards';
 import { strictlyNonZero } from './countdown';
-import { pathOf, stripCasts } from './paths';
+import { literalValue, opOf, pathOf, stripCasts } from './paths';
 import type { NameType } from './types';
 
 /** `sizeof` of the fixed-size Windows and C types, so that `Len / sizeof(WCHAR) * 2` compares. */
@@ -20,20 +20,14 @@ const SIZES: ReadonlyMap<string, number> = new Map([
   ...['LONGLONG', 'ULONGLONG', 'LONG64', 'ULONG64', 'INT64', 'UINT64', 'DWORD64', 'int64_t', 'uint64_t', 'u64'].map((t) => [t, 8] as const),
 ]);
 
-function opOf(src: TextSource, n: AstNode): string {
-  const op = child(n, 'operator') ?? n.children.find((c) => !c.named);
-  return op ? nodeText(src, op) : '';
-}
-
 /** The key of a constant operand: its value for a number or a known `sizeof`, else the text of a `sizeof` or constant. */
 export function constantKey(src: TextSource, n: AstNode | undefined): string | undefined {
   const s = n && stripCasts(n);
   if (!s) return undefined;
   const text = nodeText(src, s).replace(/\s+/g, '');
   if (s.type === 'number_literal') {
-    const t = text.replace(/[uUlL]+$/, '');
-    const v = /^0[xX][0-9a-fA-F]+$/.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? parseInt(t, 10) : NaN;
-    return Number.isFinite(v) ? String(v) : undefined;
+    const v = literalValue(src, s);
+    return v === undefined ? undefined : String(v);
   }
   if (s.type === 'sizeof_expression') {
     const size = SIZES.get(/^sizeof\((.+)\)$/.exec(text)?.[1] ?? '');

@@ -8,7 +8,9 @@ import type { EngineConfig } from '../config';
 import type { Cfg, CfgNode } from './cfg';
 import { addressOf, CLEAN, Fact, isTainted, load, sourceFact, TaintState, union, withStep } from './facts';
 import { GuardState, provesCompared, provesUpper } from './guards';
-import { isPathBelow, leavesOf, parenCastOperand, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
+import { isPathBelow, leavesOf, literalValue, opOf as opText, parenCastOperand, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
+
+export { literalValue } from './paths';
 import { decrementKeeps, divisorKey, quotientProduct } from './quotient';
 import { declaratorName, declarations, effectNodes } from './solve';
 import { BUF, CALL_SOURCES, COPY_CALLS, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
@@ -22,14 +24,6 @@ export interface TaintEnv {
   readonly types: ReadonlyMap<string, NameType>;
 }
 
-/** The value of an integer literal (`16`, `0x1F`, `255UL`), or undefined. */
-export function literalValue(src: TextSource, n: AstNode | undefined): number | undefined {
-  const s = n && stripCasts(n);
-  if (!s || s.type !== 'number_literal') return undefined;
-  const t = nodeText(src, s).replace(/[uUlL]+$/, '');
-  const v = /^0[xX][0-9a-fA-F]+$/.test(t) ? parseInt(t, 16) : /^[0-9]+$/.test(t) ? parseInt(t, 10) : NaN;
-  return Number.isFinite(v) ? v : undefined;
-}
 
 /** The fact without a divisor: the value may have grown past the quotient (`-q`, `~q`, `q + 1`, a byte swap). */
 const noDivisor = (f: Fact | undefined): Fact | undefined => (f?.divisor === undefined ? f : { ...f, divisor: undefined });
@@ -40,10 +34,6 @@ const withMax = (f: Fact | undefined, max: number | undefined): Fact | undefined
 const SKIP = new Set(['sizeof_expression', 'alignof_expression', 'offsetof_expression', 'lambda_expression', 'string_literal', 'concatenated_string', 'number_literal', 'char_literal', 'true', 'false', 'null', 'type_descriptor', 'field_identifier', 'comment', 'initializer_list', 'compound_literal_expression', 'new_expression', 'template_argument_list']);
 const COMPARE_OR_LOGIC = new Set(['<', '<=', '>', '>=', '==', '!=', '&&', '||', 'and', 'or']);
 
-function opText(src: TextSource, n: AstNode): string {
-  const op = child(n, 'operator') ?? n.children.find((c) => !c.named);
-  return op ? nodeText(src, op) : '';
-}
 
 export function calleeName(src: TextSource, call: AstNode): string {
   const fn = child(call, 'function');
