@@ -1,7 +1,7 @@
 import { defineCheck } from '../../server/src/engine/rule';
 import { nodeText } from '../../server/src/engine/ast';
 import { unsizedBufferReads } from '../../server/src/engine/flow/buffer-reads';
-import type { Taint } from '../../server/src/engine/flow/function-flow';
+import type { Taint } from '../../server/src/engine/flow/taint-answer';
 import { isUserModeFile } from '../../server/src/engine/syntax';
 import { onlyAnnotated } from '../../server/src/engine/untrusted';
 

@@ -1,10 +1,11 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, child, descendants, nodeText, TextSource } from '../../server/src/engine/ast';
-import type { FunctionFlow, Taint } from '../../server/src/engine/flow/function-flow';
+import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { provesCompared } from '../../server/src/engine/flow/guards';
 import { leavesOf, pathOf, stripCasts } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
+import type { Taint } from '../../server/src/engine/flow/taint-answer';
 import { isUserModeFile } from '../../server/src/engine/syntax';
 import { onlyAnnotated, uncheckedDataLength } from '../../server/src/engine/untrusted';
 

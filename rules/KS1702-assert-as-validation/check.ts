@@ -1,8 +1,9 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, walk } from '../../server/src/engine/ast';
-import { FlowStep, FunctionFlow, mentionsSize } from '../../server/src/engine/flow/function-flow';
+import { FunctionFlow, mentionsSize } from '../../server/src/engine/flow/function-flow';
 import { provesCompared } from '../../server/src/engine/flow/guards';
 import { pathOf } from '../../server/src/engine/flow/paths';
+import type { FlowStep } from '../../server/src/engine/flow/taint-answer';
 import { callArgs, calleeName, callsIn, controllingConditions, isUserModeFile, statementOf } from '../../server/src/engine/syntax';
 import { onlyAnnotated, untrustedOperands } from '../../server/src/engine/untrusted';
 import { kernelModeOnly } from '../../server/src/engine/user-memory';

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, hashOf, ResultCache } from '../../server/src/cli/cache';
 import { packKey } from '../../server/src/cli/run-cache';
-import { PipelineResult } from '../../server/src/cli/pipeline';
+import { PipelineResult } from '../../server/src/cli/pipeline-result';
 import { generateCorpus } from '../../bench/corpus/generate';
 import { MESSAGE, MOVES, PORT, removeTree } from './cli-helpers';
 import { cachedRun, comparable, lint, treeOf } from './pipeline-helpers';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
 import type { ResultCache } from '../../server/src/cli/cache';
-import { Pipeline, PipelineFile, PipelineResult } from '../../server/src/cli/pipeline';
+import { Pipeline, PipelineFile } from '../../server/src/cli/pipeline';
+import { PipelineResult } from '../../server/src/cli/pipeline-result';
 import { generateCorpus } from '../../bench/corpus/generate';
 import { makeTree, MESSAGE, PORT, TWO_WARNINGS } from './cli-helpers';
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PipelineResult } from '../../server/src/cli/pipeline';
+import { PipelineResult } from '../../server/src/cli/pipeline-result';
 import { generateCorpus } from '../../bench/corpus/generate';
 import { makeTree, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
 import { comparable, lint, tree } from './pipeline-helpers';

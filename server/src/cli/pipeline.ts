@@ -5,36 +5,27 @@
  *   phase 2, in workers: lint again only the files whose project dependency key differs from their local one.
  * Results do not depend on the number of workers or the order of files. Each file has a time budget and each
  * worker a heap limit; a file that exceeds them, or crashes its worker, is reported as skipped and the run goes on.
- * With a cache, phase-1 and phase-2 results are stored under content hashes and reused.
+ * With a cache, phase-1 and phase-2 results are stored under content hashes and reused. Each file's record and the
+ * run's result are in `pipeline-result.ts`, phase 1's use of the summary pack in `pack-source.ts`, and how a
+ * re-run follows edits that only moved call sites in `follow-moves.ts`.
  */
 import { statSync } from 'node:fs';
 import type { EngineConfig } from '../engine/config';
 import { buildProjectIndex, dependencyKey, FileResult } from '../engine/lint';
-import type { SkippedFile } from '../report/run';
 import type { Limits } from '../project/config';
 import { forEachLimited } from '../project/limited';
-import { FileStamp, readSourceBytes, sameStamp, SourceEncoding, stampOf } from '../project/read-source';
+import { FileStamp, readSourceBytes, sameStamp, stampOf } from '../project/read-source';
 import { canonicalJson, hashOf, ResultCache } from './cache';
-import { loadEntry, loadPack, loadSnapshot, PackedEntry, packKey, Phase1Entry, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, storePack, trustedStamp } from './run-cache';
+import { followMoves, KeyOverride } from './follow-moves';
+import { PackSource } from './pack-source';
+import { assembleResult, FileState, PipelineResult, PipelineTimings } from './pipeline-result';
+import { loadEntry, loadSnapshot, packKey, pruneIfDue, Snapshot, SnapshotFile, snapshotKey, STAMP_MARGIN_MS, storeEntry, storePack, trustedStamp } from './run-cache';
 import type { FileTimings } from './worker';
 import { LintPool } from './lint-pool';
-import { IndexSlice, originChanges, remapSlice, sliceCites, sliceIndex, sliceToIndex } from './slice';
-import { followResult, PositionMap, positionMap } from '../engine/index/moves';
+import { IndexSlice, sliceIndex } from './slice';
+import { followResult } from '../engine/index/moves';
 
 export { PipelineFailed, PipelineInterrupted } from './lint-pool';
-
-/** A file's project key (and slice) after an edit elsewhere, when it is not the snapshot's (see `followMoves`). */
-interface KeyOverride {
-  readonly projectKey: string;
-  readonly slice?: IndexSlice;
-  /** An unedited file's slice only moved with other files: its last result can follow them (see `followResult`). */
-  readonly follow?: { readonly moves: ReadonlyMap<string, PositionMap>; readonly origins: ReadonlyMap<string, string> };
-}
-
-const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [] };
-
-/** Phase 1 reads the pack (see `StoredPack`) only for a list of at least this many files; a few edited files read their own entries. */
-const PACK_MIN_HITS = 16;
 
 export interface PipelineFile {
   readonly abs: string;
@@ -55,50 +46,6 @@ export interface PipelineOptions {
   readonly stampMarginMs?: number;
 }
 
-export interface PipelineTimings {
-  /** Wall-clock milliseconds of each phase. */
-  phase1: number;
-  index: number;
-  phase2: number;
-  /** Milliseconds summed over all workers. */
-  worker: { decode: number; parse: number; summarize: number; rules: number };
-}
-
-export interface PipelineResult {
-  /** One per linted file, sorted by path. */
-  readonly results: FileResult[];
-  readonly skipped: SkippedFile[];
-  /** Files decoded with replacement characters (invalid UTF-8), and per encoding counts. */
-  readonly replaced: string[];
-  readonly encodings: Record<SourceEncoding, number>;
-  readonly phase2Files: number;
-  /** Files not read at all: their stamps matched the cache's record (see `trustedStamp`). */
-  readonly unread: number;
-  /** Files whose last result moved with an edit in another file instead of being linted again (see `followResult`). */
-  readonly followed: number;
-  /** Files a worker linted, per phase (the rest came from the cache). */
-  readonly tasks: { readonly phase1: number; readonly phase2: number };
-  readonly timings: PipelineTimings;
-}
-
-interface FileState {
-  readonly f: PipelineFile;
-  contentHash?: string;
-  cacheKey?: string;
-  entry?: Phase1Entry;
-  /** From the run snapshot, for a file with no entry loaded (see `Snapshot`). */
-  kept?: SnapshotFile;
-  /** The snapshot's record of a file unchanged since (when an edit elsewhere changed a summary). */
-  prior?: SnapshotFile;
-  /** Its stamp: as read this run, or the snapshot's when that still matched. */
-  stamp?: FileStamp;
-  final?: FileResult;
-  skipped?: string;
-  /** An edited file's slice from the last run, sent with its phase 1 (see `LintTask.likely`), and its result then. */
-  likely?: IndexSlice;
-  likelyResult?: FileResult;
-}
-
 export class Pipeline {
   private readonly workers: LintPool;
   private unread = 0;
@@ -106,14 +53,13 @@ export class Pipeline {
   private followed = 0;
   /** Files sent to a worker, per phase. */
   private readonly tasks = { phase1: 0, phase2: 0 };
-  /** The pack's bytes as they are read (see `readPack`); its entries once needed (null: none usable); how many files took their entry from it. */
-  private packBytes: Promise<Buffer | undefined> | undefined;
-  private pack: Map<string, PackedEntry> | null | undefined;
-  private packed = 0;
+  /** Phase 1's entries from the summary pack (see `PackSource`). */
+  private readonly pack: PackSource;
   private readonly timings: PipelineTimings = { phase1: 0, index: 0, phase2: 0, worker: { decode: 0, parse: 0, summarize: 0, rules: 0 } };
 
   constructor(private readonly options: PipelineOptions) {
     this.workers = new LintPool(options);
+    this.pack = new PackSource(options.cache);
   }
 
   /** Stops the workers; pending files fail with `PipelineInterrupted`. */
@@ -200,7 +146,7 @@ export class Pipeline {
       const phase1 = async (list: readonly FileState[]): Promise<void> => {
         const misses: FileState[] = [];
         const hits: FileState[] = [];
-        for (const s of await this.fromPack(list, configKey, progress1)) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
+        for (const s of await this.pack.fromPack(list, configKey, progress1)) (cache.store.has(s.cacheKey!) ? hits : misses).push(s);
         const working = forEachLimited(misses, lookahead, reanalyse);
         const damaged: FileState[] = [];
         for (let i = 0; i < hits.length; i++) {
@@ -220,9 +166,9 @@ export class Pipeline {
       const edited = kept ? states.filter((s) => kept.files[s.f.file].contentHash !== s.contentHash) : readable;
       // An edit seldom changes what other files pass to the edited one: it is linted against last run's facts too.
       if (kept) for (const s of edited) s.likely = kept.files[s.f.file].slice;
-      if (kept && edited.length) void this.readPack(configKey);
+      if (kept && edited.length) void this.pack.readPack(configKey);
       await phase1(edited);
-      const moves = kept && this.followMoves(edited, states, kept, configKey);
+      const moves = kept && followMoves(cache.store, edited, states, kept, configKey);
       if (kept && moves) {
         for (let i = edited.length; i < states.length; i++) progress1();
         const finished = await this.finishFromSnapshot(states, kept, moves, { t0, runStart, snapKey, configKey, lookahead, changed: edited.length > 0 });
@@ -280,7 +226,7 @@ export class Pipeline {
       }
       cache.store.set(snapKey, { files } satisfies Snapshot);
       // A pack that serves all but a few files stays: those few read their own entries.
-      if (this.packed < states.length - Math.max(8, Math.floor(states.length / 50))) {
+      if (this.pack.packed < states.length - Math.max(8, Math.floor(states.length / 50))) {
         storePack(cache.store, packKey(configKey), states.map((s) => ({ file: s.f.file, contentHash: s.contentHash!, entry: s.entry! })));
       }
     }
@@ -304,40 +250,6 @@ export class Pipeline {
     pruneIfDue(this.options.cache!.store, snapKey, live);
   }
 
-  /**
-   * Gives each file of `list` whose current content the pack holds its entry from the pack (counted as a cache
-   * hit), and returns the others. The pack is decoded only for a list long enough to be worth its size.
-   */
-  private async fromPack(list: readonly FileState[], configKey: string, progress: () => void): Promise<FileState[]> {
-    const store = this.options.cache!.store;
-    if (this.pack === undefined) {
-      if (list.length < PACK_MIN_HITS) return [...list];
-      this.pack = loadPack(store, packKey(configKey), await this.readPack(configKey)) ?? null;
-    }
-    const pack = this.pack;
-    if (!pack) return [...list];
-    const rest: FileState[] = [];
-    for (const s of list) {
-      const p = pack.get(s.f.file);
-      if (p && p.contentHash === s.contentHash) {
-        s.entry = p.entry;
-        store.hits++;
-        this.packed++;
-        progress();
-      } else rest.push(s);
-    }
-    return rest;
-  }
-
-  /**
-   * Starts reading the pack's bytes (off the main thread) if that has not started: a re-run reads them while the
-   * edited files are linted, in case one of them changed what it passes on (see `fromPack`). Decoding waits until
-   * the pack is needed: done meanwhile it would slow the common edit that changes no summary.
-   */
-  private readPack(configKey: string): Promise<Buffer | undefined> {
-    return (this.packBytes ??= this.options.cache!.store.read(packKey(configKey)));
-  }
-
   /** The stamp a new snapshot records for `s`, if it can be trusted (a matched one from the last snapshot can). */
   private stampToRecord(s: FileState, runStart: number): FileStamp | undefined {
     return trustedStamp(s.stamp, runStart, this.options.stampMarginMs ?? STAMP_MARGIN_MS);
@@ -351,55 +263,6 @@ export class Pipeline {
     } catch {
       return false;
     }
-  }
-
-  /**
-   * How the last run's project keys and slices stand after this run's edits, when no edit changed what a file
-   * passes on (each edited file kept its summary, or its shape: see `summaryShape`); undefined when the index must
-   * be built again. Edits that only moved call sites are followed, as a rebuilt index would give them: a moved file
-   * whose facts were its own (it had no slice) takes its new key; a slice that cites a moved file has those
-   * citations moved (`remapSlice`, from the moved file's last entry) and its file's key is recomputed from it.
-   * Every other file keeps its key and slice.
-   */
-  private followMoves(edited: readonly FileState[], states: readonly FileState[], kept: Snapshot, configKey: string): Map<FileState, KeyOverride> | undefined {
-    const moved: FileState[] = [];
-    for (const s of edited) {
-      const k = kept.files[s.f.file];
-      if (!s.entry) return undefined;
-      if (s.entry.summaryHash === k.summaryHash) continue;
-      if (s.entry.shapeHash !== k.shapeHash) return undefined;
-      moved.push(s);
-    }
-    const overrides = new Map<FileState, KeyOverride>();
-    for (const s of moved) if (!kept.files[s.f.file].slice) overrides.set(s, { projectKey: s.entry!.key });
-    const paths = new Set(moved.map((s) => s.f.file));
-    const citing = moved.length ? states.filter((s) => sliceCites(kept.files[s.f.file].slice ?? EMPTY_SLICE, paths)) : [];
-    if (!citing.length) return overrides;
-    const store = this.options.cache!.store;
-    const maps = new Map<string, PositionMap>();
-    for (const s of moved) {
-      const before = loadEntry(store, hashOf(configKey, s.f.file, kept.files[s.f.file].contentHash));
-      const map = before && positionMap(before.summary, s.entry!.summary);
-      if (!map) return undefined;
-      maps.set(s.f.file, map);
-    }
-    for (const s of citing) {
-      const before = kept.files[s.f.file].slice!;
-      let slice: IndexSlice | undefined = before;
-      const cited = new Map<string, PositionMap>();
-      for (const [file, map] of maps) {
-        if (!slice || !sliceCites(slice, new Set([file]))) continue;
-        cited.set(file, map);
-        slice = remapSlice(slice, file, map);
-      }
-      // A file edited this run has a new result to find; an unedited one's last result may only need moving.
-      const unedited = !s.entry;
-      s.entry ??= loadEntry(store, s.cacheKey!);
-      if (!slice || !s.entry) return undefined;
-      const origins = unedited ? originChanges(before, slice) : undefined;
-      overrides.set(s, { projectKey: dependencyKey(sliceToIndex(slice), s.entry.summary), slice, ...(origins ? { follow: { moves: cited, origins } } : {}) });
-    }
-    return overrides;
   }
 
   /**
@@ -507,28 +370,6 @@ export class Pipeline {
   }
 
   private assemble(states: readonly FileState[], phase2Files: number): PipelineResult {
-    const results: FileResult[] = [];
-    const skipped: SkippedFile[] = [];
-    const replaced: string[] = [];
-    const encodings: Record<SourceEncoding, number> = { 'utf-8': 0, 'utf-8-bom': 0, 'utf-16le': 0, 'utf-16be': 0 };
-    for (const s of states) {
-      if (s.skipped !== undefined || !s.final) {
-        skipped.push({ file: s.f.file, reason: s.skipped ?? 'not analysed' });
-        continue;
-      }
-      results.push(s.final);
-      const meta = (s.entry ?? s.kept)!;
-      encodings[meta.encoding]++;
-      if (meta.replaced) replaced.push(s.f.file);
-    }
-    const byPath = (a: { path?: string; file?: string }, b: { path?: string; file?: string }): number => {
-      const x = a.path ?? a.file ?? '';
-      const y = b.path ?? b.file ?? '';
-      return x < y ? -1 : x > y ? 1 : 0;
-    };
-    results.sort(byPath);
-    skipped.sort(byPath);
-    replaced.sort();
-    return { results, skipped, replaced, encodings, phase2Files, unread: this.unread, followed: this.followed, tasks: { ...this.tasks }, timings: this.timings };
+    return assembleResult(states, phase2Files, this.unread, this.followed, this.tasks, this.timings);
   }
 }

@@ -6,7 +6,7 @@ import type { RunResult } from '../report/run';
 import { summarize } from '../report/common';
 import { Discovery, DropReason, dropReasonText } from '../project/discover';
 import type { ResultCache } from './cache';
-import type { PipelineResult } from './pipeline';
+import type { PipelineResult } from './pipeline-result';
 import type { SourceEncoding } from '../project/read-source';
 
 export interface StatsInput {

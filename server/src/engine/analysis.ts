@@ -5,7 +5,8 @@
 import type { AstNode } from './ast';
 import { DEFAULT_ENGINE_CONFIG, EngineConfig } from './config';
 import { CfgTooComplex } from './flow/cfg';
-import { FunctionFlow, functionHasTaint } from './flow/function-flow';
+import { FunctionFlow } from './flow/function-flow';
+import { functionHasTaint } from './flow/function-inputs';
 import { collectFunctions, FunctionInfo } from './index/functions';
 import type { ParsedFile } from './parse/parse';
 import type { Range } from './source';

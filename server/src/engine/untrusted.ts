@@ -3,9 +3,10 @@
  * assertion ("does this test look at data a caller or a file controls?"), answered with the flow engine's taint.
  */
 import { AstNode, child, nodeText, walk } from './ast';
-import type { FunctionFlow, Taint } from './flow/function-flow';
+import type { FunctionFlow } from './flow/function-flow';
 import type { TaintKind } from './flow/sources';
 import { subscriptIndex } from './flow/paths';
+import type { Taint } from './flow/taint-answer';
 import type { ParsedFile } from './parse/parse';
 
 const PATHS = new Set(['identifier', 'field_expression', 'subscript_expression', 'pointer_expression', 'qualified_identifier']);

@@ -1,6 +1,7 @@
 /**
  * The kslint language server: document sync with incremental re-parsing, pushed diagnostics, the background
- * workspace index, settings and trust. Code actions, hover and commands live in their own modules.
+ * workspace index, settings and trust. Code actions, hover and commands live in their own modules, as do the
+ * index's worker threads (`index-pool.ts`) and what the client declares at initialize (`client-options.ts`).
  */
 import {
   CodeActionKind,
@@ -15,31 +16,28 @@ import {
   MessageType,
   ShowMessageNotification,
 } from 'vscode-languageserver/node';
-import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { isAbsolute } from 'node:path';
 import { ResultCache } from '../cli/cache';
 import { toolFingerprint } from '../cli/tool-info';
 import { loadBackend } from '../engine/parse/backend';
 import { Parsers } from '../engine/parse/parse';
 import type { EngineConfig } from '../engine/config';
 import { dependencyKey, FileResult } from '../engine/lint';
-import { DEFAULT_LIMITS } from '../project/config';
-import type { SummaryAnswer, SummaryTask } from './index-worker';
 import type { Rule } from '../engine/rule';
 import { AnalysisQueue, Trigger } from './analysis-queue';
 import { Analyzer } from './analyzer';
+import { ClientFeatures, clientFeatures, InitOptions } from './client-options';
 import { FIX_ALL_KIND } from './code-actions';
 import { registerCommands, COMMANDS } from './commands';
 import { toDiagnostics } from './diagnostics';
 import { DocumentStore, OpenDocument } from './documents';
 import { registerEditorFeatures } from './editor-features';
+import { IndexWorkerPool } from './index-pool';
 import { ProjectState } from './project-state';
 import { RuleDocs } from './rule-docs';
 import { ConfigSource, DEFAULT_CONFIG_SOURCE, DEFAULT_SETTINGS, EditorSettings, parseSettings } from './settings';
 import { uriToPath } from './uri';
-import { IndexedFile, IndexProgress, WorkspaceIndex } from './workspace-index';
+import { IndexProgress, WorkspaceIndex } from './workspace-index';
 import { wasmDirNextToServer } from './wasm-dir';
 
 export interface ServerOptions {
@@ -47,39 +45,6 @@ export interface ServerOptions {
   /** Project configuration for trusted workspaces (the command line's loader). */
   readonly configSource?: ConfigSource;
   readonly version?: string;
-}
-
-/** What the client may pass in `initializationOptions`. */
-interface InitOptions {
-  /** VS Code workspace trust; other clients are trusted (they have no such notion). */
-  trusted?: boolean;
-  /** Initial `kslint` settings, for clients without `workspace/configuration`. */
-  settings?: unknown;
-  /** Pause (ms) that ends a burst of edits; default 150. */
-  debounceMs?: number;
-  /** Send `kslint/status` notifications (the VS Code status bar item). */
-  status?: boolean;
-  /** Index the workspace in the background (default true). */
-  index?: boolean;
-  /**
-   * A folder of the client's own where the workspace index keeps its summaries across restarts (VS Code: the
-   * extension's workspace storage). Without it every start parses the whole workspace.
-   */
-  cacheDir?: string;
-  /**
-   * Threads that parse the workspace index (1-8). By default one fewer than the machine's cores, at most 4, at
-   * least 1: the editor's own analysis keeps a core.
-   */
-  indexThreads?: number;
-}
-
-export interface ClientFeatures {
-  progress: boolean;
-  configuration: boolean;
-  watchers: boolean;
-  snippets: boolean;
-  relatedInformation: boolean;
-  showDocument: boolean;
 }
 
 /** Documents larger than this (UTF-16 units) are analysed on open and save only, never per keystroke. */
@@ -101,11 +66,8 @@ export class KslintServer {
   index: WorkspaceIndex | undefined;
   private status = false;
   private indexing = true;
-  /** The workspace index's worker thread (started on first use, gone when idle); false once it failed to start. */
-  private indexPool: Piscina | false | undefined;
-  /** Whether the index's worker ever answered (a failure before that means it cannot run here). */
-  private indexWorkerRan = false;
-  private indexThreads = Math.min(4, Math.max(1, availableParallelism() - 1));
+  /** The workspace index's worker threads. */
+  private readonly indexWorkers = new IndexWorkerPool((m) => this.log(m));
   private running = 0;
   private readonly reportedConfigErrors = new Set<string>();
   /** Closed files whose diagnostics come from a whole-workspace lint. */
@@ -138,28 +100,19 @@ export class KslintServer {
     connection.onDidChangeWatchedFiles((p) => void this.watchedFilesChanged(p.changes));
     connection.onShutdown(async () => {
       for (const d of this.documents.all()) this.documents.close(d.uri);
-      if (this.indexPool) await this.indexPool.destroy();
-      this.indexPool = false;
+      await this.indexWorkers.destroy();
     });
     registerEditorFeatures(this);
     registerCommands(this);
   }
 
   private async initialize(params: InitializeParams): Promise<InitializeResult> {
-    const caps = params.capabilities ?? {};
     const init = (params.initializationOptions ?? {}) as InitOptions;
-    this.client = {
-      progress: !!caps.window?.workDoneProgress,
-      configuration: !!caps.workspace?.configuration,
-      watchers: !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration,
-      snippets: !!caps.workspace?.workspaceEdit?.snippetEditSupport,
-      relatedInformation: caps.textDocument?.publishDiagnostics?.relatedInformation !== false,
-      showDocument: !!caps.window?.showDocument?.support,
-    };
+    this.client = clientFeatures(params.capabilities ?? {});
     this.trusted = init.trusted !== false;
     this.status = init.status === true;
     this.indexing = init.index !== false;
-    if (Number.isInteger(init.indexThreads) && init.indexThreads! >= 1 && init.indexThreads! <= 8) this.indexThreads = init.indexThreads!;
+    if (Number.isInteger(init.indexThreads) && init.indexThreads! >= 1 && init.indexThreads! <= 8) this.indexWorkers.threads = init.indexThreads!;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0 && init.debounceMs <= 10_000) this.queue.debounceMs = init.debounceMs;
     if (init.settings !== undefined) this.settings = parseSettings(init.settings);
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
@@ -174,8 +127,8 @@ export class KslintServer {
       isOpen: (path) => !!this.documents.byPath(path),
       log: (m) => this.log(m),
       cache: typeof init.cacheDir === 'string' && isAbsolute(init.cacheDir) ? { store: new ResultCache(init.cacheDir), toolKey: toolFingerprint() } : undefined,
-      summarize: (path, text, config) => this.summarizeInWorker(path, text, config),
-      concurrency: this.indexThreads,
+      summarize: (path, text, config) => this.indexWorkers.summarize(path, text, config),
+      concurrency: this.indexWorkers.threads,
     });
     return {
       capabilities: {
@@ -359,37 +312,6 @@ export class KslintServer {
       await this.reindex();
     } else if (projectChanged) {
       this.recheckDependents();
-    }
-  }
-
-  /**
-   * Parses and summarizes a file for the workspace index in the index's worker thread, so that edits are analysed
-   * without waiting behind it. A file over its time budget has no summary (and the worker is replaced); undefined
-   * when the worker cannot run (the index then works on this thread).
-   */
-  private async summarizeInWorker(path: string, text: string, config: EngineConfig): Promise<IndexedFile | undefined> {
-    if (this.indexPool === false) return undefined;
-    const filename = join(__dirname, 'index-worker.js');
-    if (!this.indexPool) {
-      if (!existsSync(filename)) return undefined;
-      // Threads end when idle, returning their memory; the editor's own analysis keeps a core (see `indexThreads`).
-      this.indexPool = new Piscina({ filename, minThreads: 0, maxThreads: this.indexThreads, idleTimeout: 10_000, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
-    }
-    const budget = DEFAULT_LIMITS.fileTimeoutMs;
-    const signal = AbortSignal.timeout(budget);
-    try {
-      const answer = (await this.indexPool.run({ path, text, config } satisfies SummaryTask, { signal })) as SummaryAnswer;
-      this.indexWorkerRan = true;
-      return answer.ok ? { summary: answer.summary, thread: answer.thread } : { reason: answer.reason, thread: answer.thread };
-    } catch (err) {
-      if (signal.aborted) return { reason: `took longer than ${budget / 1000} s; skipped` };
-      const message = err instanceof Error ? err.message : String(err);
-      if (!this.indexWorkerRan) {
-        this.log(`the index's worker thread cannot run (${message.split('\n')[0]}); indexing on the server's thread`);
-        this.indexPool = false;
-        return undefined;
-      }
-      return { reason: message.split('\n')[0] };
     }
   }
 

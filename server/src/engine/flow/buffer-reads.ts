@@ -6,8 +6,9 @@
  */
 import { AstNode, child, descendants, nodeText } from '../ast';
 import type { FunctionInfo } from '../index/functions';
-import type { FunctionFlow, Taint } from './function-flow';
+import type { FunctionFlow } from './function-flow';
 import { insideSizeContext, pathOf, stripCasts } from './paths';
+import type { Taint } from './taint-answer';
 
 export interface BufferRead {
   /** The access: `p->f`, `*p` or `p[k]`. */

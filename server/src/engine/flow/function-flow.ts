@@ -1,23 +1,25 @@
 /**
  * `FunctionFlow`: everything a rule asks about one function's data flow. Built lazily: the CFG on creation, the
  * guard analysis on the first guard or taint question, the taint analysis only when something untrusted can
- * reach the function at all.
+ * reach the function at all. Where untrusted data enters a function is `function-inputs.ts`; how a solved fact
+ * becomes a rule's answer, `taint-answer.ts`.
  */
-import { AstNode, descendants, nodeText, TextSource, walk } from '../ast';
+import { AstNode, nodeText, TextSource, walk } from '../ast';
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
 import type { EngineConfig } from '../config';
 import type { FunctionInfo } from '../index/functions';
 import type { ParsedFile } from '../parse/parse';
-import type { Range } from '../source';
 import { buildCfg, Cfg, CfgNode } from './cfg';
 import { computeDominators, Dominators } from './dominators';
-import { Fact, isTainted, paramFact, stepsOf, TaintState, stateEqual, stateJoin } from './facts';
+import { Fact, isTainted, TaintState, stateEqual, stateJoin } from './facts';
 import { uncheckedCallsExcluded } from './equal-args';
+import { entryState, functionHasTaint } from './function-inputs';
 import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, IsSigned, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { solveForward, Solution } from './solve';
-import { BUF, CALL_SOURCES, isIntSafeCall, isObjectParam, isUserReadAccessor, kindsFromList, kindsToList, pathSource, salInputBuffer, TaintKind, USER, VAL } from './sources';
+import { isIntSafeCall } from './sources';
 import { callArguments, calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
+import { instantiate, SeedChecker, Taint } from './taint-answer';
 import { declaredTypes, NameType } from './types';
 
 /** A checked `RtlULongSub(len, sizeof(HDR), &rest)` (any ntintsafe subtraction of a size): on success `len` holds it. */
@@ -40,36 +42,6 @@ export function mentionsSize(src: TextSource, n: AstNode | undefined): boolean {
     return !found;
   });
   return found;
-}
-
-/** One step of a source-to-sink path; the shape `ReportSpec.path` accepts. */
-export interface FlowStep {
-  readonly node?: AstNode;
-  readonly file?: string;
-  readonly range?: Range;
-  readonly label: string;
-}
-
-/** The answer to "is this expression untrusted here, and where from?". */
-export interface Taint {
-  readonly kinds: readonly TaintKind[];
-  has(kind: TaintKind): boolean;
-  /** Source tags, e.g. `system-buffer`, `request-input-length`, `port-message`, `registry-data`. */
-  readonly tags: readonly string[];
-  /** Source first; the rule appends its sink step. */
-  readonly steps: readonly FlowStep[];
-  /** Masked, `min`'d, or derived only from range-checked values (including checks made by the caller). */
-  readonly bounded: boolean;
-  /** A buffer already known to be at least the expected size (WDF `MinimumRequiredSize`, a caller's check). */
-  readonly sizeChecked: boolean;
-  /** A supplied buffer length (request lengths, returned data lengths, the size named by SAL). */
-  readonly length: boolean;
-  /** Read through an untrusted pointer (a field of a request, an embedded pointer). */
-  readonly loaded: boolean;
-  /** Raw `+ - * <<` on an unchecked untrusted operand that produced this value. */
-  readonly arith: AstNode | undefined;
-  /** Largest value possible by construction (an 8-bit type, `& 0xF`, `>> 4` of a byte), when known. */
-  readonly max: number | undefined;
 }
 
 interface Checkpoint<S> {
@@ -102,55 +74,7 @@ function signedIn(types: ReadonlyMap<string, NameType>): IsSigned {
   return (name) => !!types.get(name)?.signed;
 }
 
-/**
- * An unbounded fact whose unchecked part is only parameters is bounded for callers that pass those parameters
- * nothing untrusted, or a range-checked value directly.
- */
-function looseBounded(f: Fact, seeds: ReadonlyMap<number, ParamSeed> | undefined, checked: (index: number, seed: ParamSeed) => boolean): boolean {
-  if (!f.looseParams) return false;
-  return f.looseParams.every((code) => {
-    const seed = seeds?.get(code >> 2);
-    return !seed || ((code & 3) === 0 && checked(code >> 2, seed));
-  });
-}
-
-/**
- * Whether anything untrusted can reach a function: a parameter seeded by a caller, an input-buffer annotation, or a
- * source inside the body. Needs no CFG, so callers can skip building one for the many functions that touch nothing
- * untrusted.
- */
-export function functionHasTaint(fn: FunctionInfo, file: ParsedFile, seeds: ReadonlyMap<number, ParamSeed> | undefined, config: EngineConfig): boolean {
-  if (seeds && seeds.size) return true;
-  if (fn.params.some((p) => salInputBuffer(p.annotations) || /\b__user\b/.test(p.typeText))) return true;
-  let known = sourcesInBody.get(fn.body);
-  if (known?.sources !== config.sources) sourcesInBody.set(fn.body, (known = { sources: config.sources, found: bodyHasSource(file, fn.body, config) }));
-  return known.found;
-}
-
-/**
- * Whether a body contains a source, per body node and configured source list. A node keeps its identity across an
- * editor re-parse only while the text it covers is unchanged (see buildAst), so the answer stays right.
- */
-const sourcesInBody = new WeakMap<AstNode, { sources: EngineConfig['sources']; found: boolean }>();
-
-const SOURCE_SITES: ReadonlySet<string> = new Set(['field_expression', 'call_expression']);
-
-function bodyHasSource(file: ParsedFile, body: AstNode, config: EngineConfig): boolean {
-  const src = file.source;
-  const cfgSources = new Set(config.sources.map((s) => s.function));
-  for (const n of descendants(body, SOURCE_SITES)) {
-    if (n.type === 'field_expression') {
-      const p = pathOf(src, n);
-      if (p && pathSource(p)) return true;
-    } else {
-      const name = calleeName(src, n);
-      if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') return true;
-    }
-  }
-  return false;
-}
-
-export class FunctionFlow {
+export class FunctionFlow implements SeedChecker {
   readonly cfg: Cfg;
   private dom: Dominators | undefined;
   private guardSol: Solution<GuardState> | undefined;
@@ -258,33 +182,13 @@ export class FunctionFlow {
     if (!this.taintSol) {
       const guards = this.guardSolution();
       this.taintSol = solveForward(this.cfg, this.dominators.rpo, {
-        entry: this.entryState(),
+        entry: entryState(this.fn),
         transfer: (node, input) => taintTransfer(this.env, node, input, guards.inOf[node.id] ?? EMPTY_GUARDS),
         join: stateJoin,
         equal: stateEqual,
       });
     }
     return this.taintSol;
-  }
-
-  /** Parameters are symbolic (`param i`); SAL input buffers and `__user` pointers are concrete sources too. */
-  private entryState(): TaintState {
-    const state = new Map<string, Fact>();
-    const names = new Map(this.fn.params.map((p) => [p.name, p.index]));
-    const lengthParams = new Set<number>();
-    for (const p of this.fn.params) {
-      const sal = salInputBuffer(p.annotations);
-      if (sal?.size && names.has(sal.size)) lengthParams.add(names.get(sal.size)!);
-    }
-    for (const p of this.fn.params) {
-      if (!p.name) continue;
-      const sal = salInputBuffer(p.annotations);
-      if (sal) state.set(p.name, paramFact(p.index, BUF, ['annotated-buffer'], p.node, `parameter '${p.name}' (caller-supplied input buffer per its SAL annotation)`));
-      else if (/\b__user\b/.test(p.typeText)) state.set(p.name, paramFact(p.index, USER, ['user-pointer'], p.node, `parameter '${p.name}' (__user pointer)`));
-      else if (lengthParams.has(p.index)) state.set(p.name, paramFact(p.index, VAL, ['annotated-length'], p.node, `parameter '${p.name}' (length of a caller-supplied buffer)`, true));
-      else if (!isObjectParam(p.typeText)) state.set(p.name, paramFact(p.index, 0, [], p.node, `parameter '${p.name}'`));
-    }
-    return state;
   }
 
   private guardCps = new Map<number, Checkpoint<GuardState>[]>();
@@ -357,7 +261,7 @@ export class FunctionFlow {
   taint(expr: AstNode): Taint | undefined {
     if (!this.hasTaint) return undefined;
     const f = this.rawTaint(expr);
-    return isTainted(f) ? this.instantiate(f, this.stateAt(expr)?.guards) : undefined;
+    return isTainted(f) ? instantiate(f, this.seeds, this, this.stateAt(expr)?.guards) : undefined;
   }
 
   /**
@@ -413,60 +317,16 @@ export class FunctionFlow {
     return false;
   }
 
-  /** A parameter's values are checked here: by every caller, or because the callers that did not cannot reach here. */
-  private seedChecked(index: number, seed: ParamSeed, guards: GuardState | undefined): boolean {
+  /**
+   * A parameter's values are checked here: by every caller, or because the callers that did not cannot reach here.
+   * Asked by `instantiate` (taint-answer.ts) for each parameter a fact depends on.
+   */
+  seedChecked(index: number, seed: ParamSeed, guards: GuardState | undefined): boolean {
     if (seed.bounded) return true;
     if (!guards || !seed.equalWhenUnchecked?.length) return false;
     return uncheckedCallsExcluded(this.file.source, this.fn, index, seed, guards, (name, at) => {
       const entry = this.taintSolution().inOf[this.cfg.entry]?.get(name);
       return !!entry && this.stateAt(at)?.taint.get(name) === entry;
     });
-  }
-
-  private instantiate(f: Fact, guards?: GuardState): Taint | undefined {
-    let kinds = f.kinds;
-    const tags = new Set(f.tags);
-    let length = f.length;
-    let sizeChecked = f.sizeChecked;
-    let loaded = f.loaded;
-    let contribBounded = f.kinds === 0 || f.bounded;
-    let firstSeed: ParamSeed | undefined;
-    for (const code of f.params) {
-      const seed = this.seeds?.get(code >> 2);
-      if (!seed) continue;
-      firstSeed ??= seed;
-      const sk = kindsFromList(seed.kinds ?? [seed.kind]);
-      for (const t of seed.tags ?? []) tags.add(t);
-      if ((code & 3) === 0) {
-        kinds |= sk;
-        length ||= !!seed.length;
-        if (sk & (BUF | USER)) sizeChecked ||= !!seed.sizeChecked;
-        if (!this.seedChecked(code >> 2, seed, guards)) contribBounded = false;
-      } else {
-        kinds |= VAL;
-        loaded = true;
-        contribBounded = false;
-      }
-    }
-    if (!kinds) return undefined;
-    const steps: FlowStep[] = [];
-    if (f.kinds === 0 && firstSeed) {
-      for (const s of firstSeed.path ?? []) steps.push({ file: s.file, range: s.range, label: s.label });
-      if (!firstSeed.path?.length) steps.push({ label: firstSeed.origin });
-    }
-    steps.push(...stepsOf(f.chain));
-    const list = kindsToList(kinds);
-    return {
-      kinds: list,
-      has: (k) => list.includes(k),
-      tags: [...tags].sort(),
-      steps,
-      bounded: f.bounded || contribBounded || looseBounded(f, this.seeds, (i, seed) => this.seedChecked(i, seed, guards)),
-      sizeChecked,
-      length,
-      loaded,
-      arith: f.arith,
-      max: f.max,
-    };
   }
 }
