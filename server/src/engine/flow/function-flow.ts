@@ -14,12 +14,14 @@ import { computeDominators, Dominators } from './dominators';
 import { Fact, isTainted, TaintState, stateEqual, stateJoin } from './facts';
 import { uncheckedCallsExcluded } from './equal-args';
 import { entryState, functionHasTaint } from './function-inputs';
-import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, guardTransfer, IsSigned, provesCompared, provesUpper } from './guards';
+import { guardTransfer } from './guard-transfer';
+import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, IsSigned, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { solveForward, Solution } from './solve';
 import { isIntSafeCall } from './sources';
-import { callArguments, calleeName, evalExpr, TaintEnv, taintTransfer } from './taint';
+import { callArguments, calleeName, evalExpr, TaintEnv } from './taint';
 import { instantiate, SeedChecker, Taint } from './taint-answer';
+import { taintTransfer } from './taint-transfer';
 import { declaredTypes, NameType } from './types';
 
 /** A checked `RtlULongSub(len, sizeof(HDR), &rest)` (any ntintsafe subtraction of a size): on success `len` holds it. */
