@@ -1,9 +1,10 @@
 /**
  * Releases and what follows them: the path questions behind KS1204 (use after free, double free).
  */
-import { AstNode, child, nodeText, TextSource } from '../ast';
+import { AstNode, child, descendants, nodeText, TextSource } from '../ast';
+import type { FunctionInfo } from '../index/functions';
 import type { FunctionFlow } from './function-flow';
-import { insideSizeContext, isPathBelow, pathOf, stripCasts } from './paths';
+import { insideSizeContext, isPathBelow, opOf, pathOf, stripCasts } from './paths';
 import { callArguments, calleeName } from './taint';
 import { declaratorName, declarations } from './solve';
 
@@ -22,8 +23,40 @@ const INERT_CALLS = /print|trace|log|assert|verify/i;
 
 type Event = { kind: 'kill' } | { kind: 'use'; node: AstNode; free: boolean } | undefined;
 
-/** The first thing `root` does to `path` after `after`: redefine it, or use it (dereference, pass, free again). */
-export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, after: number, owner: number): Event {
+/**
+ * A pointer value a search from a release follows: the released path itself, or a local variable the value was
+ * copied to after the release (`copy`, the assignment or declarator that made the copy).
+ */
+export interface Tracked {
+  readonly path: string;
+  readonly copy?: AstNode;
+}
+
+/** Names that hold a copy only for this call of the function: parameters and locals that are not `static`. */
+export function localNames(src: TextSource, fn: FunctionInfo): ReadonlySet<string> {
+  const out = new Set(fn.params.map((p) => p.name));
+  for (const d of descendants(fn.body, 'declaration')) {
+    if (d.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)))) continue;
+    for (const x of declarations(d)) {
+      const name = declaratorName(src, x.declarator);
+      if (name !== undefined) out.add(name);
+    }
+  }
+  return out;
+}
+
+/** `value` is the released pointer itself (`q = p`, `q = (PMDL)p`), not something read through it. */
+function copiesPath(src: TextSource, value: AstNode | undefined, path: string): boolean {
+  const v = value && stripCasts(value);
+  return !!v && (v.type === 'identifier' || v.type === 'field_expression') && pathOf(src, v) === path;
+}
+
+/**
+ * The first thing `root` does to `path` after `after`: redefine it, or use it (dereference, store, return, free
+ * again). Copies of the pointer into a local variable (`last = p`) are not uses: with `copies`, they are added to
+ * `copies.out` so that the search follows the copy too.
+ */
+export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, after: number, owner: number, copies?: { locals: ReadonlySet<string>; out: Tracked[] }): Event {
   const src = flow.file.source;
   let found: Event;
   const visit = (n: AstNode): void => {
@@ -33,8 +66,9 @@ export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, afte
       // A (re)declaration makes a new variable: `PUCHAR p;` at the top of a loop body ends the old one, and with it
       // every field reached through it (`e = CONTAINING_RECORD(RemoveHeadList(&l), ...)` then `ExFreePool(e->buf)`).
       for (const d of declarations(n)) {
-        if (d.value) visit(d.value);
         const name = declaratorName(src, d.declarator);
+        if (copies && name !== undefined && copies.locals.has(name) && copiesPath(src, d.value, path)) copies.out.push({ path: name, copy: d.declarator });
+        else if (d.value) visit(d.value);
         if (!found && name !== undefined && isPathBelow(path, name)) found = { kind: 'kill' };
         if (found) return;
       }
@@ -42,8 +76,11 @@ export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, afte
     }
     if (n.type === 'assignment_expression') {
       const right = child(n, 'right');
-      if (right) visit(right);
       const left = child(n, 'left');
+      const target = left?.type === 'identifier' ? nodeText(src, left) : undefined;
+      const copied = copies && target !== undefined && n.start >= after && copies.locals.has(target) && opOf(src, n) === '=' && copiesPath(src, right, path);
+      if (copied) copies.out.push({ path: target, copy: n });
+      else if (right) visit(right);
       const p = left && pathOf(src, left);
       if (!found && p !== undefined && n.start >= after && (p === path || isPathBelow(path, p))) found = { kind: 'kill' };
       else if (left && !found && p !== path) visit(left);
@@ -81,6 +118,21 @@ export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, afte
   };
   visit(root);
   return found;
+}
+
+/** What a node does to the tracked values: the first use of any of them, and those still live after it. */
+export function followTracked(flow: FunctionFlow, root: AstNode, tracked: readonly Tracked[], after: number, owner: number, locals: ReadonlySet<string>): { hit?: { node: AstNode; free: boolean; via?: Tracked }; live: readonly Tracked[] } {
+  let hit: { node: AstNode; free: boolean; via?: Tracked } | undefined;
+  let live: Tracked[] = [];
+  const made: Tracked[] = [];
+  for (const t of tracked) {
+    const ev = firstEvent(flow, root, t.path, after, owner, { locals, out: made });
+    if (ev?.kind === 'use' && (!hit || ev.node.start < hit.node.start)) hit = { node: ev.node, free: ev.free, via: t.copy ? t : undefined };
+    if (!ev) live.push(t);
+  }
+  // A copy made here replaces whatever its variable held before (that value was killed by the same assignment).
+  for (const c of made) live = [...live.filter((t) => t.path !== c.path), c];
+  return { hit, live };
 }
 
 export function insideLambda(n: AstNode, body: AstNode): boolean {
