@@ -154,7 +154,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       const cond = child(n, 'condition');
       const arms = [child(n, 'consequence'), child(n, 'alternative')].map((arm, i) => {
         const f = get(arm);
-        return f && arm && cond && branchBounded(src, cond, i === 0, arm) ? { ...f, bounded: true, arith: undefined } : f;
+        return f && arm && ((cond && branchBounded(src, cond, i === 0, arm)) || (isTainted(f) && !f.bounded && leavesGuarded(src, guards, arm, false))) ? { ...f, bounded: true, arith: undefined } : f;
       });
       return union(arms[0], arms[1]);
     }
@@ -164,7 +164,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return get(child(n, 'right'));
     case 'call_expression': {
       const cast = parenCastOperand(n, src);
-      return cast ? get(cast) : callValue(env, n, get);
+      return cast ? get(cast) : callValue(env, guards, n, get);
     }
     default:
       return undefined;
@@ -238,7 +238,7 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   return { ...u, bounded: lOk && rOk, looseParams, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max, divisor };
 }
 
-function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+function callValue(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
   const src = env.src;
   const name = calleeName(src, n);
   const args = callArguments(n);
@@ -251,7 +251,10 @@ function callValue(env: TaintEnv, n: AstNode, get: (c: AstNode | undefined) => F
     if (!tainted.length) return undefined;
     let u: Fact | undefined;
     for (const f of tainted) u = union(u, f);
-    const bounded = name.startsWith('clamp') || (MIN_CALLS.has(name) ? tainted.length < vals.length || tainted.some((f) => f.bounded) : tainted.every((f) => f.bounded));
+    // An argument range-checked here counts as bounded (`if (e > b && e > c) e - max(b, c)`): a max needs every
+    // argument bounded, a min any one.
+    const ok = (f: Fact | undefined, i: number): boolean => !isTainted(f) || f.bounded || leavesGuarded(src, guards, vals[i], false);
+    const bounded = name.startsWith('clamp') || (MIN_CALLS.has(name) ? facts.some(ok) : facts.every(ok));
     return { ...u!, bounded, arith: bounded ? undefined : u!.arith, divisor: MIN_CALLS.has(name) ? u!.divisor : undefined };
   }
   if (VALUE_PRESERVING_CALLS.has(name)) {
