@@ -164,7 +164,7 @@ export class ExprBuilder {
   expr(e: AstNode, frontier: readonly number[]): number[] {
     this.enter();
     try {
-      let f = [...frontier];
+      let f = frontier;
       for (const sc of this.shortCircuits(e)) f = this.shortCircuit(sc, f);
       return [this.node('stmt', e, f)];
     } finally {

@@ -105,18 +105,30 @@ function computeEffects(cfg: Cfg, node: CfgNode): AstNode[] {
 
 function postOrder(cfg: Cfg, roots: AstNode[], self: AstNode): AstNode[] {
   const out: AstNode[] = [];
-  const stack: { n: AstNode; done: boolean }[] = roots.map((n) => ({ n, done: false })).reverse();
-  while (stack.length) {
-    const top = stack.pop()!;
-    if (top.done) {
-      out.push(top.n);
+  // Two parallel stacks rather than one of `{ node, done }` pairs: this runs for every CFG node of every body.
+  const nodes: AstNode[] = [];
+  const done: boolean[] = [];
+  for (let i = roots.length - 1; i >= 0; i--) {
+    nodes.push(roots[i]);
+    done.push(false);
+  }
+  while (nodes.length) {
+    const n = nodes.pop()!;
+    if (done.pop()) {
+      out.push(n);
       continue;
     }
-    const n = top.n;
     if (OPAQUE.has(n.type)) continue;
     if (n !== self && cfg.owns(n)) continue;
-    if (EFFECT_TYPES.has(n.type)) stack.push({ n, done: true });
-    for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].named) stack.push({ n: n.children[i], done: false });
+    if (EFFECT_TYPES.has(n.type)) {
+      nodes.push(n);
+      done.push(true);
+    }
+    for (let i = n.children.length - 1; i >= 0; i--) {
+      if (!n.children[i].named) continue;
+      nodes.push(n.children[i]);
+      done.push(false);
+    }
   }
   return out;
 }

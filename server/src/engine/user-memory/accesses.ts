@@ -1,10 +1,10 @@
 /** Every place a function touches user memory: dereferences, copies, probes and user-mode accessor calls. */
-import { AstNode, ancestor, child, nodeText, walk } from '../ast';
+import { AstNode, ancestor, child, descendants, nodeText, walk } from '../ast';
 import type { FileAnalysis, FunctionInfo } from '../analysis';
 import type { ParsedFile } from '../parse/parse';
 import { callArgs, calleeName } from '../syntax';
 import { derefTarget, MAX_DEPTH, operatorOf, stripCasts } from './expr';
-import { AliasTable, collectAliases, isMessageNotify, pointerOf, PROBE_ROUTINES, UserPointer } from './pointers';
+import { AliasTable, collectAliases, DIRECT_POINTER_FIELDS, isMessageNotify, pointerOf, PROBE_ROUTINES, UserPointer } from './pointers';
 
 export type UserAccessKind = 'read' | 'write' | 'copy-read' | 'copy-write' | 'probe' | 'accessor';
 
@@ -110,22 +110,7 @@ function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable
   walk(fn.body, (n) => {
     if (UNEVALUATED.has(n.type)) return false;
     if (n.type === 'call_expression') {
-      const name = calleeName(file, n);
-      if (!name) return;
-      let args: AstNode[] | undefined;
-      const at = (i: number, kind: UserAccessKind): boolean => {
-        const a = (args ??= callArgs(n))[i];
-        const ptr = a && pointerOf(file, fn, aliases, a);
-        if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, location: kind === 'accessor' ? addressedLocation(file, a) : undefined });
-        return !!ptr;
-      };
-      if (PROBE_ROUTINES.has(name)) at(0, 'probe');
-      else if (isUserAccessor(name)) (args ??= callArgs(n)).some((_, i) => at(i, 'accessor'));
-      else if (isMemoryRoutine(name)) {
-        const spec = MEMORY_ROUTINES[name];
-        spec.read.forEach((i) => at(i, 'copy-read'));
-        spec.write.forEach((i) => at(i, 'copy-write'));
-      }
+      callAccesses(file, fn, aliases, n, out);
       return;
     }
     const isDeref = (n.type === 'field_expression' && operatorOf(n) === '->') || n.type === 'subscript_expression' || (n.type === 'pointer_expression' && n.children[0]?.type === '*');
@@ -152,6 +137,29 @@ function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable
   return out;
 }
 
+/**
+ * The accesses a call makes: a probe, a user-mode accessor or a copy-like routine. Kept out of the walk's
+ * callback: the closure below would otherwise be allocated, with its context, for every node of every body.
+ */
+function callAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable, n: AstNode, out: UserAccess[]): void {
+  const name = calleeName(file, n);
+  if (!name || !(PROBE_ROUTINES.has(name) || isUserAccessor(name) || isMemoryRoutine(name))) return;
+  let args: AstNode[] | undefined;
+  const at = (i: number, kind: UserAccessKind): boolean => {
+    const a = (args ??= callArgs(n))[i];
+    const ptr = a && pointerOf(file, fn, aliases, a);
+    if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, location: kind === 'accessor' ? addressedLocation(file, a) : undefined });
+    return !!ptr;
+  };
+  if (PROBE_ROUTINES.has(name)) at(0, 'probe');
+  else if (isUserAccessor(name)) (args ??= callArgs(n)).some((_, i) => at(i, 'accessor'));
+  else if (isMemoryRoutine(name)) {
+    const spec = MEMORY_ROUTINES[name];
+    spec.read.forEach((i) => at(i, 'copy-read'));
+    spec.write.forEach((i) => at(i, 'copy-write'));
+  }
+}
+
 /** For `&u->Len` (an accessor's argument), the location `u.Len`; for `u`, `*u`. */
 function addressedLocation(file: ParsedFile, arg: AstNode): string | undefined {
   const e = stripCasts(arg);
@@ -169,6 +177,10 @@ function addressedLocation(file: ParsedFile, arg: AstNode): string | undefined {
  */
 export function isNestedFunction(fn: FunctionInfo): boolean {
   return !!ancestor(fn.node, (p) => p.type === 'function_definition');
+}
+
+function mentionsPointerField(file: ParsedFile, fn: FunctionInfo): boolean {
+  return descendants(fn.body, 'field_identifier').some((f) => DIRECT_POINTER_FIELDS.has(nodeText(file.source, f)));
 }
 
 /**
@@ -189,7 +201,9 @@ export function userMemory(analysis: FileAnalysis, fn: FunctionInfo): UserMemory
     if (isNestedFunction(fn)) model = { aliases: new AliasTable(), accesses: [] };
     else {
       const aliases = collectAliases(analysis.file, fn, notify);
-      model = { aliases, accesses: collectAccesses(analysis.file, fn, aliases) };
+      // Most functions hold no user pointer: every pointer found comes from an alias or a recognised field.
+      const none = !aliases.holdsAny() && !mentionsPointerField(analysis.file, fn);
+      model = { aliases, accesses: none ? [] : collectAccesses(analysis.file, fn, aliases) };
     }
     byRole.set(notify, model);
   }

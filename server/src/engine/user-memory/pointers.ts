@@ -50,6 +50,9 @@ function isIrpName(file: ParsedFile, fn: FunctionInfo | undefined, name: string)
  * A user address read straight from a request: `...Parameters.DeviceIoControl.Type3InputBuffer`,
  * `Irp->UserBuffer`, `...Neither.InputBuffer` / `.OutputBuffer` (minifilter FSCTL/IOCTL parameters).
  */
+/** The fields `directUserPointer` recognises: without one of them (or an alias), an expression is no user pointer. */
+export const DIRECT_POINTER_FIELDS: ReadonlySet<string> = new Set(['Type3InputBuffer', 'UserBuffer', 'InputBuffer', 'OutputBuffer']);
+
 export function directUserPointer(file: ParsedFile, fn: FunctionInfo | undefined, expr: AstNode): UserPointer | undefined {
   const e = stripCasts(expr);
   const field = fieldName(file, e);
@@ -182,6 +185,12 @@ export class AliasTable implements Iterable<[string, UserPointer]> {
 
   has(key: string): boolean {
     return !!this.get(key);
+  }
+
+  /** True when some access path holds a user pointer somewhere. */
+  holdsAny(): boolean {
+    for (const sites of this.sites.values()) if (sites.some((s) => s.ptr)) return true;
+    return false;
   }
 
   *[Symbol.iterator](): Iterator<[string, UserPointer]> {
