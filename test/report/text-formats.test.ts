@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Finding } from '../../server/src/engine/rule';
 import { diskSources, FORMATS, RunResult, summarize } from '../../server/src/report/index';
-import { MARKDOWN_LIMIT } from '../../server/src/report/markdown';
+import { GROUP_LOCATIONS, MARKDOWN_LIMIT } from '../../server/src/report/markdown';
 import { goldenScenario } from './run-helpers';
 import { emptyRun, hostileScenario, HOSTILE_NAME } from './scenarios';
 
@@ -40,6 +40,32 @@ test('Markdown escapes names, code and mentions, and stays under the comment lim
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('Markdown gives findings that share severity, rule and message one row, with their first locations and a count', async () => {
+  const run = await goldenScenario();
+  const base: Finding = { ...run.findings[0], suppression: undefined, severity: 'warning', ruleId: 'KS1301' };
+  const at = (i: number, extra: Partial<Finding>): Finding => ({ ...base, fingerprint: `${i}`.padStart(32, '0'), range: { start: { line: i, character: 2 }, end: { line: i, character: 6 } }, ...extra });
+  const findings: Finding[] = [];
+  // 500 of one deprecated call, a distinct warning between them, one with the same message under another rule, and
+  // one with the same rule and message at another severity: four rows, in report order.
+  for (let i = 0; i < 500; i++) findings.push(at(i, { message: 'Same call, same advice.' }));
+  findings.push(at(250, { message: 'Another problem.' }));
+  findings.push(at(600, { ruleId: 'KS1201', message: 'Same call, same advice.' }));
+  findings.push(at(700, { severity: 'error', message: 'Same call, same advice.' }));
+  const grouped: RunResult = { ...run, findings, baseline: undefined };
+  const md = FORMATS.markdown(grouped, diskSources(grouped));
+  const rows = md.split('\n').filter((l) => /^\| (error|warning)/.test(l));
+  assert.equal(rows.length, 4, rows.join('\n'));
+  assert.ok(rows[0].startsWith('| error ❌ |') && rows[0].includes(':701:3') && !rows[0].includes('more'), rows[0]);
+  const big = rows.find((r) => r.includes(`… and ${500 - GROUP_LOCATIONS} more (500 in all)`));
+  assert.ok(big, md);
+  assert.equal(big.split('<br>').length, GROUP_LOCATIONS + 1, 'the first locations, then the count');
+  assert.ok(big.includes(':1:3') && big.includes(`:${GROUP_LOCATIONS}:3`) && !big.includes(`:${GROUP_LOCATIONS + 1}:3`), 'the first locations in order');
+  assert.ok(rows.indexOf(big) < rows.findIndex((r) => r.includes('Another problem')), 'a group stands at its first finding\'s place');
+  assert.ok(rows.some((r) => r.includes('| KS1201 |') && r.includes(':601:3')));
+  assert.ok(md.includes('share a row') && !md.includes('not shown'), 'every finding is accounted for');
+  assert.equal(summarize(grouped).active, 503);
 });
 
 test('JUnit XML is well-formed for every scenario, escapes hostile text and counts failures at the fail-on level', async () => {

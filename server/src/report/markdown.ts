@@ -1,6 +1,7 @@
 /**
- * Markdown for pull-request comments: a summary table and the top findings, kept under the usual comment size
- * limit (65,536 characters on common hosts) with a note of how many findings were left out. Text from the
+ * Markdown for pull-request comments: a summary table and the top findings (those sharing a rule and a message in
+ * one row), kept under the usual comment size limit (65,536 characters on common hosts) with a note of how many
+ * findings were left out. Text from the
  * linted tree is escaped so that it cannot add emphasis, code, link syntax, HTML, table cells or mentions.
  */
 import { bySeverityThenLocation, displayPath, findingStatus, isFailing, summarize } from './common';
@@ -22,10 +23,39 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function findingLine(run: RunResult, f: RunResult['findings'][number]): string {
+type ReportFinding = RunResult['findings'][number];
+
+/** Locations listed in one row for findings that share a rule and a message; the rest are counted. */
+export const GROUP_LOCATIONS = 3;
+
+function location(run: RunResult, f: ReportFinding): string {
   const where = `${displayPath(run, f.file)}:${f.range.start.line + 1}:${f.range.start.character + 1}`;
-  const fn = f.functionName ? ` in ${mdText(f.functionName)}` : '';
-  return `| ${f.severity}${isFailing(run, f) ? ' ❌' : ''} | ${f.ruleId} | ${mdText(where)}${fn} | ${mdText(f.message)} |`;
+  return `${mdText(where)}${f.functionName ? ` in ${mdText(f.functionName)}` : ''}`;
+}
+
+/**
+ * One table row for findings with the same severity, rule and message (a deprecated call made all over a tree
+ * reads the same each time): the first few locations, then how many more. A reviewer sees every distinct problem
+ * in the comment instead of the first screens of one.
+ */
+function groupLine(run: RunResult, group: readonly ReportFinding[]): string {
+  const f = group[0];
+  const listed = group.slice(0, GROUP_LOCATIONS).map((g) => location(run, g));
+  const more = group.length - listed.length;
+  const where = more > 0 ? `${listed.join('<br>')}<br>… and ${more} more (${group.length} in all)` : listed.join('<br>');
+  return `| ${f.severity}${isFailing(run, f) ? ' ❌' : ''} | ${f.ruleId} | ${where} | ${mdText(f.message)} |`;
+}
+
+/** Active findings in report order, those sharing severity, rule and message gathered at the first one's place. */
+function groupsOf(run: RunResult, sorted: readonly ReportFinding[]): ReportFinding[][] {
+  const groups = new Map<string, ReportFinding[]>();
+  for (const f of sorted) {
+    const key = `${f.severity}\u0000${isFailing(run, f)}\u0000${f.ruleId}\u0000${f.message}`;
+    const g = groups.get(key);
+    if (g) g.push(f);
+    else groups.set(key, [f]);
+  }
+  return [...groups.values()];
 }
 
 export const writeMarkdown: ReportWriter = (run) => {
@@ -58,10 +88,12 @@ export const writeMarkdown: ReportWriter = (run) => {
 
   let shown = 0;
   if (active.length) {
-    take(['', '### Top findings', '', '| Severity | Rule | Location | Message |', '|---|---|---|---|']);
-    for (const f of active) {
-      if (!take([findingLine(run, f)])) break;
-      shown++;
+    const groups = groupsOf(run, active);
+    const intro = groups.length < active.length ? ['', 'Findings with the same rule and message share a row.'] : [];
+    take(['', '### Top findings', ...intro, '', '| Severity | Rule | Location | Message |', '|---|---|---|---|']);
+    for (const g of groups) {
+      if (!take([groupLine(run, g)])) break;
+      shown += g.length;
     }
   }
   const omitted = active.length - shown;
