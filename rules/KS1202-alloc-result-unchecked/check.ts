@@ -6,6 +6,7 @@ import { pathOf } from '../../server/src/engine/flow/paths';
 import { valueReaches } from '../../server/src/engine/flow/reach';
 import { callArgs, calleeName } from '../../server/src/engine/syntax';
 import { derefTarget } from '../../server/src/engine/user-memory';
+import { nullCheckFix } from './fix';
 
 const ALLOCATORS = new Set([
   'ExAllocatePool', 'ExAllocatePool2', 'ExAllocatePool3', 'ExAllocatePoolWithTag', 'ExAllocatePoolWithQuotaTag',
@@ -27,7 +28,6 @@ const DEREF_ARGS: Record<string, number[]> = {
   RtlStringCbCopyW: [0], RtlStringCbCopyA: [0], RtlStringCchCopyW: [0], strcpy: [0], wcscpy: [0],
 };
 
-const ACQUIRING = /Acquire|Lock|Allocat|Reference|Create|Open|Enter|Raise|Insert|Register/;
 
 /** Allocations that raise (or cannot fail) instead of returning NULL. */
 function cannotReturnNull(ctx: RuleContext, call: AstNode, name: string): boolean {
@@ -96,26 +96,6 @@ function countsAsCheck(ctx: RuleContext, test: AstNode, alloc: AstNode, use: Ast
     if (/^preproc_(if|ifdef|else|elif|elifdef)$/.test(p.type) && !inBranch(p, use) && !inBranch(p, alloc)) return false;
   }
   return true;
-}
-
-function nullCheckFix(ctx: RuleContext, fn: FunctionInfo, call: AstNode, target: string) {
-  const type = child(fn.node, 'type');
-  const stmt = call.parent && ctx.analysis.functionAt(call) === fn ? statementOf(call) : undefined;
-  if (!type || ctx.text(type) !== 'NTSTATUS' || !stmt || stmt.parent?.type !== 'compound_statement') return [];
-  const line = ctx.file.source.lineText(ctx.file.source.positionAt(stmt.start).line);
-  const indent = line.slice(0, line.length - line.trimStart().length);
-  const acquired = descendants(fn.body, 'call_expression').some((c) => c.end <= stmt.start && ACQUIRING.test(calleeName(ctx.file, c) ?? ''));
-  return [{
-    title: `Return STATUS_INSUFFICIENT_RESOURCES when '${target}' is NULL`,
-    safety: acquired ? ('unsafe' as const) : ('safe' as const),
-    edits: [{ start: stmt.end, end: stmt.end, newText: `\n${indent}if (${target} == NULL) {\n${indent}    return STATUS_INSUFFICIENT_RESOURCES;\n${indent}}` }],
-  }];
-}
-
-function statementOf(node: AstNode): AstNode | undefined {
-  let n: AstNode | undefined = node;
-  while (n && n.type !== 'expression_statement' && n.type !== 'declaration') n = n.parent;
-  return n;
 }
 
 function report(ctx: RuleContext, call: AstNode, name: string, use: AstNode, what: string, fixes: ReturnType<typeof nullCheckFix>): void {

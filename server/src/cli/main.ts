@@ -3,21 +3,23 @@
  * report and return the exit code (0 clean, 1 findings at or above --fail-on, 2 usage/config/tool error,
  * 130/143 interrupted). bin/kslint.js calls `run`.
  */
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RULES } from '../../../rules/index.generated';
 import type { SeverityOrOff } from '../engine/rule';
 import { assembleRun } from '../report/assemble';
+import { findingStatus } from '../report/common';
 import { BaselineError } from '../report/baseline';
 import { ChangedLinesError } from '../report/changed-lines';
-import { findingsExitCode, focusRun, parseReportRequests, ReportOptionError, ReportRequest, writeReports } from '../report/emit';
+import { findingsExitCode, focusRun, FocusOptions, parseReportRequests, ReportOptionError, ReportRequest, writeReports } from '../report/emit';
 import { FORMATS } from '../report/index';
 import type { ReportContext, RunResult } from '../report/run';
 import { ConfigError, ProjectConfig, resolveProjectConfig, withRuleSeverities } from '../project/config';
 import { discoverFiles, DiscoveryError, Discovery } from '../project/discover';
 import { readSourceFile } from '../project/read-source';
 import { ResultCache } from './cache';
+import { fixPasses, FixTally, reportFixes } from './fix';
 import { explainRule, listRules, resolveRuleName } from './rules-info';
 import { CliOptions, InfoShown, parseArgs, UsageError } from './options';
 import { Pipeline, PipelineFailed, PipelineInterrupted } from './pipeline';
@@ -175,9 +177,13 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
   }
   const tDiscovered = performance.now();
 
+  const focus: FocusOptions = { baseline: opts.baseline && resolve(io.cwd, opts.baseline), writeBaseline: opts.writeBaseline && resolve(io.cwd, opts.writeBaseline), changedSince: opts.changedSince };
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), Math.max(1, discovery.files.length)));
   const cacheDir = opts.cache === undefined ? undefined : resolve(opts.cache === true ? resolve(config.root, '.kslint-cache') : resolve(io.cwd, opts.cache));
-  const store = cacheDir ? new ResultCache(cacheDir) : undefined;
+  // `--fix` lints again after writing fixes: without a cache of the user's, a temporary one keeps that to the
+  // files that changed (and those that depend on them).
+  const fixCacheDir = opts.fix && !cacheDir ? mkdtempSync(join(tmpdir(), 'kslint-fix-')) : undefined;
+  const store = cacheDir || fixCacheDir ? new ResultCache((cacheDir ?? fixCacheDir)!) : undefined;
   const progress = new Progress(io.stderr, !opts.quiet && !!io.stderr.isTTY && !('CI' in io.env && io.env.CI));
   const pipeline = new Pipeline({
     engine: config.engine,
@@ -189,16 +195,40 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
 
   signals.stop = () => void pipeline.destroy();
   if (signals.received) return signalExit(signals.received);
-  return lintAndReport();
+  try {
+    return await lintAndReport();
+  } finally {
+    if (fixCacheDir) rmSync(fixCacheDir, { recursive: true, force: true });
+  }
 
   async function lintAndReport(): Promise<number> {
     let result: PipelineResult;
+    let fixes: FixTally | undefined;
     try {
-      result = await pipeline.run(discovery.files.map((file) => ({ abs: resolve(io.cwd, file), file })));
+      const files = discovery.files.map((file) => ({ abs: resolve(io.cwd, file), file }));
+      result = await pipeline.run(files);
+      if (opts.fix) {
+        // Fixes follow what the run reports: not suppressed or baselined findings, nor lines outside --changed-since.
+        const focusOnly: FocusOptions = { ...focus, writeBaseline: undefined };
+        ({ result, tally: fixes } = await fixPasses(result, {
+          reported: async (r) => {
+            const run = await focusRun(assembleRun({ ...runBase(r), invocation: invocation(0) }), focusOnly);
+            return run.findings.filter((f) => findingStatus(run, f) === 'active');
+          },
+          // A signal stops the passes: files already fixed stay fixed (each was replaced whole), no report is written.
+          lintAgain: () => (signals.received ? Promise.reject(new PipelineInterrupted('interrupted')) : pipeline.run(files)),
+          cwd: io.cwd,
+          maxBytes: config.limits.maxFileBytes,
+        }));
+      }
     } catch (e) {
       progress.clear();
       if (e instanceof PipelineFailed) {
         err(`kslint: ${e.message}; no report was written\n`);
+        return EXIT.error;
+      }
+      if (e instanceof BaselineError || e instanceof ChangedLinesError) {
+        err(`kslint: ${e.message}\n`);
         return EXIT.error;
       }
       if (e instanceof PipelineInterrupted || signals.received) {
@@ -216,11 +246,14 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
       return signalExit(signals.received);
     }
     const tLinted = performance.now();
-    return report(result, tLinted);
+    const code = await report(result, tLinted);
+    if (!fixes) return code;
+    const failed = reportFixes(fixes, { quiet: opts.quiet, write: err });
+    return failed && code !== EXIT.error ? EXIT.error : code;
   }
 
-  async function report(result: PipelineResult, tLinted: number): Promise<number> {
-    const base = {
+  function runBase(result: PipelineResult) {
+    return {
       tool: { name: 'kslint', version: toolVersion() },
       rules: RULES,
       files: result.results,
@@ -228,7 +261,10 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
       baseDir: config.root,
       failOn: opts.failOn,
     };
-    const invocation = (exitCode: number) => ({
+  }
+
+  function invocation(exitCode: number) {
+    return {
       commandLine: ['kslint', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' '),
       arguments: [...argv],
       startTime: started.toISOString(),
@@ -236,12 +272,14 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
       success: true,
       exitCode,
       workingDirectory: io.cwd,
-    });
-    const focus = { baseline: opts.baseline && resolve(io.cwd, opts.baseline), writeBaseline: opts.writeBaseline && resolve(io.cwd, opts.writeBaseline), changedSince: opts.changedSince };
+    };
+  }
+
+  async function report(result: PipelineResult, tLinted: number): Promise<number> {
     let run: RunResult;
     try {
       // The exit code is known only once baseline and changed lines are applied; the report records it.
-      const draft = await focusRun(assembleRun({ ...base, invocation: invocation(0) }), focus);
+      const draft = await focusRun(assembleRun({ ...runBase(result), invocation: invocation(0) }), focus);
       run = { ...draft, invocation: invocation(findingsExitCode(draft)) };
     } catch (e) {
       if (e instanceof BaselineError || e instanceof ChangedLinesError) {
@@ -273,7 +311,7 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
         discovery,
         pipeline: result,
         jobs,
-        cache: store,
+        cache: cacheDir ? store : undefined,
         times: { discovery: tDiscovered - t0, lint: tLinted - tDiscovered, output: tWritten - tLinted, total: tWritten - t0 },
       };
       err(opts.stats === 'json' ? `${JSON.stringify(statsJson(input))}\n` : formatStats(input));

@@ -27,6 +27,8 @@ export interface CliOptions {
   readonly cache?: string | true;
   readonly color: boolean;
   readonly quiet: boolean;
+  /** `--fix`: apply the safe fixes of the reported findings to the files. */
+  readonly fix: boolean;
 }
 
 export class UsageError extends Error {}
@@ -73,6 +75,7 @@ export function buildProgram(text: ProgramText): Command {
     .option('--explain <rule>', 'print the documentation of a rule (id, name or alias) and exit')
     .option('--stats [format]', 'print run statistics to standard error: files, lines, functions, findings per rule, times, memory; --stats=json prints them as one JSON object on the last line')
     .option('--cache [dir]', 'reuse results of unchanged files; the folder is given as --cache=DIR (default: .kslint-cache in the project root)')
+    .option('--fix', 'apply the safe fixes of the reported findings to the files (atomically; a file changed since it was read is left alone), lint again and report what remains')
     .option('--no-color', 'never colour the output (colour is used on terminals only; NO_COLOR is honoured too)')
     .option('-q, --quiet', 'print only the report: no summary, notes or progress')
     .version(text.version, '-v, --version', 'print the version and exit')
@@ -125,6 +128,7 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     cache?: string | true;
     color: boolean;
     quiet?: boolean;
+    fix?: boolean;
   }>();
   return {
     paths: program.args,
@@ -143,5 +147,6 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     cache: o.cache === '' || o.cache === true ? true : o.cache,
     color: o.color,
     quiet: !!o.quiet,
+    fix: !!o.fix,
   };
 }

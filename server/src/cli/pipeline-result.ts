@@ -33,6 +33,8 @@ export interface PipelineResult {
   readonly followed: number;
   /** Files a worker linted, per phase (the rest came from the cache). */
   readonly tasks: { readonly phase1: number; readonly phase2: number };
+  /** Per linted file, the hash of the bytes its result was computed from (`--fix` rewrites only those bytes). */
+  readonly contentHashes: ReadonlyMap<string, string>;
   readonly timings: PipelineTimings;
 }
 
@@ -60,6 +62,7 @@ export function assembleResult(states: readonly FileState[], phase2Files: number
   const results: FileResult[] = [];
   const skipped: SkippedFile[] = [];
   const replaced: string[] = [];
+  const contentHashes = new Map<string, string>();
   const encodings: Record<SourceEncoding, number> = { 'utf-8': 0, 'utf-8-bom': 0, 'utf-16le': 0, 'utf-16be': 0 };
   for (const s of states) {
     if (s.skipped !== undefined || !s.final) {
@@ -67,6 +70,7 @@ export function assembleResult(states: readonly FileState[], phase2Files: number
       continue;
     }
     results.push(s.final);
+    if (s.contentHash !== undefined) contentHashes.set(s.f.file, s.contentHash);
     const meta = (s.entry ?? s.kept)!;
     encodings[meta.encoding]++;
     if (meta.replaced) replaced.push(s.f.file);
@@ -79,5 +83,5 @@ export function assembleResult(states: readonly FileState[], phase2Files: number
   results.sort(byPath);
   skipped.sort(byPath);
   replaced.sort();
-  return { results, skipped, replaced, encodings, phase2Files, unread, followed, tasks: { ...tasks }, timings };
+  return { results, skipped, replaced, encodings, phase2Files, unread, followed, tasks: { ...tasks }, contentHashes, timings };
 }

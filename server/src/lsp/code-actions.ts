@@ -4,6 +4,7 @@
  */
 import { CodeAction, CodeActionKind, Diagnostic, TextEdit, WorkspaceEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { selectSafeFixes } from '../engine/fix-all';
 import type { Finding } from '../engine/rule';
 import { DiagnosticData, FixData, isDiagnosticData, SOURCE, toFixData } from './diagnostics';
 
@@ -75,27 +76,9 @@ function escapeSnippet(text: string): string {
   return text.replace(/[\\$}]/g, (c) => `\\${c}`);
 }
 
-/**
- * The safe fixes of `findings` as one edit, skipping any fix that overlaps one already taken. Undefined when
- * there is nothing safe to apply.
- */
+/** The safe fixes of `findings` that can be applied together (see `selectSafeFixes`) as one edit, if any. */
 export function fixAllAction(doc: TextDocument, findings: readonly Finding[]): CodeAction | undefined {
-  const taken: { start: number; end: number }[] = [];
-  const edits: TextEdit[] = [];
-  for (const f of findings) {
-    if (f.suppression) continue;
-    const fix = f.fixes.find((x) => x.safety === 'safe');
-    if (!fix) continue;
-    const spans = fix.edits.map((e) => ({ start: e.start, end: e.end }));
-    if (spans.some((s) => taken.some((t) => overlaps(s, t)))) continue;
-    taken.push(...spans);
-    edits.push(...toFixData(fix).edits);
-  }
+  const edits = selectSafeFixes(findings).flatMap((fix) => toFixData(fix).edits);
   if (!edits.length) return undefined;
   return { title: 'Apply all safe kslint fixes', kind: FIX_ALL_KIND, edit: documentEdit(doc, edits) };
-}
-
-/** Overlapping spans, counting two insertions at the same point (their order would be ambiguous). */
-function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
-  return (a.start < b.end && b.start < a.end) || a.start === b.start;
 }

@@ -63,6 +63,20 @@ export function decodeSource(bytes: Buffer): SourceRead {
   }
 }
 
+/** The bytes of `text` in `encoding`, byte-order mark included: the inverse of `decodeSource` for text it read. */
+export function encodeSource(text: string, encoding: SourceEncoding): Buffer {
+  switch (encoding) {
+    case 'utf-8':
+      return Buffer.from(text, 'utf8');
+    case 'utf-8-bom':
+      return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
+    case 'utf-16le':
+      return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    case 'utf-16be':
+      return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
+  }
+}
+
 function ioReason(err: unknown): SourceSkipped {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {

@@ -3,7 +3,7 @@
  * findings by file and line-independent fingerprint; lines are kept only to show where fixed findings were.
  * A previous SARIF log from kslint is accepted as a baseline too.
  */
-import { mkdirSync, renameSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { baselineKey, displayPath, findingStatus } from './common';
 import { FINGERPRINT_KEY } from './sarif';
@@ -35,12 +35,16 @@ export function serializeBaseline(b: BaselineFile): string {
   return JSON.stringify(b, null, 2) + '\n';
 }
 
-/** Writes atomically (a reader, or a crash, never sees half a file), creating missing parent folders. */
-export function writeFileAtomic(path: string, text: string): void {
+/**
+ * Writes atomically (a reader, or a crash, never sees half a file), creating missing parent folders. `mode` is
+ * the new file's permission bits (a rewritten source file keeps its own).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): void {
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
+    if (mode !== undefined) chmodSync(tmp, mode);
     renameSync(tmp, path);
   } catch (err) {
     try {

@@ -1,0 +1,96 @@
+/** `kslint --fix`: safe fixes written into the linted files, only where the bytes are certain to survive. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashOf } from '../../server/src/cli/cache';
+import { applySafeFixes } from '../../server/src/cli/fix';
+import { applyEdits } from '../../server/src/engine/fix-all';
+import { lintText } from '../helpers';
+import { makeTree, removeTree, runCli } from './cli-helpers';
+
+/** An MDL mapping used without a NULL test (KS1202, a safe fix) and without MdlMappingNoExecute (KS1801, safe). */
+const MAP = (eol: string): string =>
+  ['NTSTATUS Map(PMDL Mdl)', '{', '    PUCHAR p;', `    p = (PUCHAR)MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority); // é`, '    p[0] = 1;', '    return STATUS_SUCCESS;', '}', ''].join(eol);
+const FIXED = (eol: string): string =>
+  ['NTSTATUS Map(PMDL Mdl)', '{', '    PUCHAR p;', '    p = (PUCHAR)MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority | MdlMappingNoExecute); // é', '    if (p == NULL) {', '        return STATUS_INSUFFICIENT_RESOURCES;', '    }', '    p[0] = 1;', '    return STATUS_SUCCESS;', '}', ''].join(eol);
+const utf16le = (text: string): Buffer => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+
+test('--fix writes the safe fixes (CRLF, UTF-16 with BOM, permissions and symbolic links kept) and reports what remains', async () => {
+  const dir = makeTree({ 'crlf.c': MAP('\r\n'), 'wide.c': utf16le(MAP('\n')), 'target/real.c': MAP('\n') });
+  try {
+    chmodSync(join(dir, 'crlf.c'), 0o640);
+    symlinkSync(join(dir, 'target', 'real.c'), join(dir, 'link.c'));
+    const before = await runCli(['crlf.c', 'wide.c', 'link.c'], { cwd: dir });
+    assert.equal(before.code, 1, before.stdout);
+    assert.equal(before.stdout.match(/ KS1202 /g)?.length, 3);
+
+    const r = await runCli(['--fix', 'crlf.c', 'wide.c', 'link.c'], { cwd: dir });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /^kslint: applied 6 safe fixes in 3 files$/m);
+    assert.match(r.stdout, /^0 errors, 0 warnings and 0 notes in 3 files$/m, 'the report is of the fixed files');
+    assert.equal(readFileSync(join(dir, 'crlf.c'), 'utf8'), FIXED('\r\n'), 'inserted lines end in CRLF like the others');
+    assert.equal(statSync(join(dir, 'crlf.c')).mode & 0o777, 0o640);
+    assert.deepEqual(readFileSync(join(dir, 'wide.c')), utf16le(FIXED('\n')), 'still UTF-16 LE with its BOM');
+    assert.ok(lstatSync(join(dir, 'link.c')).isSymbolicLink(), 'the link is still a link');
+    assert.equal(readFileSync(join(dir, 'target', 'real.c'), 'utf8'), FIXED('\n'));
+
+    const again = await runCli(['--fix', 'crlf.c', 'wide.c', 'link.c'], { cwd: dir });
+    assert.equal(again.code, 0);
+    assert.match(again.stderr, /^kslint: no safe fixes to apply$/m);
+    assert.equal(readFileSync(join(dir, 'crlf.c'), 'utf8'), FIXED('\r\n'));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('--fix leaves alone suppressed and baselined findings, and files whose bytes would not survive a rewrite', async () => {
+  const suppressed = MAP('\n').replace('    p[0] = 1;', '    // kslint-disable-next-line KS1202 -- the MDL is locked system memory, mapped at start-up\n    p[0] = 1;');
+  const latin1 = Buffer.from(MAP('\n').replace('é', '\u00e9'), 'latin1');
+  const dir = makeTree({ 'src/suppressed.c': suppressed, 'src/latin1.c': latin1, 'src/old.c': MAP('\n') });
+  try {
+    const base = await runCli(['--write-baseline', 'base.json', 'src/old.c'], { cwd: dir });
+    assert.equal(base.code, 1);
+    const r = await runCli(['--fix', '--baseline', 'base.json', 'src'], { cwd: dir });
+    assert.equal(r.code, 1, 'the error in the legacy-encoded file is still reported');
+    assert.match(r.stderr, /^kslint: applied 1 safe fix in 1 file$/m);
+    assert.match(r.stderr, /^kslint: note: safe fixes not applied to src\/latin1\.c: its bytes would not be written back as they are/m);
+    assert.deepEqual(readFileSync(join(dir, 'src', 'latin1.c')), latin1, 'byte for byte as it was');
+    assert.equal(readFileSync(join(dir, 'src', 'old.c'), 'utf8'), MAP('\n'), 'a baselined finding is accepted as it is');
+    const fixed = readFileSync(join(dir, 'src', 'suppressed.c'), 'utf8');
+    assert.ok(fixed.includes('NormalPagePriority | MdlMappingNoExecute') && !fixed.includes('== NULL'), 'only the fix of the finding that is not suppressed');
+    assert.match(r.stdout, /src\/latin1\.c:5:5: error KS1202/);
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a file changed after it was linted is not rewritten; with the hash of what was linted it is', async () => {
+  const dir = makeTree({ 'map.c': MAP('\n') });
+  try {
+    const { findings } = await lintText('map.c', MAP('\n'));
+    const input = { findings, cwd: dir, maxBytes: 1 << 20 };
+    writeFileSync(join(dir, 'map.c'), MAP('\n') + '// edited meanwhile\n');
+    const stale = applySafeFixes({ ...input, contentHashes: new Map([['map.c', hashOf(Buffer.from(MAP('\n')))]]) });
+    assert.deepEqual(stale, { fixed: [], left: [{ file: 'map.c', reason: 'changed since it was linted' }], failed: [] });
+    assert.equal(readFileSync(join(dir, 'map.c'), 'utf8'), MAP('\n') + '// edited meanwhile\n');
+
+    writeFileSync(join(dir, 'map.c'), MAP('\n'));
+    const done = applySafeFixes({ ...input, contentHashes: new Map([['map.c', hashOf(Buffer.from(MAP('\n')))]]) });
+    assert.deepEqual(done, { fixed: [{ file: 'map.c', fixes: 2 }], left: [], failed: [] });
+    assert.equal(readFileSync(join(dir, 'map.c'), 'utf8'), FIXED('\n'));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('edits apply from the end, keep the text around them, and take the line breaks of the file', () => {
+  const edits = [
+    { start: 1, end: 2, newText: 'B' },
+    { start: 4, end: 4, newText: 'x\ny' },
+    { start: 0, end: 0, newText: '>' },
+  ];
+  assert.equal(applyEdits('ab\ncd', edits), '>aB\ncx\nyd');
+  assert.equal(applyEdits('ab\r\ncd', [{ start: 6, end: 6, newText: '\nz' }]), 'ab\r\ncd\r\nz');
+  assert.equal(applyEdits('ab\ncd\r\n', [{ start: 5, end: 5, newText: '\nz' }]), 'ab\ncd\nz\r\n', 'a file whose first line ends in LF gets LF');
+});
