@@ -37,7 +37,7 @@ test('usage errors exit with 2 and say what is wrong', async () => {
   try {
     const cases: [string[], RegExp][] = [
       [['--bogus'], /unknown option '--bogus'/],
-      [['--format', 'pdf'], /unknown report format "pdf" \(known: text, json, sarif, html, markdown, junit\)/],
+      [['--format', 'pdf'], /unknown report format "pdf" \(known: text, json, sarif, html, markdown, junit, github, gitlab\)/],
       [['--format', 'json', '--format', 'sarif'], /formats json and sarif would both go to standard output/],
       [['--baseline', 'none.json'], /--baseline none\.json: file not found/],
       [['--fail-on', 'fatal'], /Allowed choices are error, warning, note, none/],

@@ -23,6 +23,10 @@ test('formats pair with outputs in both spellings; conflicts are usage errors', 
     { format: 'markdown', output: 'pr.md' },
     { format: 'junit', output: 'junit.xml' },
   ]);
+  assert.deepEqual(parseReportRequests(['github', 'codequality=gl.json'], []), [
+    { format: 'github', output: undefined },
+    { format: 'gitlab', output: 'gl.json' },
+  ]);
   assert.deepEqual(parseReportRequests([], []), [{ format: 'text', output: undefined }]);
   assert.throws(() => parseReportRequests(['pdf'], []), /unknown report format "pdf"/);
   assert.throws(() => parseReportRequests(['sarif', 'html'], []), /both go to standard output/);

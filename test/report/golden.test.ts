@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { FORMATS, FormatName, diskSources } from '../../server/src/report/index';
 import { TREE, assertGolden, goldenScenario, normalize } from './run-helpers';
 
-const NAMES: Record<FormatName, string> = { json: 'report.json', sarif: 'report.sarif', html: 'report.html', markdown: 'report.md', junit: 'report.xml' };
+const NAMES: Record<FormatName, string> = { json: 'report.json', sarif: 'report.sarif', html: 'report.html', markdown: 'report.md', junit: 'report.xml', github: 'report-github.txt', gitlab: 'report-gitlab.json' };
 
 for (const format of Object.keys(FORMATS) as FormatName[]) {
   test(`${format} report matches its golden file`, async () => {

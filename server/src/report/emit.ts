@@ -22,7 +22,7 @@ const KNOWN = (): string => ['text', ...Object.keys(FORMATS)].join(', ');
 
 function formatName(name: string): FormatName | 'text' {
   const n = name.trim().toLowerCase();
-  const alias: Record<string, FormatName> = { md: 'markdown', xml: 'junit' };
+  const alias: Record<string, FormatName> = { md: 'markdown', xml: 'junit', codequality: 'gitlab' };
   const resolved: string = alias[n] ?? n;
   if (resolved === 'text') return 'text';
   if (isFormatName(resolved)) return resolved;

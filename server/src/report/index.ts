@@ -2,6 +2,8 @@
  * The report format registry. The CLI and the editor's export command look writers up here by name:
  * `FORMATS[name](run, ctx)` returns the whole report as a string.
  */
+import { writeGithub } from './github';
+import { writeGitlab } from './gitlab';
 import { writeHtml } from './html';
 import { writeJson } from './json';
 import { writeJunit } from './junit';
@@ -13,7 +15,7 @@ export type { RunResult, ReportContext, ReportWriter, RuleInfo, SkippedFile, Too
 export { diskSources, summarize, isFailing, findingStatus, baselineState } from './common';
 export type { Summary, FindingStatus } from './common';
 
-export type FormatName = 'json' | 'sarif' | 'html' | 'markdown' | 'junit';
+export type FormatName = 'json' | 'sarif' | 'html' | 'markdown' | 'junit' | 'github' | 'gitlab';
 
 export const FORMATS: Readonly<Record<FormatName, ReportWriter>> = {
   json: writeJson,
@@ -21,6 +23,8 @@ export const FORMATS: Readonly<Record<FormatName, ReportWriter>> = {
   html: writeHtml,
   markdown: writeMarkdown,
   junit: writeJunit,
+  github: writeGithub,
+  gitlab: writeGitlab,
 };
 
 /** File extensions conventionally used for each format (for default output names and the editor's save dialog). */
@@ -30,6 +34,9 @@ export const FORMAT_EXTENSIONS: Readonly<Record<FormatName, string>> = {
   html: 'html',
   markdown: 'md',
   junit: 'xml',
+  // Workflow commands belong on standard output; a file of them is plain text for a later step to print.
+  github: 'txt',
+  gitlab: 'json',
 };
 
 export function isFormatName(name: string): name is FormatName {
