@@ -9,6 +9,7 @@ import type { CfgNode } from './cfg';
 import { CLEAN, Fact, isTainted, load, sourceFact, TaintState, union, withStep } from './facts';
 import { GuardState, provesUpper } from './guards';
 import { isPathBelow, leavesOf, opOf as opText, pathOf, stripCasts } from './paths';
+import { placeMax, storedInto } from './narrow';
 import { decrementKeeps } from './quotient';
 import { declaratorName, declarations, effectNodes } from './solve';
 import { BUF, CALL_SOURCES, COPY_CALLS, USER, VAL } from './sources';
@@ -141,8 +142,8 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         const right = child(n, 'right');
         const p = left && pathOf(src, left);
         if (!p || !right) break;
-        const v = checked(env, cur(), guards, right, evalExpr(env, cur(), guards, right));
         const op = opText(src, n);
+        const v = storedInto(src, checked(env, cur(), guards, right, evalExpr(env, cur(), guards, right)), op === '=' ? right : undefined, placeMax(env.types, p));
         // `x -= y` keeps what is known of x: a range-checked x stays checked. A buffer pointer moved by a value
         // (`cursor += len`) is still the same buffer pointer, as for `p + n`.
         const old = op === '=' ? undefined : checked(env, cur(), guards, left!, evalExpr(env, cur(), guards, left!));
@@ -150,7 +151,9 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         const joined = op === '=' ? v : movesPointer ? old : union(old, v);
         // A compound assignment keeps a quotient only when it cannot make it larger (`n -= i + 1` with i < n).
         const shrinks = op === '/=' || (op === '-=' && decrementKeeps(src, guards, env.types, p, right));
-        const next = op === '=' || !isTainted(joined) ? joined : { ...joined, divisor: shrinks ? old?.divisor : undefined };
+        // It keeps a maximum only when it cannot make the value larger (`n &= 7`, `n >>= 2`).
+        const keepsMax = op === '&=' || op === '>>=' || op === '/=' || op === '%=';
+        const next = op === '=' || !isTainted(joined) ? joined : { ...joined, divisor: shrinks ? old?.divisor : undefined, max: keepsMax ? joined.max : undefined };
         if (!isTainted(next) && !cur().has(p) && !p.includes('.') && !p.includes('[')) break;
         mut().set(p, isTainted(next) ? withStep(next, { node: n, label: assignLabel(nodeText(src, left!)) }) : undefined);
         break;
@@ -159,19 +162,21 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         for (const d of declarations(n)) {
           const name = declaratorName(src, d.declarator);
           if (!name) continue;
-          const v = d.value ? checked(env, cur(), guards, d.value, evalExpr(env, cur(), guards, d.value)) : undefined;
+          const v = d.value ? storedInto(src, checked(env, cur(), guards, d.value, evalExpr(env, cur(), guards, d.value)), d.value, placeMax(env.types, name)) : undefined;
           if (!isTainted(v) && !cur().has(name)) continue;
           mut().set(name, isTainted(v) ? withStep(v, { node: d.declarator, label: assignLabel(name) }) : undefined);
         }
         break;
       case 'update_expression': {
-        // `n--` keeps a quotient only when n is known non-zero; `n++` may take it past the dividend.
+        // `n--` keeps a quotient only when n is known non-zero; `n++` may take it past the dividend, and either may
+        // take it past its maximum (a narrow local's type bounds it again when it is read).
         const arg = child(n, 'argument');
         const p = arg && pathOf(src, arg);
         const f = p === undefined ? undefined : cur().get(p);
-        if (!p || !f || f.divisor === undefined) break;
-        if (opText(src, n) === '--' && decrementKeeps(src, guards, env.types, p, undefined)) break;
-        mut().set(p, { ...f, divisor: undefined });
+        if (!p || !f || (f.divisor === undefined && f.max === undefined)) break;
+        const keeps = f.divisor !== undefined && opText(src, n) === '--' && decrementKeeps(src, guards, env.types, p, undefined);
+        if (keeps && f.max === undefined) break;
+        mut().set(p, { ...f, divisor: keeps ? f.divisor : undefined, max: undefined });
         break;
       }
       case 'for_range_loop': {

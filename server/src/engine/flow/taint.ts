@@ -14,7 +14,8 @@ import { leavesOf, literalValue, opOf as opText, parenCastOperand, pathOf, strip
 export { literalValue } from './paths';
 import { divisorKey, quotientProduct } from './quotient';
 import { BUF, CALL_SOURCES, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
-import { castMax, NameType } from './types';
+import { castMax, NameType, narrowTypeMax } from './types';
+import { narrowResult, storedInto, SWAP16_CALLS, SWAP_CALLS } from './narrow';
 
 export interface TaintEnv {
   readonly src: TextSource;
@@ -27,6 +28,9 @@ export interface TaintEnv {
 
 /** The fact without a divisor: the value may have grown past the quotient (`-q`, `~q`, `q + 1`, a byte swap). */
 const noDivisor = (f: Fact | undefined): Fact | undefined => (f?.divisor === undefined ? f : { ...f, divisor: undefined });
+
+/** The fact of a value that may have grown past anything known of it (`-x`, `~x`, `x += y`): no divisor, no maximum. */
+const grown = (f: Fact | undefined): Fact | undefined => (f?.divisor === undefined && f?.max === undefined ? f : { ...f, divisor: undefined, max: undefined });
 
 const withMax = (f: Fact | undefined, max: number | undefined): Fact | undefined =>
   !isTainted(f) || max === undefined || (f.max !== undefined && f.max <= max) ? f : { ...f, max };
@@ -118,8 +122,10 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       const inner = namedChildren(n).filter((c) => c.type !== 'comment');
       return get(inner[inner.length - 1]);
     }
-    case 'cast_expression':
-      return withMax(get(child(n, 'value')), castMax(src, child(n, 'type')));
+    case 'cast_expression': {
+      const max = castMax(src, child(n, 'type'));
+      return withMax(storedInto(src, get(child(n, 'value')), child(n, 'value'), max), max);
+    }
     case 'field_expression':
     case 'subscript_expression':
     case 'pointer_expression': {
@@ -145,7 +151,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       const op = opText(src, n);
       if (op === '!' || op === 'not') return undefined;
       const f = get(child(n, 'argument'));
-      return op === '+' ? f : noDivisor(f);
+      return op === '+' ? f : grown(f);
     }
     case 'update_expression':
       return noDivisor(get(child(n, 'argument')));
@@ -159,12 +165,15 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return union(arms[0], arms[1]);
     }
     case 'assignment_expression':
-      return opText(src, n) === '=' ? get(child(n, 'right')) : noDivisor(union(get(child(n, 'left')), get(child(n, 'right'))));
+      return opText(src, n) === '=' ? get(child(n, 'right')) : grown(union(get(child(n, 'left')), get(child(n, 'right'))));
     case 'comma_expression':
       return get(child(n, 'right'));
     case 'call_expression': {
       const cast = parenCastOperand(n, src);
-      return cast ? get(cast) : callValue(env, guards, n, get);
+      if (!cast) return callValue(env, guards, n, get);
+      // `(USHORT)(x)`, parsed as a call: the same as a cast.
+      const max = narrowTypeMax(nodeText(src, child(n, 'function') ?? n).replace(/[()\s]/g, ''));
+      return withMax(storedInto(src, get(cast), cast, max), max);
     }
     default:
       return undefined;
@@ -219,16 +228,18 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   // bounded for callers that pass those parameters nothing untrusted; the dividend does not matter.
   const lOk = op === '%' || okOperand(l, left, false);
   let arith = l?.arith ?? r?.arith;
+  // Known operand maxima whose sum or product fits in 32 bits: it cannot wrap (narrow.ts).
+  const narrowed = narrowResult(src, env.types, op, l, left, r, right);
   if (!arith) {
     if (op === '-') {
       // Underflow needs the minuend compared (len >= HDR) or a subtrahend that is bounded; `n - 1` needs only n
       // known non-zero (`if (n == 0) return;`, `while (n > 0 && ...)`).
       const minuendOk = !isTainted(l) || okOperand(l, left, true) || (rv === 1 && !!left && knownNonZero(src, guards, left));
       if (!minuendOk || !rOk) arith = n;
-    } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk) && !quotientProduct(src, op, l, left, r, right)) arith = n;
+    } else if ((op === '+' || op === '*' || op === '<<') && (!lOk || !rOk) && !quotientProduct(src, op, l, left, r, right) && narrowed === undefined) arith = n;
   }
   const lmax = isTainted(l) ? l.max : lv;
-  const max = (op === '>>' || op === '/') && lmax !== undefined && rv !== undefined && !isTainted(r) ? (op === '>>' ? lmax >>> Math.min(rv, 31) : rv > 0 ? Math.floor(lmax / rv) : undefined) : undefined;
+  const max = (op === '>>' || op === '/') && lmax !== undefined && rv !== undefined && !isTainted(r) ? (op === '>>' ? lmax >>> Math.min(rv, 31) : rv > 0 ? Math.floor(lmax / rv) : undefined) : narrowed;
   // Operands that are range-checked here add nothing unchecked, whatever their facts say.
   const loose = (f: Fact | undefined, ok: boolean): readonly number[] | undefined => (ok || !isTainted(f) ? [] : f.bounded ? [] : f.looseParams);
   const ll = loose(l, lOk);
@@ -260,7 +271,9 @@ function callValue(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNo
   if (VALUE_PRESERVING_CALLS.has(name)) {
     let u: Fact | undefined;
     for (const a of args) u = union(u, get(a));
-    return noDivisor(u);
+    // A byte swap moves the low bytes up: only a 16-bit swap's result has a known maximum.
+    const swapped = SWAP_CALLS.has(name) ? grown(u) : noDivisor(u);
+    return withMax(swapped, SWAP16_CALLS.has(name) ? 0xffff : undefined);
   }
   const spec = CALL_SOURCES.get(name);
   if (spec?.ret) {

@@ -11,6 +11,9 @@ const BITS16 = /^(USHORT|WORD|UINT16|uint16_t|u16|__u16|WCHAR|wchar_t|unsigned s
 const PTR8 = /^(PUCHAR|PBYTE|LPBYTE|PUINT8|PBOOLEAN)$/;
 const PTR16 = /^(PUSHORT|PWORD|PUINT16|PWCHAR|PWSTR|LPWSTR|PCWSTR|LPCWSTR)$/;
 
+/** Integer types of 32 bits or more: a value that fits in 32 bits is stored whole (tested after `unsigned` is stripped). */
+const WIDE = /^(ULONG|LONG|UINT|INT|int|long|long long|unsigned|DWORD|DWORD32|DWORD64|DWORD_PTR|SIZE_T|size_t|SSIZE_T|ssize_t|ULONG_PTR|LONG_PTR|UINT_PTR|INT_PTR|ULONG32|ULONG64|LONG32|LONG64|LONGLONG|ULONGLONG|UINT32|UINT64|INT32|INT64|__int32|__int64|uint32_t|uint64_t|int32_t|int64_t|uintptr_t|intptr_t|ptrdiff_t|u32|u64|__u32|__u64)$/;
+
 /** Signed integer types, whose decrement cannot wrap to a huge value (tested before `unsigned` is stripped). */
 const SIGNED = /^(signed\s+)?(LONG|INT|int|long|long long|long int|short|SHORT|CSHORT|LONG32|LONG64|LONGLONG|INT8|INT16|INT32|INT64|__int16|__int32|__int64|LONG_PTR|INT_PTR|SSIZE_T|ssize_t|int8_t|int16_t|int32_t|int64_t|intptr_t|ptrdiff_t)$/;
 
@@ -21,6 +24,8 @@ export interface NameType {
   readonly elementMax?: number;
   /** Every declaration of the name in the function is a plain signed integer. */
   readonly signed?: boolean;
+  /** Declared as an integer of 32 bits or more (not a pointer or array). */
+  readonly wide?: boolean;
 }
 
 function baseType(t: string): string {
@@ -58,8 +63,9 @@ export function declaredTypes(src: TextSource, fn: FunctionInfo): ReadonlyMap<st
     const signed = depth === 0 && !array && SIGNED.test(text) && !notSigned.has(name);
     if (!signed) notSigned.add(name);
     const c = classify(nodeText(src, type), depth + (array ? 1 : 0));
+    const wide = depth === 0 && !array && WIDE.test(baseType(text));
     if (c) out.set(name, c);
-    else if (signed) out.set(name, { signed: true });
+    else if (signed || wide) out.set(name, signed ? { signed, wide } : { wide });
     else out.delete(name);
   };
   for (const p of fn.params) add(p.name, child(p.node, 'type'), child(p.node, 'declarator'));
@@ -74,11 +80,16 @@ export function declaredTypes(src: TextSource, fn: FunctionInfo): ReadonlyMap<st
   return out;
 }
 
+/** The maximum of a value of the named type when it is a narrow unsigned type (`USHORT`), else undefined. */
+export function narrowTypeMax(typeText: string): number | undefined {
+  const b = baseType(typeText);
+  return BITS8.test(b) ? 255 : BITS16.test(b) ? 65535 : undefined;
+}
+
 /** The maximum of a cast to a narrow unsigned type (`(UCHAR)x`). */
 export function castMax(src: TextSource, typeDescriptor: AstNode | undefined): number | undefined {
   if (!typeDescriptor) return undefined;
   const t = child(typeDescriptor, 'type');
   if (!t || child(typeDescriptor, 'declarator')) return undefined;
-  const b = baseType(nodeText(src, t));
-  return BITS8.test(b) ? 255 : BITS16.test(b) ? 65535 : undefined;
+  return narrowTypeMax(nodeText(src, t));
 }
