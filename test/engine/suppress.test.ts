@@ -138,3 +138,24 @@ test('prose mentioning a directive, and directive-like text in strings, is not a
   const r = await lintText('a.c', src);
   assert.deepEqual(active(r.findings), ['3:KS1301', '4:KS1301']);
 });
+
+test("a pragma's reason may be the comment on the lines above it, or above its run of pragmas, and is recorded", async () => {
+  const src = [
+    'void f(char *d, const char *s) {', // 1
+    '  /* both strings are constants', // 2
+    '     of the driver */', // 3
+    '#pragma warning(push)', // 4
+    '#pragma warning(suppress: 28719)', // 5
+    '  strcpy(d, s);', // 6
+    '#pragma warning(pop)', // 7
+    '  // a comment with a blank line after it', // 8
+    '', // 9
+    '#pragma warning(suppress: 28719) // expect: nothing', // 10
+    '  strcpy(d, s);', // 11
+    '}',
+  ].join('\n');
+  const r = await lintText('a.c', src);
+  assert.deepEqual(active(r.findings), ['10:KS0001']);
+  assert.equal(r.findings.find((f) => f.range.start.line === 5)!.suppression?.justification, 'both strings are constants of the driver');
+  assert.equal(r.findings.find((f) => f.range.start.line === 10)!.suppression?.justification, '');
+});

@@ -5,7 +5,8 @@
  * - `// kslint-disable-next-line KS1001, KS1301 -- reason` (the line after the comment),
  * - `// kslint-disable-line KS1001 -- reason` (the comment's own lines),
  * - `/* kslint-disable-file KS1001 -- reason *\/` (the whole file),
- * - `#pragma warning(suppress: 28719)`, `#pragma prefast(suppress: 28719, "reason")` (the next line of code),
+ * - `#pragma warning(suppress: 28719)`, `#pragma prefast(suppress: 28719, "reason")` (the next line of code; the
+ *   reason may also be a comment after the pragma or on the lines just above it),
  * - `#pragma warning(disable: 28719)`, `#pragma prefast(disable: ...)` (to the closing `pop`, or the end of the file).
  *
  * Rules are named by id, name or any alias (C28xxx numbers, CodeQL ids). Suppressed findings are kept with
@@ -129,7 +130,40 @@ function parsePragmaArg(arg: string): { tool: string; clauses: PragmaClause[]; j
     else clauses.push({ action: part.slice(0, colon).trim().toLowerCase(), names: splitNames(part.slice(colon + 1)) });
   }
   const comment = tail.startsWith('//') || tail.startsWith('/*') ? commentBody(tail) : '';
-  return { tool: m[1], clauses, justification: [...strings, comment].map((s) => s.trim()).filter(Boolean).join(' ') };
+  return { tool: m[1], clauses, justification: [...strings, reason(comment)].map((s) => s.trim()).filter(Boolean).join(' ') };
+}
+
+/** Comments that only steer tools (suppression directives, test expectations) give no reason. */
+const STEERING = /^(kslint-|expect:)/;
+
+function reason(commentText: string): string {
+  return STEERING.test(commentText) ? '' : commentText;
+}
+
+/**
+ * The reason written in the comments standing on their own lines just above a `#pragma`, or above the run of
+ * `#pragma` lines it belongs to (`// why` / `#pragma warning(push)` / `#pragma warning(disable: ...)`).
+ */
+function reasonAbove(file: ParsedFile, pragma: AstNode, pragmaLines: ReadonlySet<number>, ownLineComments: ReadonlyMap<number, AstNode>): string {
+  let line = file.source.positionAt(pragma.start).line - 1;
+  while (pragmaLines.has(line)) line--;
+  const parts: string[] = [];
+  for (let c = ownLineComments.get(line); c; c = ownLineComments.get(line)) {
+    parts.unshift(reason(commentBody(file.source.text.slice(c.start, c.end))));
+    line = file.source.positionAt(c.start).line - 1;
+  }
+  return parts.filter(Boolean).join(' ').replace(/\s+/g, ' ');
+}
+
+/** Comments with nothing but blanks before them on their first line, by their last line. */
+function ownLineComments(file: ParsedFile, comments: readonly AstNode[]): Map<number, AstNode> {
+  const out = new Map<number, AstNode>();
+  const text = file.source.text;
+  for (const c of comments) {
+    const lineStart = text.lastIndexOf('\n', c.start - 1) + 1;
+    if (text.slice(lineStart, c.start).trim() === '') out.set(file.source.positionAt(c.end).line, c);
+  }
+  return out;
 }
 
 const CONDITIONAL = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
@@ -167,6 +201,8 @@ function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>)
     const d = parseComment(file, c, table);
     if (d) out.push(d);
   }
+  const pragmaLines = new Set(pragmas.map((p) => file.source.positionAt(p.start).line));
+  const above = ownLineComments(file, comments);
   // `disable` lasts until the `pop` that closes the enclosing `push`, or the end of the file.
   const stack: Directive[][] = [[]];
   const closeAt = (list: Directive[], line: number): void => {
@@ -189,7 +225,8 @@ function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>)
       } else if (clause.action === 'suppress' || clause.action === 'disable') {
         const { ids } = resolveNames(clause.names, table);
         if (!ids.length) continue;
-        const base = { ruleIds: ids, unknown: [], justification: parsed.justification, start: p.start, end: p.end, pragma: true };
+        const justification = parsed.justification || reasonAbove(file, p, pragmaLines, above);
+        const base = { ruleIds: ids, unknown: [], justification, start: p.start, end: p.end, pragma: true };
         if (clause.action === 'suppress') {
           const target = nextCodeLine(file, p.end);
           if (target !== undefined) out.push({ ...base, scope: 'pragma-suppress', fromLine: target, toLine: target });
@@ -238,7 +275,8 @@ export function applySuppressions(file: ParsedFile, findings: readonly Finding[]
     const where = { start: d.start, end: d.pragma ? d.start + 7 : d.end };
     if (unjustified && !d.justification && (!d.pragma || used[k].size > 0)) {
       const what = d.ruleIds.length ? d.ruleIds.join(', ') : 'findings';
-      out.push({ ...unjustified, spec: { ...where, message: `This suppression of ${what} gives no justification. Say why the code is safe after ' -- ' (e.g. '-- length checked by the caller'), so reviewers can judge it; a silenced kernel-mode finding is a crash or exploit nobody re-examines.` } });
+      const how = d.pragma ? `in a comment after the pragma or on the line above it (e.g. '// length checked by the caller')` : `after ' -- ' (e.g. '-- length checked by the caller')`;
+      out.push({ ...unjustified, spec: { ...where, message: `This suppression of ${what} gives no justification. Say why the code is safe ${how}, so reviewers can judge it; a silenced kernel-mode finding is a crash or exploit nobody re-examines.` } });
     }
     if (!unused || d.pragma) return;
     if (!d.ruleIds.length && !d.unknown.length) {
