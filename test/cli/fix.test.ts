@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashOf } from '../../server/src/cli/cache';
-import { applySafeFixes } from '../../server/src/cli/fix';
+import { applySafeFixes, reportFixes } from '../../server/src/cli/fix';
 import { applyEdits } from '../../server/src/engine/fix-all';
 import { lintText } from '../helpers';
 import { makeTree, removeTree, runCli } from './cli-helpers';
@@ -79,6 +79,36 @@ test('a file changed after it was linted is not rewritten; with the hash of what
     const done = applySafeFixes({ ...input, contentHashes: new Map([['map.c', hashOf(Buffer.from(MAP('\n')))]]) });
     assert.deepEqual(done, { fixed: [{ file: 'map.c', fixes: 2 }], left: [], failed: [] });
     assert.equal(readFileSync(join(dir, 'map.c'), 'utf8'), FIXED('\n'));
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('a file that cannot be written is a failure, named with the reason, and the other files are still fixed', async () => {
+  const dir = makeTree({ 'a.c': MAP('\n'), 'b.c': MAP('\n') });
+  try {
+    const findings = [...(await lintText('a.c', MAP('\n'))).findings, ...(await lintText('b.c', MAP('\n'))).findings];
+    const hash = hashOf(Buffer.from(MAP('\n')));
+    const written: string[] = [];
+    const out = applySafeFixes({
+      findings,
+      contentHashes: new Map([['a.c', hash], ['b.c', hash]]),
+      cwd: dir,
+      maxBytes: 1 << 20,
+      write: (path, data) => {
+        if (path.endsWith('a.c')) throw new Error('cannot write a.c: read-only file system');
+        written.push(path);
+        writeFileSync(path, data);
+      },
+    });
+    assert.deepEqual(out, { fixed: [{ file: 'b.c', fixes: 2 }], left: [], failed: [{ file: 'a.c', reason: 'cannot write a.c: read-only file system' }] });
+    assert.equal(readFileSync(join(dir, 'a.c'), 'utf8'), MAP('\n'), 'the file that failed is as it was');
+    assert.equal(readFileSync(join(dir, 'b.c'), 'utf8'), FIXED('\n'));
+    assert.deepEqual(written, [join(dir, 'b.c')]);
+    const lines: string[] = [];
+    const failed = reportFixes({ fixes: 2, files: new Set(['b.c']), left: new Map(), failed: new Map([['a.c', 'read-only file system']]) }, { quiet: true, write: (s) => lines.push(s) });
+    assert.equal(failed, true, 'the CLI turns this into exit code 2');
+    assert.deepEqual(lines, ['kslint: cannot write the fixes to a.c: read-only file system\n'], 'said even with --quiet');
   } finally {
     removeTree(dir);
   }

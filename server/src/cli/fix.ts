@@ -29,6 +29,8 @@ export interface FixInput {
   readonly contentHashes: ReadonlyMap<string, string>;
   readonly cwd: string;
   readonly maxBytes: number;
+  /** Replaces a file's content (tests substitute one that fails); by default an atomic write. */
+  readonly write?: (path: string, data: Uint8Array, mode: number) => void;
 }
 
 export function applySafeFixes(input: FixInput): FixOutcome {
@@ -68,7 +70,7 @@ function fixFile(file: string, edits: readonly { start: number; end: number; new
     return leave('its bytes would not be written back as they are (not valid UTF-8 or UTF-16)');
   }
   try {
-    writeFileAtomic(path, encodeSource(applyEdits(decoded.text, edits), decoded.encoding), statSync(path).mode & 0o7777);
+    (input.write ?? writeFileAtomic)(path, encodeSource(applyEdits(decoded.text, edits), decoded.encoding), statSync(path).mode & 0o7777);
     return { ok: true };
   } catch (err) {
     return { ok: false, failed: true, reason: err instanceof Error ? err.message : String(err) };
