@@ -65,6 +65,18 @@ test('--fix leaves alone suppressed and baselined findings, and files whose byte
   }
 });
 
+test('--fix without --cache still works where no temporary folder can be made (the second lint is then a full one)', async () => {
+  const dir = makeTree({ 'map.c': MAP('\n') });
+  try {
+    const r = await runCli(['--fix', 'map.c'], { cwd: dir, env: { TMPDIR: join(dir, 'no-such-folder') } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^kslint: applied 2 safe fixes in 1 file$/m);
+    assert.equal(readFileSync(join(dir, 'map.c'), 'utf8'), FIXED('\n'));
+  } finally {
+    removeTree(dir);
+  }
+});
+
 test('a file changed after it was linted is not rewritten; with the hash of what was linted it is', async () => {
   const dir = makeTree({ 'map.c': MAP('\n') });
   try {

@@ -182,7 +182,7 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
   const cacheDir = opts.cache === undefined ? undefined : resolve(opts.cache === true ? resolve(config.root, '.kslint-cache') : resolve(io.cwd, opts.cache));
   // `--fix` lints again after writing fixes: without a cache of the user's, a temporary one keeps that to the
   // files that changed (and those that depend on them).
-  const fixCacheDir = opts.fix && !cacheDir ? mkdtempSync(join(tmpdir(), 'kslint-fix-')) : undefined;
+  const fixCacheDir = opts.fix && !cacheDir ? temporaryFolder('kslint-fix-') : undefined;
   const store = cacheDir || fixCacheDir ? new ResultCache((cacheDir ?? fixCacheDir)!) : undefined;
   const progress = new Progress(io.stderr, !opts.quiet && !!io.stderr.isTTY && !('CI' in io.env && io.env.CI));
   const pipeline = new Pipeline({
@@ -317,6 +317,15 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
       err(opts.stats === 'json' ? `${JSON.stringify(statsJson(input))}\n` : formatStats(input));
     }
     return exitCode;
+  }
+}
+
+/** A new folder under the system's temporary folder, or undefined where none can be made (the work goes on without). */
+function temporaryFolder(prefix: string): string | undefined {
+  try {
+    return mkdtempSync(join(tmpdir(), prefix));
+  } catch {
+    return undefined;
   }
 }
 
