@@ -34,7 +34,7 @@ export interface FixInput {
 }
 
 export function applySafeFixes(input: FixInput): FixOutcome {
-  const outcome: { fixed: FixOutcome['fixed'][number][]; left: FixOutcome['left'][number][]; failed: FixOutcome['failed'][number][] } = { fixed: [], left: [], failed: [] };
+  const outcome: FixOutcome = { fixed: [], left: [], failed: [] };
   const byFile = new Map<string, Finding[]>();
   for (const f of input.findings) {
     const list = byFile.get(f.file);

@@ -183,7 +183,8 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
   // `--fix` lints again after writing fixes: without a cache of the user's, a temporary one keeps that to the
   // files that changed (and those that depend on them).
   const fixCacheDir = opts.fix && !cacheDir ? temporaryFolder('kslint-fix-') : undefined;
-  const store = cacheDir || fixCacheDir ? new ResultCache((cacheDir ?? fixCacheDir)!) : undefined;
+  const storeDir = cacheDir ?? fixCacheDir;
+  const store = storeDir ? new ResultCache(storeDir) : undefined;
   const progress = new Progress(io.stderr, !opts.quiet && !!io.stderr.isTTY && !('CI' in io.env && io.env.CI));
   const pipeline = new Pipeline({
     engine: config.engine,

@@ -143,7 +143,10 @@ function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable
  */
 function callAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable, n: AstNode, out: UserAccess[]): void {
   const name = calleeName(file, n);
-  if (!name || !(PROBE_ROUTINES.has(name) || isUserAccessor(name) || isMemoryRoutine(name))) return;
+  if (!name) return;
+  // Most calls are none of these: tell which (once) before anything is allocated for the call.
+  const role = PROBE_ROUTINES.has(name) ? 'probe' : isUserAccessor(name) ? 'accessor' : isMemoryRoutine(name) ? 'copy' : undefined;
+  if (!role) return;
   let args: AstNode[] | undefined;
   const at = (i: number, kind: UserAccessKind): boolean => {
     const a = (args ??= callArgs(n))[i];
@@ -151,9 +154,9 @@ function callAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable, n
     if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, location: kind === 'accessor' ? addressedLocation(file, a) : undefined });
     return !!ptr;
   };
-  if (PROBE_ROUTINES.has(name)) at(0, 'probe');
-  else if (isUserAccessor(name)) (args ??= callArgs(n)).some((_, i) => at(i, 'accessor'));
-  else if (isMemoryRoutine(name)) {
+  if (role === 'probe') at(0, 'probe');
+  else if (role === 'accessor') (args ??= callArgs(n)).some((_, i) => at(i, 'accessor'));
+  else {
     const spec = MEMORY_ROUTINES[name];
     spec.read.forEach((i) => at(i, 'copy-read'));
     spec.write.forEach((i) => at(i, 'copy-write'));
