@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly env?: Record<string, string | undefined>;
   /** Called once the process is running (e.g. to send it a signal). */
   readonly started?: (kill: (signal: NodeJS.Signals) => void) => void;
+  /** Largest file the process may write, in 512-byte blocks (a shell's `ulimit -f`): writes past it fail with EFBIG. */
+  readonly fileSizeLimit?: number;
 }
 
 /** Runs `kslint args...` to completion (colour off unless the test asks, no CI variable games). */
@@ -41,7 +43,9 @@ export function runCli(args: readonly string[], options: RunOptions): Promise<Cl
   return new Promise((resolvePromise, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] =
+      options.fileSizeLimit === undefined ? [process.execPath, [BIN, ...args]] : ['/bin/sh', ['-c', `ulimit -f ${options.fileSizeLimit} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+    const child = spawn(cmd, argv, { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

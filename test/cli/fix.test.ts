@@ -5,7 +5,9 @@ import { chmodSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { hashOf } from '../../server/src/cli/cache';
 import { applySafeFixes, reportFixes } from '../../server/src/cli/fix';
+import { applyPatch, parsePatch } from 'diff';
 import { applyEdits } from '../../server/src/engine/fix-all';
+import { readSourceFile } from '../../server/src/project/read-source';
 import { lintText } from '../helpers';
 import { makeTree, removeTree, runCli } from './cli-helpers';
 
@@ -121,6 +123,69 @@ test('a file that cannot be written is a failure, named with the reason, and the
     const failed = reportFixes({ fixes: 2, files: new Set(['b.c']), left: new Map(), failed: new Map([['a.c', 'read-only file system']]) }, { quiet: true, write: (s) => lines.push(s) });
     assert.equal(failed, true, 'the CLI turns this into exit code 2');
     assert.deepEqual(lines, ['kslint: cannot write the fixes to a.c: read-only file system\n'], 'said even with --quiet');
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('--fix ends with exit code 2 when a fixed file cannot be written, and still fixes the others', { skip: process.platform === 'win32' }, async () => {
+  // The limit on the size of a written file stops even root (file permissions would not), at the fixed file only.
+  const big = `/* ${'-'.repeat(3000)} */\n${MAP('\n')}`;
+  const dir = makeTree({ 'big.c': big, 'small.c': MAP('\n') });
+  try {
+    const r = await runCli(['--fix', 'big.c', 'small.c'], { cwd: dir, fileSizeLimit: 4 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^kslint: cannot write the fixes to big\.c: .*EFBIG/m);
+    assert.equal(readFileSync(join(dir, 'big.c'), 'utf8'), big, 'as it was');
+    assert.equal(readFileSync(join(dir, 'small.c'), 'utf8'), FIXED('\n'));
+    assert.match(r.stdout, /^big\.c:\d+:\d+: error KS1202 /m, 'the report shows what is still there');
+  } finally {
+    removeTree(dir);
+  }
+});
+
+test('--diff shows what --fix would write as a patch that applies, and changes no file', async () => {
+  const files = { 'src/crlf.c': MAP('\r\n'), 'src/wide.c': utf16le(MAP('\n')), 'src/clean.c': 'int f(void) { return 0; }\n' };
+  const [shown, fixed] = [makeTree(files), makeTree(files)];
+  try {
+    const before = await runCli(['src'], { cwd: shown });
+    const r = await runCli(['--diff', '-f', 'json', '-o', 'report.json', 'src'], { cwd: shown });
+    assert.equal(r.code, before.code, 'the exit code is the lint\'s');
+    assert.match(r.stderr, /^kslint: the diff shows 4 safe fixes in 2 files \(no file was changed\)$/m);
+    assert.match(r.stdout, /^diff --git a\/src\/crlf\.c b\/src\/crlf\.c\n--- a\/src\/crlf\.c\n\+\+\+ b\/src\/crlf\.c\n@@ /m);
+    assert.equal(JSON.parse(readFileSync(join(shown, 'report.json'), 'utf8')).findings.length, 4, 'the report went to its file');
+    for (const [name, content] of Object.entries(files)) assert.deepEqual(readFileSync(join(shown, name)), Buffer.from(content), `${name} untouched`);
+
+    assert.equal((await runCli(['--fix', 'src'], { cwd: fixed })).code, 0);
+    const patches = parsePatch(r.stdout);
+    assert.deepEqual(patches.map((p) => p.newFileName), ['b/src/crlf.c', 'b/src/wide.c']);
+    for (const p of patches) {
+      const name = p.newFileName!.slice(2);
+      const text = readSourceFile(join(shown, name), { maxBytes: 1 << 20 });
+      const expected = readSourceFile(join(fixed, name), { maxBytes: 1 << 20 });
+      assert.ok(text.ok && expected.ok);
+      assert.equal(applyPatch(text.text, p), expected.text, `the patch of ${name} gives what --fix wrote`);
+    }
+  } finally {
+    removeTree(shown);
+    removeTree(fixed);
+  }
+});
+
+test('--diff keeps standard output for the diff: a report asked for there, or --fix beside it, is a usage error', async () => {
+  const dir = makeTree({ 'map.c': MAP('\n') });
+  try {
+    for (const args of [['--diff', '-f', 'sarif', 'map.c'], ['--diff', '--fix', 'map.c']]) {
+      const r = await runCli(args, { cwd: dir });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /--diff/);
+    }
+    const quiet = await runCli(['--diff', '-q', 'map.c'], { cwd: dir });
+    assert.equal(quiet.code, 1);
+    assert.equal(quiet.stderr, '');
+    assert.ok(quiet.stdout.startsWith('diff --git a/map.c b/map.c\n'), quiet.stdout);
+    assert.equal(readFileSync(join(dir, 'map.c'), 'utf8'), MAP('\n'));
   } finally {
     removeTree(dir);
   }

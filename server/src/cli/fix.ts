@@ -6,10 +6,11 @@
  * rename, with the file's own permissions; a symbolic link is followed, so the link stays a link.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { applyEdits, selectSafeFixes } from '../engine/fix-all';
 import type { Finding } from '../engine/rule';
-import { decodeSource, encodeSource, readSourceBytes } from '../project/read-source';
+import { decodeSource, encodeSource, readSourceBytes, SourceEncoding } from '../project/read-source';
 import { writeFileAtomic } from '../report/baseline';
 import { hashOf } from './cache';
 
@@ -33,28 +34,29 @@ export interface FixInput {
   readonly write?: (path: string, data: Uint8Array, mode: number) => void;
 }
 
-export function applySafeFixes(input: FixInput): FixOutcome {
-  const outcome: FixOutcome = { fixed: [], left: [], failed: [] };
+/** A file's safe fixes, worked out but not written: its text before and after, or why it is left as it is. */
+type FilePlan =
+  | { readonly ok: true; readonly file: string; readonly path: string; readonly fixes: number; readonly before: string; readonly after: string; readonly encoding: SourceEncoding }
+  | { readonly ok: false; readonly file: string; readonly reason: string };
+
+/** Works out, file by file in name order, what the safe fixes of `findings` would make of each file. */
+function planSafeFixes(input: Omit<FixInput, 'write'>): FilePlan[] {
   const byFile = new Map<string, Finding[]>();
   for (const f of input.findings) {
     const list = byFile.get(f.file);
     if (list) list.push(f);
     else byFile.set(f.file, [f]);
   }
+  const plans: FilePlan[] = [];
   for (const [file, findings] of [...byFile].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const fixes = selectSafeFixes(findings);
-    if (fixes.length === 0) continue;
-    const r = fixFile(file, fixes.flatMap((x) => x.edits), input);
-    if (r.ok) outcome.fixed.push({ file, fixes: fixes.length });
-    else (r.failed ? outcome.failed : outcome.left).push({ file, reason: r.reason });
+    if (fixes.length > 0) plans.push(planFile(file, fixes.length, fixes.flatMap((x) => x.edits), input));
   }
-  return outcome;
+  return plans;
 }
 
-type FileFix = { readonly ok: true } | { readonly ok: false; readonly failed: boolean; readonly reason: string };
-
-function fixFile(file: string, edits: readonly { start: number; end: number; newText: string }[], input: FixInput): FileFix {
-  const leave = (reason: string): FileFix => ({ ok: false, failed: false, reason });
+function planFile(file: string, fixes: number, edits: readonly { start: number; end: number; newText: string }[], input: Omit<FixInput, 'write'>): FilePlan {
+  const leave = (reason: string): FilePlan => ({ ok: false, file, reason });
   let path: string;
   try {
     path = realpathSync(resolve(input.cwd, file));
@@ -69,12 +71,56 @@ function fixFile(file: string, edits: readonly { start: number; end: number; new
   if (decoded.replaced || !encodeSource(decoded.text, decoded.encoding).equals(read.bytes)) {
     return leave('its bytes would not be written back as they are (not valid UTF-8 or UTF-16)');
   }
-  try {
-    (input.write ?? writeFileAtomic)(path, encodeSource(applyEdits(decoded.text, edits), decoded.encoding), statSync(path).mode & 0o7777);
-    return { ok: true };
-  } catch (err) {
-    return { ok: false, failed: true, reason: err instanceof Error ? err.message : String(err) };
+  return { ok: true, file, path, fixes, before: decoded.text, after: applyEdits(decoded.text, edits), encoding: decoded.encoding };
+}
+
+export function applySafeFixes(input: FixInput): FixOutcome {
+  const outcome: FixOutcome = { fixed: [], left: [], failed: [] };
+  for (const plan of planSafeFixes(input)) {
+    if (!plan.ok) {
+      outcome.left.push({ file: plan.file, reason: plan.reason });
+      continue;
+    }
+    try {
+      (input.write ?? writeFileAtomic)(plan.path, encodeSource(plan.after, plan.encoding), statSync(plan.path).mode & 0o7777);
+      outcome.fixed.push({ file: plan.file, fixes: plan.fixes });
+    } catch (err) {
+      outcome.failed.push({ file: plan.file, reason: err instanceof Error ? err.message : String(err) });
+    }
   }
+  return outcome;
+}
+
+/** What `--diff` shows: the safe fixes as one unified diff, and what `--fix` would have applied or left. */
+export interface FixDiff {
+  readonly patch: string;
+  readonly tally: FixTally;
+}
+
+/**
+ * The safe fixes of `findings` as a unified diff that `git apply` or `patch -p1` can apply from `cwd`; nothing
+ * is written. Paths inside `cwd` are given relative to it with git's `a/` and `b/` prefixes, others whole. Only
+ * one pass: a fix that another makes possible shows up on the next run.
+ */
+export function diffSafeFixes(input: Omit<FixInput, 'write'>): FixDiff {
+  const tally: FixTally = { fixes: 0, files: new Set(), left: new Map(), failed: new Map() };
+  let patch = '';
+  for (const plan of planSafeFixes(input)) {
+    if (!plan.ok) {
+      tally.left.set(plan.file, plan.reason);
+      continue;
+    }
+    tally.fixes += plan.fixes;
+    tally.files.add(plan.file);
+    const rel = relative(input.cwd, plan.path);
+    const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    const name = inside ? rel.split(sep).join('/') : plan.path;
+    const [from, to] = inside ? [`a/${name}`, `b/${name}`] : [name, name];
+    // git's header before each file's part lets git and review tools read it as theirs.
+    if (inside) patch += `diff --git ${from} ${to}\n`;
+    patch += createTwoFilesPatch(from, to, plan.before, plan.after, undefined, undefined, { context: 3, headerOptions: FILE_HEADERS_ONLY });
+  }
+  return { patch, tally };
 }
 
 /** How many times `--fix` lints again and applies what is still fixable (a fix can make room for another). */
@@ -119,11 +165,15 @@ export async function fixPasses<R extends { readonly contentHashes: ReadonlyMap<
   return { result, tally };
 }
 
-/** Tells what `--fix` did on standard error; true when some file could not be written. */
-export function reportFixes(tally: FixTally, io: { readonly quiet: boolean; readonly write: (s: string) => void }): boolean {
+/**
+ * Tells what `--fix` did (or, with `shown`, what `--diff` showed) on standard error; true when some file could not
+ * be written.
+ */
+export function reportFixes(tally: FixTally, io: { readonly quiet: boolean; readonly write: (s: string) => void; readonly shown?: boolean }): boolean {
   const plural = (n: number, one: string, many: string): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-  if (!io.quiet) io.write(tally.fixes ? `kslint: applied ${plural(tally.fixes, 'safe fix', 'safe fixes')} in ${plural(tally.files.size, 'file', 'files')}\n` : 'kslint: no safe fixes to apply\n');
-  if (!io.quiet) for (const [file, reason] of tally.left) io.write(`kslint: note: safe fixes not applied to ${file}: ${reason}\n`);
+  const done = io.shown ? 'the diff shows' : 'applied';
+  if (!io.quiet) io.write(tally.fixes ? `kslint: ${done} ${plural(tally.fixes, 'safe fix', 'safe fixes')} in ${plural(tally.files.size, 'file', 'files')}${io.shown ? ' (no file was changed)' : ''}\n` : 'kslint: no safe fixes to apply\n');
+  if (!io.quiet) for (const [file, reason] of tally.left) io.write(`kslint: note: safe fixes ${io.shown ? 'left out of the diff for' : 'not applied to'} ${file}: ${reason}\n`);
   for (const [file, reason] of tally.failed) io.write(`kslint: cannot write the fixes to ${file}: ${reason}\n`);
   return tally.failed.size > 0;
 }

@@ -19,7 +19,7 @@ import { ConfigError, ProjectConfig, resolveProjectConfig, withRuleSeverities } 
 import { discoverFiles, DiscoveryError, Discovery } from '../project/discover';
 import { readSourceFile } from '../project/read-source';
 import { ResultCache } from './cache';
-import { fixPasses, FixTally, reportFixes } from './fix';
+import { diffSafeFixes, fixPasses, FixTally, reportFixes } from './fix';
 import { explainRule, listRules, resolveRuleName } from './rules-info';
 import { CliOptions, InfoShown, parseArgs, UsageError } from './options';
 import { Pipeline, PipelineFailed, PipelineInterrupted } from './pipeline';
@@ -135,6 +135,11 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
   let requests: ReportRequest[];
   try {
     requests = parseReportRequests(opts.format, opts.output).map((r) => ({ ...r, output: r.output && resolve(io.cwd, r.output) }));
+    if (opts.diff) {
+      // Standard output carries the diff: a report asked for there has nowhere to go, the default one is dropped.
+      if (opts.format.length && requests.some((r) => !r.output)) throw new UsageError('--diff prints the diff on standard output: give each report a file with -o');
+      requests = requests.filter((r) => r.output);
+    }
     if (opts.baseline !== undefined && !existsSync(resolve(io.cwd, opts.baseline))) throw new UsageError(`--baseline ${opts.baseline}: file not found`);
   } catch (e) {
     if (e instanceof ReportOptionError || e instanceof UsageError) {
@@ -208,14 +213,14 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
     try {
       const files = discovery.files.map((file) => ({ abs: resolve(io.cwd, file), file }));
       result = await pipeline.run(files);
+      if (opts.diff) {
+        const shown = diffSafeFixes({ findings: await reported(result), contentHashes: result.contentHashes, cwd: io.cwd, maxBytes: config.limits.maxFileBytes });
+        io.stdout.write(shown.patch);
+        fixes = shown.tally;
+      }
       if (opts.fix) {
-        // Fixes follow what the run reports: not suppressed or baselined findings, nor lines outside --changed-since.
-        const focusOnly: FocusOptions = { ...focus, writeBaseline: undefined };
         ({ result, tally: fixes } = await fixPasses(result, {
-          reported: async (r) => {
-            const run = await focusRun(assembleRun({ ...runBase(r), invocation: invocation(0) }), focusOnly);
-            return run.findings.filter((f) => findingStatus(run, f) === 'active');
-          },
+          reported,
           // A signal stops the passes: files already fixed stay fixed (each was replaced whole), no report is written.
           lintAgain: () => (signals.received ? Promise.reject(new PipelineInterrupted('interrupted')) : pipeline.run(files)),
           cwd: io.cwd,
@@ -249,8 +254,14 @@ async function runCommand(argv: readonly string[], io: CliIo, signals: SignalSta
     const tLinted = performance.now();
     const code = await report(result, tLinted);
     if (!fixes) return code;
-    const failed = reportFixes(fixes, { quiet: opts.quiet, write: err });
+    const failed = reportFixes(fixes, { quiet: opts.quiet, write: err, shown: opts.diff });
     return failed && code !== EXIT.error ? EXIT.error : code;
+  }
+
+  /** The findings a run reports, which are those `--fix` and `--diff` fix: not suppressed or baselined, nor outside --changed-since. */
+  async function reported(result: PipelineResult) {
+    const run = await focusRun(assembleRun({ ...runBase(result), invocation: invocation(0) }), { ...focus, writeBaseline: undefined });
+    return run.findings.filter((f) => findingStatus(run, f) === 'active');
   }
 
   function runBase(result: PipelineResult) {

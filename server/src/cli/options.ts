@@ -29,6 +29,8 @@ export interface CliOptions {
   readonly quiet: boolean;
   /** `--fix`: apply the safe fixes of the reported findings to the files. */
   readonly fix: boolean;
+  /** `--diff`: print the safe fixes `--fix` would apply as a unified diff, writing nothing. */
+  readonly diff: boolean;
 }
 
 export class UsageError extends Error {}
@@ -76,6 +78,7 @@ export function buildProgram(text: ProgramText): Command {
     .option('--stats [format]', 'print run statistics to standard error: files, lines, functions, findings per rule, times, memory; --stats=json prints them as one JSON object on the last line')
     .option('--cache [dir]', 'reuse results of unchanged files; the folder is given as --cache=DIR (default: .kslint-cache in the project root)')
     .option('--fix', 'apply the safe fixes of the reported findings to the files (atomically; a file changed since it was read is left alone), lint again and report what remains')
+    .addOption(new Option('--diff', 'print the safe fixes --fix would apply as a unified diff on standard output (for git apply) and change no file; the report goes to -o files only').conflicts('fix'))
     .option('--no-color', 'never colour the output (colour is used on terminals only; NO_COLOR is honoured too)')
     .option('-q, --quiet', 'print only the report: no summary, notes or progress')
     .version(text.version, '-v, --version', 'print the version and exit')
@@ -129,6 +132,7 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     color: boolean;
     quiet?: boolean;
     fix?: boolean;
+    diff?: boolean;
   }>();
   return {
     paths: program.args,
@@ -148,5 +152,6 @@ export function parseArgs(argv: readonly string[], text: ProgramText): CliOption
     color: o.color,
     quiet: !!o.quiet,
     fix: !!o.fix,
+    diff: !!o.diff,
   };
 }
