@@ -38,6 +38,31 @@ export function codeBlocks(section) {
   return out;
 }
 
+/**
+ * `sub-kinds: { deprecated-allocator: ["28751", C28751], ... }`: the rule's separately numbered checks and the
+ * aliases that stand for each. An alias names either the whole rule (`aliases`) or checks, never both.
+ */
+function parseSubKinds(value, ruleAliases, errors) {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push('"sub-kinds" must map each check to its list of aliases');
+    return [];
+  }
+  const whole = new Set(ruleAliases.map((a) => String(a).toLowerCase()));
+  const out = [];
+  for (const [id, aliases] of Object.entries(value)) {
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) errors.push(`sub-kind "${id}" is not kebab-case`);
+    const list = aliases ?? [];
+    if (!Array.isArray(list)) {
+      errors.push(`sub-kind "${id}" must list its aliases`);
+      continue;
+    }
+    for (const a of list) if (whole.has(String(a).toLowerCase())) errors.push(`alias "${a}" names both the whole rule and sub-kind "${id}"`);
+    out.push({ id, aliases: list.map(String) });
+  }
+  return out;
+}
+
 export function parseRuleDoc(text, folder) {
   const errors = [];
   const { front, body } = splitFrontMatter(text);
@@ -55,6 +80,7 @@ export function parseRuleDoc(text, folder) {
   if (!['error', 'warning', 'note'].includes(fm.severity)) errors.push(`severity must be error|warning|note`);
   if (!['syntactic', 'dataflow'].includes(fm.level)) errors.push('level must be syntactic|dataflow');
   if (!['safe', 'unsafe', 'none'].includes(fm.fixable)) errors.push('fixable must be safe|unsafe|none');
+  const subKinds = parseSubKinds(fm['sub-kinds'], fm.aliases ?? [], errors);
   const secs = sections(body);
   for (const s of [SECTIONS.why, SECTIONS.incorrect, SECTIONS.correct, SECTIONS.saferFix]) {
     if (!secs.get(s)) errors.push(`doc lacks a "## ${s}" section`);
@@ -73,6 +99,7 @@ export function parseRuleDoc(text, folder) {
     fixable: fm.fixable,
     anchors: fm.anchors ?? [],
     aliases: fm.aliases ?? [],
+    subKinds,
     securitySeverity: fm['security-severity'],
     enabledByDefault: fm.enabled !== false,
   };

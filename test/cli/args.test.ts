@@ -90,6 +90,10 @@ test('--help, --version, --list-rules and --explain print and exit 0', async () 
     assert.match(explain.stdout, /^# KS1301 banned-string-apis\n/);
     assert.match(explain.stdout, /## Why it matters/);
     assert.match(explain.stdout, /Also accepted in suppressions: .*C28719/);
+    // A check's own number finds its rule, whose explanation lists each check and what suppresses it alone.
+    const check = await runCli(['--explain', 'C30030'], { cwd: dir });
+    assert.match(check.stdout, /^# KS1201 pool-api-hygiene\n/);
+    assert.match(check.stdout, /^- Check executable-pool: suppressed alone by C30030, 30030, C30029, 30029, KS1201\/executable-pool$/m);
   } finally {
     removeTree(dir);
   }

@@ -46,7 +46,8 @@ test('the pack gives back every summary as it was made, without the fields that 
       assert.equal(got?.contentHash, contentHash);
       // JSON equality also holds the order of each argument's fields (one object shape for the index).
       assert.equal(JSON.stringify(got!.entry.summary), JSON.stringify(entry.summary), file);
-      assert.deepEqual({ ...got!.entry, summary: undefined }, { ...entry, summary: undefined });
+      // The rest is stored as JSON, which leaves out fields whose value is undefined (a finding's `subKind`).
+      assert.deepEqual({ ...got!.entry, summary: undefined }, { ...JSON.parse(JSON.stringify(entry)), summary: undefined });
     }
     // Default-valued fields are left out: the fixtures' arguments have them, the stored text does not.
     const whole = entries.map((e) => JSON.stringify(e.entry.summary)).join('');

@@ -10,6 +10,9 @@ import { actual, expectations, lintText } from '../helpers';
 import { RULES } from '../../rules/index.generated';
 
 const root = join(__dirname, '..', '..', '..', 'test', 'fixtures');
+// Each finding of a rule with declared checks names one of them (suppressions by a check's alias rely on it).
+const declaredKinds = new Map(RULES.map((r) => [r.meta.id, r.meta.subKinds.map((k) => k.id)]));
+const firedKinds = new Set<string>();
 const ruleDirs = readdirSync(root).filter((d) => /^KS\d{4}$/.test(d) && statSync(join(root, d)).isDirectory()).sort();
 
 for (const dir of ruleDirs) {
@@ -21,6 +24,11 @@ for (const dir of ruleDirs) {
       const result = await lintText(`test/fixtures/${dir}/${name}`, text);
       assert.deepEqual(result.ruleErrors, []);
       assert.deepEqual(actual(result), expectations(text), result.findings.map((f) => `${f.range.start.line + 1}:${f.ruleId} ${f.message}`).join('\n'));
+      for (const f of result.findings) {
+        const kinds = declaredKinds.get(f.ruleId) ?? [];
+        assert.ok(kinds.length ? kinds.includes(f.subKind ?? '') : f.subKind === undefined, `${f.range.start.line + 1}:${f.ruleId} has sub-kind ${f.subKind}, declared: ${kinds.join(', ')}`);
+        if (!f.suppression) firedKinds.add(`${f.ruleId}/${f.subKind}`);
+      }
     });
   }
 }
@@ -41,4 +49,9 @@ test('every rule has at least 4 firing and 4 silent fixture cases', () => {
     assert.ok(fire >= 4, `${rule.meta.id}: ${fire} must-fire cases (need 4)`);
     assert.ok(nearMiss >= 4 || silentFiles >= 4, `${rule.meta.id}: ${nearMiss} near-miss cases (need 4; mark each with a "near-miss" comment)`);
   }
+});
+
+// Runs after the fixture tests above (a file's top-level tests run in order).
+test('every declared check of a rule fires in some fixture', () => {
+  for (const [id, kinds] of declaredKinds) for (const k of kinds) assert.ok(firedKinds.has(`${id}/${k}`), `${id}/${k} fires in no fixture`);
 });

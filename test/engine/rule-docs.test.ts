@@ -9,10 +9,11 @@ import { RULES } from '../../rules/index.generated';
 interface RuleDocModule {
   sections(body: string): Map<string, string>;
   codeBlocks(section: string | undefined): { lang: 'c' | 'cpp'; code: string }[];
+  parseRuleDoc(text: string, folder: string): { meta: { subKinds: unknown }; errors: string[] };
 }
 // The doc parser is shared with the index generator (plain ESM); Node 20.19+ can require() it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { sections, codeBlocks } = require('../../../scripts/rule-doc.mjs') as RuleDocModule;
+const { sections, codeBlocks, parseRuleDoc } = require('../../../scripts/rule-doc.mjs') as RuleDocModule;
 
 const repo = join(__dirname, '..', '..', '..');
 const folders = readdirSync(join(repo, 'rules')).filter((d) => /^KS\d{4}-/.test(d));
@@ -47,3 +48,12 @@ for (const folder of folders) {
     });
   });
 }
+
+test('front matter sub-kinds: each check with its aliases; an alias names the whole rule or checks, not both', () => {
+  const doc = (front: string) => parseRuleDoc(readFileSync(join(repo, 'rules', 'KS1201-pool-api-hygiene', 'rule.md'), 'utf8').replace(/^aliases:[\s\S]*?(?=security-severity:)/m, front), 'KS1201-pool-api-hygiene');
+  const ok = doc('aliases: [C1]\nsub-kinds:\n  one: [C2, 3]\n  two-b: []\n');
+  assert.deepEqual([ok.errors, ok.meta.subKinds], [[], [{ id: 'one', aliases: ['C2', '3'] }, { id: 'two-b', aliases: [] }]]);
+  assert.deepEqual(doc('aliases: [C1]\n').meta.subKinds, []);
+  assert.deepEqual(doc('aliases: [C1]\nsub-kinds:\n  One: [c1]\n').errors, ['sub-kind "One" is not kebab-case', 'alias "c1" names both the whole rule and sub-kind "One"']);
+  assert.deepEqual(doc('aliases: []\nsub-kinds: [a, b]\n').errors, ['"sub-kinds" must map each check to its list of aliases']);
+});

@@ -5,10 +5,15 @@ import type { EngineConfig } from '../engine/config';
 import { effectiveSeverity } from '../engine/lint';
 import type { Rule } from '../engine/rule';
 
-/** A rule by id, name or alias (case-insensitive). */
+/** A rule by id, name or alias (case-insensitive), also the alias of one of its checks. */
 export function findRule(name: string): Rule | undefined {
   const n = name.trim().toLowerCase();
-  return RULES.find((r) => r.meta.id.toLowerCase() === n || r.meta.name === n) ?? RULES.find((r) => r.meta.aliases.some((a) => a.toLowerCase() === n));
+  const named = (aliases: readonly string[]): boolean => aliases.some((a) => a.toLowerCase() === n);
+  return (
+    RULES.find((r) => r.meta.id.toLowerCase() === n || r.meta.name === n) ??
+    RULES.find((r) => named(r.meta.aliases)) ??
+    RULES.find((r) => r.meta.subKinds.some((k) => named(k.aliases)))
+  );
 }
 
 export function resolveRuleName(name: string): string | undefined {
@@ -36,6 +41,7 @@ export function explainRule(name: string): string | undefined {
     `Precision: ${m.precision}; analysis: ${m.level}; fixes: ${m.fixable}`,
     m.anchors.length ? `Nearest Microsoft checks: ${m.anchors.join(', ')}` : undefined,
     m.aliases.length ? `Also accepted in suppressions: ${m.aliases.join(', ')}` : undefined,
+    ...m.subKinds.map((k) => `Check ${k.id}: suppressed alone by ${[...k.aliases, `${m.id}/${k.id}`].join(', ')}`),
   ].filter(Boolean);
   const body = rule.docs.markdown.replace(/^# .*\n+/, '');
   return `# ${m.id} ${m.name}\n\n${m.summary}\n\n${facts.map((f) => `- ${f}`).join('\n')}\n\n${body.trim()}\n`;

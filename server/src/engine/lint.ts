@@ -149,6 +149,7 @@ function toFinding(file: ParsedFile, analysis: FileAnalysis, rule: Rule, configu
     path,
     fixes,
     functionName: fn?.qualifiedName || undefined,
+    subKind: spec.subKind,
     fingerprint: '',
   };
 }

@@ -35,12 +35,25 @@ export interface RuleMeta {
   readonly fixable: 'safe' | 'unsafe' | 'none';
   /** Nearest Microsoft checks: CodeQL query ids and Code Analysis (C28xxx) warnings. */
   readonly anchors: readonly string[];
-  /** Other ids accepted in suppressions: C28xxx numbers and CodeQL `@id`s. */
+  /** Other ids accepted in suppressions for the whole rule: C28xxx numbers and CodeQL `@id`s. */
   readonly aliases: readonly string[];
+  /**
+   * The distinct checks of a rule that Microsoft's tools number separately (front matter `sub-kinds`). Each
+   * finding of such a rule names its check (`Finding.subKind`), and a suppression naming one of a check's aliases
+   * hides only that check's findings; the rule's id, name and `aliases` still hide all of them.
+   */
+  readonly subKinds: readonly SubKind[];
   /** A number 0.0-10.0 for code-scanning services (SARIF `security-severity`). */
   readonly securitySeverity: number;
   /** Whether the rule is on unless the config turns it on. */
   readonly enabledByDefault: boolean;
+}
+
+export interface SubKind {
+  /** kebab-case, unique within the rule, e.g. `deprecated-allocator`; also accepted as `KS1201/deprecated-allocator`. */
+  readonly id: string;
+  /** Code Analysis numbers and CodeQL ids that stand for this check only. */
+  readonly aliases: readonly string[];
 }
 
 /** The parsed sections of a rule doc (`rule.md`). */
@@ -99,6 +112,8 @@ export interface Finding {
   readonly fixes: readonly Fix[];
   /** The enclosing function, when there is one. */
   readonly functionName: string | undefined;
+  /** Which of the rule's `subKinds` found it; undefined for rules that declare none. */
+  readonly subKind: string | undefined;
   /** Stable across unrelated edits: rule, function, and the normalized text of the flagged code. */
   readonly fingerprint: string;
   suppression?: Suppression;
@@ -115,6 +130,8 @@ export interface ReportSpec {
   readonly fixes?: readonly { readonly title: string; readonly safety: FixSafety; readonly edits: readonly { readonly start: number; readonly end: number; readonly newText: string }[] }[];
   /** Overrides the configured severity downwards (never upwards), e.g. for a less certain variant. */
   readonly severity?: Severity;
+  /** One of the rule's declared `subKinds` (required when it declares any). */
+  readonly subKind?: string;
 }
 
 /** Everything a check may look at. Kept free of LSP, file system and console. */

@@ -9,7 +9,10 @@
  *   reason may also be a comment after the pragma or on the lines just above it),
  * - `#pragma warning(disable: 28719)`, `#pragma prefast(disable: ...)` (to the closing `pop`, or the end of the file).
  *
- * Rules are named by id, name or any alias (C28xxx numbers, CodeQL ids). Suppressed findings are kept with
+ * Rules are named by id, name or any alias (C28xxx numbers, CodeQL ids). A rule whose checks Microsoft's tools
+ * number separately declares them as sub-kinds: an alias of one of them (or `KS1201/deprecated-allocator`) hides
+ * only that check's findings, so a pragma written for one Code Analysis warning leaves the rule's other findings
+ * in view; the rule's id, name and own aliases hide all of them. Suppressed findings are kept with
  * `suppression.kind = 'inSource'`. A kslint directive without a justification (KS0001), or one that suppresses
  * nothing (KS0002), is itself reported; a pragma is reported only when it hides a finding without saying why,
  * since pragmas mostly address the compiler's own analysis.
@@ -23,10 +26,22 @@ export const UNUSED_SUPPRESSION = 'KS0002';
 
 type Scope = 'next-line' | 'line' | 'file' | 'pragma-suppress' | 'pragma-disable';
 
+/** What one name in a suppression stands for: a whole rule, or some of its checks. */
+interface Named {
+  readonly ruleId: string;
+  /** The checks the name stands for; undefined when it names the whole rule. */
+  readonly subKinds: readonly string[] | undefined;
+}
+
+/** A rule a directive names, with the checks it is limited to and the names as written. */
+export interface Target extends Named {
+  readonly names: readonly string[];
+}
+
 export interface Directive {
   readonly scope: Scope;
-  /** Rule ids the directive names (resolved from ids, names and aliases), in written order, unique. */
-  readonly ruleIds: readonly string[];
+  /** The rules the directive names (resolved from ids, names and aliases), in written order, one per rule. */
+  readonly targets: readonly Target[];
   /** Names that match no rule (reported for kslint comments only). */
   readonly unknown: readonly string[];
   readonly justification: string;
@@ -41,14 +56,28 @@ export interface Directive {
 
 const COMMENT_DIRECTIVE = /^(kslint-disable-next-line|kslint-disable-line|kslint-disable-file)(?=\s|$)/;
 
-/** Maps every id, name and alias (case-insensitive) to a rule id. */
-export function ruleNameTable(rules: readonly Rule[]): Map<string, string> {
-  const table = new Map<string, string>();
+/**
+ * Maps every id, name and alias (case-insensitive) to what it names. Names of whole rules come first, so a
+ * check's alias never takes over a name another rule already answers to.
+ */
+export function ruleNameTable(rules: readonly Rule[]): Map<string, Named> {
+  const table = new Map<string, Named>();
+  const add = (name: string, named: Named): void => {
+    const key = name.toLowerCase();
+    if (!table.has(key)) table.set(key, named);
+  };
   for (const r of rules) {
-    for (const name of [r.meta.id, r.meta.name, ...r.meta.aliases]) {
-      const key = name.toLowerCase();
-      if (!table.has(key)) table.set(key, r.meta.id);
+    const whole: Named = { ruleId: r.meta.id, subKinds: undefined };
+    for (const name of [r.meta.id, r.meta.name, ...r.meta.aliases]) add(name, whole);
+  }
+  for (const r of rules) {
+    // One alias may stand for several checks (a Code Analysis number that covers two of them).
+    const kinds = new Map<string, string[]>();
+    for (const k of r.meta.subKinds) {
+      add(`${r.meta.id}/${k.id}`, { ruleId: r.meta.id, subKinds: [k.id] });
+      for (const a of k.aliases.map((x) => x.toLowerCase())) kinds.set(a, [...(kinds.get(a) ?? []), k.id]);
     }
+    for (const [alias, subKinds] of kinds) add(alias, { ruleId: r.meta.id, subKinds });
   }
   return table;
 }
@@ -63,19 +92,32 @@ function splitNames(list: string): string[] {
   return list.split(/[\s,]+/).filter(Boolean);
 }
 
-function resolveNames(names: readonly string[], table: ReadonlyMap<string, string>): { ids: string[]; unknown: string[] } {
-  const ids: string[] = [];
+/** The rules `names` name; a rule named both whole and by a check is named whole. */
+function resolveNames(names: readonly string[], table: ReadonlyMap<string, Named>): { targets: Target[]; unknown: string[] } {
+  const targets: Target[] = [];
   const unknown: string[] = [];
   for (const n of names) {
-    const id = table.get(n.toLowerCase());
-    if (id) {
-      if (!ids.includes(id)) ids.push(id);
-    } else unknown.push(n);
+    const named = table.get(n.toLowerCase());
+    if (!named) {
+      unknown.push(n);
+      continue;
+    }
+    const k = targets.findIndex((t) => t.ruleId === named.ruleId);
+    const prev = k < 0 ? undefined : targets[k];
+    const subKinds = !prev ? named.subKinds : prev.subKinds && named.subKinds ? [...new Set([...prev.subKinds, ...named.subKinds])] : undefined;
+    const target = { ruleId: named.ruleId, subKinds, names: [...(prev?.names ?? []), n] };
+    if (prev) targets[k] = target;
+    else targets.push(target);
   }
-  return { ids, unknown };
+  return { targets, unknown };
 }
 
-function parseComment(file: ParsedFile, node: AstNode, table: ReadonlyMap<string, string>): Directive | undefined {
+/** Whether a directive's target hides `f`: same rule, and the whole rule or the finding's own check. */
+function covers(t: Target, f: Finding): boolean {
+  return t.ruleId === f.ruleId && (t.subKinds === undefined || (f.subKind !== undefined && t.subKinds.includes(f.subKind)));
+}
+
+function parseComment(file: ParsedFile, node: AstNode, table: ReadonlyMap<string, Named>): Directive | undefined {
   const body = commentBody(file.source.text.slice(node.start, node.end));
   const m = COMMENT_DIRECTIVE.exec(body);
   if (!m) return undefined;
@@ -83,12 +125,12 @@ function parseComment(file: ParsedFile, node: AstNode, table: ReadonlyMap<string
   const sep = rest.search(/(^|\s)--(\s|$)/);
   const names = splitNames(sep < 0 ? rest : rest.slice(0, sep));
   const justification = sep < 0 ? '' : rest.slice(sep).trim().replace(/^--/, '').trim();
-  const { ids, unknown } = resolveNames(names, table);
+  const { targets, unknown } = resolveNames(names, table);
   const first = file.source.positionAt(node.start).line;
   const last = file.source.positionAt(node.end).line;
   const scope: Scope = m[1] === 'kslint-disable-next-line' ? 'next-line' : m[1] === 'kslint-disable-line' ? 'line' : 'file';
   const [fromLine, toLine] = scope === 'next-line' ? [last + 1, last + 1] : scope === 'line' ? [first, last] : [0, Number.MAX_SAFE_INTEGER];
-  return { scope, ruleIds: ids, unknown, justification, start: node.start, end: node.end, fromLine, toLine, pragma: false };
+  return { scope, targets, unknown, justification, start: node.start, end: node.end, fromLine, toLine, pragma: false };
 }
 
 interface PragmaClause {
@@ -184,7 +226,7 @@ function nextCodeLine(file: ParsedFile, offset: number): number | undefined {
 
 const DIRECTIVE_NODES: ReadonlySet<string> = new Set(['comment', 'preproc_call']);
 
-function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>): Directive[] {
+function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, Named>): Directive[] {
   const comments: AstNode[] = [];
   const pragmas: AstNode[] = [];
   for (const n of descendants(file.root, DIRECTIVE_NODES)) {
@@ -223,10 +265,10 @@ function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, string>)
           pending.push(closed);
         }
       } else if (clause.action === 'suppress' || clause.action === 'disable') {
-        const { ids } = resolveNames(clause.names, table);
-        if (!ids.length) continue;
+        const { targets } = resolveNames(clause.names, table);
+        if (!targets.length) continue;
         const justification = parsed.justification || reasonAbove(file, p, pragmaLines, above);
-        const base = { ruleIds: ids, unknown: [], justification, start: p.start, end: p.end, pragma: true };
+        const base = { targets, unknown: [], justification, start: p.start, end: p.end, pragma: true };
         if (clause.action === 'suppress') {
           const target = nextCodeLine(file, p.end);
           if (target !== undefined) out.push({ ...base, scope: 'pragma-suppress', fromLine: target, toLine: target });
@@ -253,11 +295,19 @@ export function applySuppressions(file: ParsedFile, findings: readonly Finding[]
   const directives = collectDirectives(file, table);
   if (!directives.length) return [];
   const used = directives.map(() => new Set<string>());
+  // The checks of findings in a directive's scope that it names the rule of, but not their check (for KS0002).
+  const missed = directives.map(() => new Map<string, Set<string>>());
   for (const f of findings) {
     const line = f.range.start.line;
     for (let k = 0; k < directives.length; k++) {
       const d = directives[k];
-      if (line < d.fromLine || line > d.toLine || !d.ruleIds.includes(f.ruleId)) continue;
+      if (line < d.fromLine || line > d.toLine) continue;
+      const t = d.targets.find((x) => x.ruleId === f.ruleId);
+      if (!t) continue;
+      if (!covers(t, f)) {
+        if (f.subKind !== undefined) missed[k].set(f.ruleId, (missed[k].get(f.ruleId) ?? new Set()).add(f.subKind));
+        continue;
+      }
       used[k].add(f.ruleId);
       if (!f.suppression) f.suppression = { kind: 'inSource', justification: d.justification, location: { file: file.path, range: file.source.rangeOf(d.start, d.end) } };
     }
@@ -274,25 +324,38 @@ export function applySuppressions(file: ParsedFile, findings: readonly Finding[]
   directives.forEach((d, k) => {
     const where = { start: d.start, end: d.pragma ? d.start + 7 : d.end };
     if (unjustified && !d.justification && (!d.pragma || used[k].size > 0)) {
-      const what = d.ruleIds.length ? d.ruleIds.join(', ') : 'findings';
+      const what = d.targets.length ? d.targets.map((t) => t.ruleId).join(', ') : 'findings';
       const how = d.pragma ? `in a comment after the pragma or on the line above it (e.g. '// length checked by the caller')` : `after ' -- ' (e.g. '-- length checked by the caller')`;
       out.push({ ...unjustified, spec: { ...where, message: `This suppression of ${what} gives no justification. Say why the code is safe ${how}, so reviewers can judge it; a silenced kernel-mode finding is a crash or exploit nobody re-examines.` } });
     }
     if (!unused || d.pragma) return;
-    if (!d.ruleIds.length && !d.unknown.length) {
+    if (!d.targets.length && !d.unknown.length) {
       out.push({ ...unused, spec: { ...where, message: 'This suppression names no rule, so it suppresses nothing. Name the rule ids it is meant for (e.g. KS1001), or remove it.' } });
       return;
     }
     for (const name of d.unknown) {
       out.push({ ...unused, spec: { ...where, message: `'${name}' is not a kslint rule id, name or alias, so this suppression does nothing for it. Correct the id (see kslint --list-rules) or remove it.` } });
     }
-    for (const id of d.ruleIds) {
+    const scope = d.scope === 'next-line' ? ' on the next line' : d.scope === 'line' ? ' on this line' : ' in this file';
+    for (const t of d.targets) {
+      const id = t.ruleId;
       const rule = byId.get(id);
       if (used[k].has(id) || !rule || severityOf(rule) === 'off' || id === UNJUSTIFIED_SUPPRESSION || id === UNUSED_SUPPRESSION) continue;
-      out.push({ ...unused, spec: { ...where, message: `This suppression of ${id} matches no ${id} finding${d.scope === 'next-line' ? ' on the next line' : d.scope === 'line' ? ' on this line' : ' in this file'}. Remove it, so it cannot hide a future problem that nobody reviewed.` } });
+      out.push({ ...unused, spec: { ...where, message: unusedMessage(rule, t, scope, missed[k].get(id)) } });
     }
   });
   return out;
+}
+
+function unusedMessage(rule: Rule, t: Target, scope: string, missed: ReadonlySet<string> | undefined): string {
+  const id = rule.meta.id;
+  const remove = 'so it cannot hide a future problem that nobody reviewed.';
+  if (!t.subKinds) return `This suppression of ${id} matches no ${id} finding${scope}. Remove it, ${remove}`;
+  const what = `${t.names.join(', ')} (${id}'s ${t.subKinds.join(', ')} check${t.subKinds.length > 1 ? 's' : ''})`;
+  if (!missed?.size) return `This suppression of ${what} matches no such finding${scope}. Remove it, ${remove}`;
+  // The author probably meant the check that is there: say how to name it.
+  const kinds = [...missed].map((k) => `${k} (${rule.meta.subKinds.find((s) => s.id === k)?.aliases[0] ?? `${id}/${k}`})`);
+  return `This suppression of ${what} matches no such finding${scope}: the ${id} finding there is of another kind, ${kinds.join(' or ')}. Name that check (or ${id}) if it was meant, or remove this suppression ${remove}`;
 }
 
 /** Exposed for tests and the language server (e.g. to highlight directives). */

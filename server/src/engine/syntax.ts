@@ -130,6 +130,30 @@ export function statementOf(node: AstNode): AstNode | undefined {
   return undefined;
 }
 
+const PREPROC_BRANCHES = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
+
+/**
+ * The innermost `#if`/`#ifdef` chain around `node`: the conditions of all its branches (an `#ifdef`'s name), and
+ * the code of the branches other than the one holding `node`. Undefined outside a conditional or inside a condition.
+ */
+export function conditionalBranches(node: AstNode): { conditions: AstNode[]; others: AstNode[] } | undefined {
+  let from = node;
+  let own = node.parent;
+  for (; own && !PREPROC_BRANCHES.has(own.type); own = own.parent) from = own;
+  if (!own || from.field === 'condition' || from.field === 'name') return undefined;
+  let top = own;
+  while (top.field === 'alternative' && top.parent && PREPROC_BRANCHES.has(top.parent.type)) top = top.parent;
+  const conditions: AstNode[] = [];
+  const others: AstNode[] = [];
+  for (let b: AstNode | undefined = top; b; b = child(b, 'alternative')) {
+    for (const c of b.children) {
+      if (c.field === 'condition' || c.field === 'name') conditions.push(c);
+      else if (b !== own && c.named && c.field !== 'alternative') others.push(c);
+    }
+  }
+  return { conditions, others };
+}
+
 /**
  * Comments that explain a piece of code: those inside it, trailing on its last line, or on the lines directly
  * above it (a comment block with no blank line or code in between).

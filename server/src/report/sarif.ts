@@ -40,6 +40,7 @@ function ruleDescriptor(run: RunResult, rule: Pick<Rule, 'meta' | 'docs'>): Json
       'security-severity': meta.securitySeverity.toFixed(1),
       category: meta.category,
       anchors: [...meta.anchors],
+      ...(meta.subKinds.length ? { subKinds: meta.subKinds.map((k) => ({ id: k.id, aliases: [...k.aliases] })) } : {}),
     },
   };
 }
@@ -95,6 +96,8 @@ function result(run: RunResult, ctx: ReportContext, art: Artifacts, rules: Map<s
       },
     ],
     partialFingerprints: { [FINGERPRINT_KEY]: f.fingerprint },
+    // The check within the rule, for rules whose checks Code Analysis numbers separately (KS1201's C28751, C30030).
+    ...(f.subKind ? { properties: { subKind: f.subKind } } : {}),
   };
   if (f.path.length) {
     out.codeFlows = [
