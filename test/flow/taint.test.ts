@@ -1,6 +1,7 @@
 /** Taint sources, propagation and guards, queried the way rules do. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { calleeName } from '../../server/src/engine/flow/taint';
 import { analyse, find, flowOf } from './flow-helpers';
 
 const DISPATCH = `
@@ -184,4 +185,13 @@ NTSTATUS Label(PIRP Irp, POEM_STRING Oem) {
   const flow = flowOf(analysis, 'Label');
   assert.ok(flow.taint(find(file, 'u.Length', 1)), 'the copied request field is untrusted');
   assert.equal(flow.taint(find(file, 'u.Length', 2)), undefined, 'the conversion wrote a kernel-computed length');
+});
+
+test('a callee is known by the name it ends in, without scope or template arguments, however it is written', async () => {
+  const { file } = await analyse(
+    'void f(T *p, T o) { a(1); ns::Foo<a::b>::bar<int>(2); p->Method(3); o.get<T>(4); ::Outer::Inner(5); std::min<size_t>(6, 7); (*fp)(8); tbl[1](9); }',
+    't.cpp',
+  );
+  const names = ['a(1)', 'ns::Foo<a::b>::bar<int>(2)', 'p->Method(3)', 'o.get<T>(4)', '::Outer::Inner(5)', 'std::min<size_t>(6, 7)', '(*fp)(8)', 'tbl[1](9)'].map((t) => calleeName(file.source, find(file, t)));
+  assert.deepEqual(names, ['a', 'bar', 'Method', 'get', 'Inner', 'min', '', '']);
 });

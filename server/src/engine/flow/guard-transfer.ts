@@ -5,12 +5,13 @@
  * across copies (`x = p`), remembers status variables and derived sizes, and records the clamp idiom. The guard
  * facts, the state that holds them and the join at merge points are in guards.ts.
  */
-import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import { AstNode, child, nodeText, TextSource } from '../ast';
 import type { Cfg, CfgNode } from './cfg';
 import { boundsKeptByDecrement, countdownGuard } from './countdown';
 import { GuardRel, GuardState, IsSigned, Mut } from './guards';
 import { isPathBelow, leavesOf, pathOf, stripCasts } from './paths';
 import { declaratorName, declarations, effectNodes } from './solve';
+import { callArguments, calleeName } from './taint';
 
 const STATUS_TESTS = new Set(['NT_SUCCESS', 'NT_ERROR', 'NT_WARNING', 'NT_INFORMATION', 'SUCCEEDED', 'FAILED', 'IS_ERR', 'IS_ERR_OR_NULL', 'likely', 'unlikely', 'BooleanFlagOn', 'FlagOn']);
 
@@ -31,28 +32,10 @@ function isZeroLiteral(src: TextSource, n: AstNode): boolean {
   return s.type === 'null' || t === '0' || t === 'NULL' || t === 'nullptr' || t === 'FALSE' || t === '0L' || t === '0U' || t === '0UL';
 }
 
-function calleeOf(src: TextSource, call: AstNode): string {
-  const fn = child(call, 'function');
-  if (!fn) return '';
-  const f = stripCasts(fn);
-  if (f.type === 'identifier') return nodeText(src, f);
-  if (f.type === 'field_expression') {
-    const field = child(f, 'field');
-    return field ? nodeText(src, field) : '';
-  }
-  if (f.type === 'qualified_identifier') return nodeText(src, f).split('::').pop() ?? '';
-  return '';
-}
-
-function argsOf(call: AstNode): AstNode[] {
-  const a = child(call, 'arguments');
-  return a ? namedChildren(a).filter((c) => c.type !== 'comment') : [];
-}
-
 /** Paths a validating call speaks for: its arguments' leaves, and `&x` out-arguments as x. */
 function callPaths(src: TextSource, call: AstNode): string[] {
   const out: string[] = [];
-  for (const a of argsOf(call)) {
+  for (const a of callArguments(call)) {
     for (const l of leavesOf(src, a)) out.push(l.path.startsWith('&') ? l.path.slice(1) : l.path);
   }
   return out;
@@ -111,8 +94,8 @@ function assume(m: Mut, src: TextSource, condNode: AstNode, polarity: boolean): 
     return;
   }
   if (e.type === 'call_expression') {
-    const name = calleeOf(src, e);
-    const args = argsOf(e);
+    const name = calleeName(src, e);
+    const args = callArguments(e);
     if (STATUS_TESTS.has(name) && args.length === 1) {
       const a = stripCasts(args[0]);
       if (a.type === 'call_expression') validateCall(m, src, a);
@@ -138,7 +121,7 @@ function assume(m: Mut, src: TextSource, condNode: AstNode, polarity: boolean): 
 }
 
 function validateCall(m: Mut, src: TextSource, call: AstNode): void {
-  const name = calleeOf(src, call);
+  const name = calleeName(src, call);
   if (!name || PURE_CALLS.has(name)) return;
   validate(m, call, callPaths(src, call));
 }
@@ -192,9 +175,9 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: Is
         }
         break;
       case 'call_expression': {
-        const name = calleeOf(src, n);
+        const name = calleeName(src, n);
         if (PURE_CALLS.has(name)) break;
-        for (const a of argsOf(n)) {
+        for (const a of callArguments(n)) {
           const s = stripCasts(a);
           if (s.type === 'pointer_expression' && nodeText(src, s).startsWith('&')) {
             const inner = child(s, 'argument');
@@ -245,7 +228,7 @@ const ALLOCATOR_CALLS = /^(ExAllocatePool\w*|ExAllocateFrom\w*LookasideList\w*|M
 function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
   const v = stripCasts(value);
   if (v.type === 'call_expression') {
-    if (ALLOCATOR_CALLS.test(calleeOf(src, v))) return;
+    if (ALLOCATOR_CALLS.test(calleeName(src, v))) return;
     const paths = callPaths(src, v);
     if (paths.length) {
       m.ownPending().set(target, { call: v, paths });

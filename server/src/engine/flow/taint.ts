@@ -41,18 +41,31 @@ const COMPARE_OR_LOGIC = new Set(['<', '<=', '>', '>=', '==', '!=', '&&', '||', 
 
 export function calleeName(src: TextSource, call: AstNode): string {
   const fn = child(call, 'function');
-  if (!fn) return '';
-  const f = stripCasts(fn);
-  if (f.type === 'identifier') return nodeText(src, f);
-  if (f.type === 'field_expression') {
-    const field = child(f, 'field');
-    return field ? nodeText(src, field) : '';
+  return fn ? lastName(src, stripCasts(fn)) : '';
+}
+
+/** The name a callee expression ends in, without scope or template arguments: `ns::Foo<T>::bar<U>` gives `bar`. */
+function lastName(src: TextSource, f: AstNode): string {
+  switch (f.type) {
+    case 'identifier':
+    case 'field_identifier':
+    case 'type_identifier':
+    case 'operator_name':
+    case 'destructor_name':
+      return nodeText(src, f);
+    case 'field_expression': {
+      const field = child(f, 'field');
+      return field ? lastName(src, field) : '';
+    }
+    case 'qualified_identifier':
+    case 'template_function':
+    case 'template_method': {
+      const name = child(f, 'name');
+      return name ? lastName(src, name) : '';
+    }
+    default:
+      return '';
   }
-  if (f.type === 'qualified_identifier' || f.type === 'template_function') {
-    const t = nodeText(src, f);
-    return (t.split('::').pop() ?? '').replace(/<[\s\S]*$/, '').trim();
-  }
-  return '';
 }
 
 export function callArguments(call: AstNode): AstNode[] {
