@@ -1,8 +1,9 @@
 import { defineCheck, RuleContext, Severity } from '../../server/src/engine/rule';
-import { AstNode, ancestor, child, descendants, namedChildren } from '../../server/src/engine/ast';
+import { AstNode, ancestor, child, descendants } from '../../server/src/engine/ast';
+import { ctlCodeUses, methodOf } from '../../server/src/engine/ioctl';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
 import { callArgs, calleeName, isFormattedArgument } from '../../server/src/engine/syntax';
-import { directUserPointer, insideTryBlock, isNestedFunction, kernelModeOnly, onlyHandedOn, pathOf, pointerOf, stripCasts, userMemory, UserPointer } from '../../server/src/engine/user-memory';
+import { directUserPointer, insideTryBlock, isNestedFunction, kernelModeOnly, onlyHandedOn, pathOf, pointerOf, userMemory, UserPointer } from '../../server/src/engine/user-memory';
 
 const NEITHER = 'the I/O manager hands the driver the caller\'s raw user-mode addresses, unchecked and unlocked, so every access can fault or be redirected at kernel memory and bug-check the machine. Prefer METHOD_BUFFERED (or METHOD_IN_DIRECT/METHOD_OUT_DIRECT for bulk data)';
 const UNHANDLED: [Severity | undefined, string] = [undefined, 'Probe it inside __try (ProbeForRead/ProbeForWrite, or the user-mode accessors CopyFromUser/ReadULongFromUser) and capture the data into pool before validating and using it; in KMDF call WdfRequestProbeAndLockUserBufferForRead/Write from EvtIoInCallerContext.'];
@@ -14,42 +15,11 @@ const INTEGER_CASTS = new Set(['PtrToUlong', 'PtrToLong', 'PtrToUint', 'PtrToInt
 const WDF_UNSAFE = new Set(['WdfRequestRetrieveUnsafeUserInputBuffer', 'WdfRequestRetrieveUnsafeUserOutputBuffer']);
 const WDF_LOCK = new Set(['WdfRequestProbeAndLockUserBufferForRead', 'WdfRequestProbeAndLockUserBufferForWrite']);
 
-/** Whether a `METHOD_NEITHER` argument (or the literal 3, its value) sits in a call's method position. */
-function isNeither(ctx: RuleContext, arg: AstNode | undefined): boolean {
-  if (!arg) return false;
-  const a = stripCasts(arg);
-  return (a.type === 'identifier' && ctx.text(a) === 'METHOD_NEITHER') || (a.type === 'number_literal' && /^(0x0*)?0*3[uUlL]*$/.test(ctx.text(a)));
-}
-
 /** IOCTL code definitions: `CTL_CODE(t, f, METHOD_NEITHER, a)` in code or `#define`s, and wrappers around it. */
 function checkDefinitions(ctx: RuleContext): void {
-  const roots: AstNode[] = [ctx.file.root];
-  // Wrapper macro name -> index of the parameter it passes to CTL_CODE as the method.
-  const wrappers = new Map<string, number>();
-  for (const def of descendants(ctx.file.root, new Set(['preproc_def', 'preproc_function_def']))) {
-    const value = child(def, 'value');
-    const body = value && ctx.file.parseFragment?.(value.start, value.end);
-    if (!body) continue;
-    roots.push(body);
-    const params = child(def, 'parameters');
-    const name = child(def, 'name');
-    if (!params || !name) continue;
-    const names = namedChildren(params).map((p) => ctx.text(p));
-    for (const call of descendants(body, 'call_expression')) {
-      const method = calleeName(ctx.file, call) === 'CTL_CODE' ? callArgs(call)[2] : undefined;
-      const m = method && stripCasts(method);
-      const i = m && m.type === 'identifier' ? names.indexOf(ctx.text(m)) : -1;
-      if (i >= 0) wrappers.set(ctx.text(name), i);
-    }
-  }
-  for (const root of roots) {
-    for (const call of descendants(root, 'call_expression')) {
-      const callee = calleeName(ctx.file, call);
-      const index = callee === 'CTL_CODE' ? 2 : callee ? wrappers.get(callee) : undefined;
-      const arg = index === undefined ? undefined : callArgs(call)[index];
-      if (!arg || !isNeither(ctx, arg) || !(callee === 'CTL_CODE' || ctx.text(stripCasts(arg)) === 'METHOD_NEITHER')) continue;
-      ctx.report({ node: arg, message: `This IOCTL code uses METHOD_NEITHER: ${NEITHER}. If NEITHER is unavoidable, check Irp->RequestorMode, probe inside __try and capture the data into pool before use.` });
-    }
+  for (const use of ctlCodeUses(ctx.file)) {
+    if (methodOf(ctx.file.source, use) !== 'neither') continue;
+    ctx.report({ node: use.method, message: `This IOCTL code uses METHOD_NEITHER: ${NEITHER}. If NEITHER is unavoidable, check Irp->RequestorMode, probe inside __try and capture the data into pool before use.` });
   }
 }
 

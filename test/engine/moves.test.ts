@@ -15,6 +15,8 @@ function summary(call: Range, arg: Range, reg: { line: number; character: number
     path: 'd.c',
     functions: [{ name: 'Dispatch', calls: [{ callee: 'Parse', range: call, args: [{ kinds: ['buffer'], tags: ['system-buffer'], params: [], length: false, sizeChecked: false, bounded: false, loose: null, sameAs: [], explain: 0 }] }] }],
     registrations: [{ function: 'Dispatch', role: 'wdm-device-control', ...reg }],
+    ioctls: [],
+    ioctlRefs: [],
     explanations: [{ text: 'buf', range: arg, steps: [{ range: arg, label: 'request buffer' }] }],
   };
 }

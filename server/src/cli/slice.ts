@@ -3,6 +3,7 @@
  * and the run snapshot keeps. Also how a slice follows an edit that only moved another file's call sites.
  */
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
+import type { IoctlMethod } from '../engine/ioctl';
 import { consumedNames, FileSummary } from '../engine/lint';
 import { PositionMap, remapSeed, seedCites } from '../engine/index/moves';
 
@@ -11,11 +12,13 @@ export interface IndexSlice {
   readonly file: string;
   readonly roles: readonly (readonly [string, EntryPointRole])[];
   readonly seeds: readonly (readonly [string, readonly (readonly [number, ParamSeed])[]])[];
+  readonly ioctls: readonly (readonly [string, IoctlMethod])[];
 }
 
 /**
- * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines
- * (the same facts its `dependencyKey` hashes). A worker lints with this slice instead of the whole index.
+ * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines, and the
+ * methods of the IOCTL codes it refers to (the same facts its `dependencyKey` hashes). A worker lints with this
+ * slice instead of the whole index.
  */
 export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
   const names = consumedNames(summary);
@@ -27,14 +30,20 @@ export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlic
     const s = index.paramTaint(n, summary.path);
     if (s) seeds.push([n, [...s]]);
   }
-  return { file: summary.path, roles, seeds };
+  const ioctls: [string, IoctlMethod][] = [];
+  for (const n of summary.ioctlRefs) {
+    const m = index.ioctlMethod(n);
+    if (m) ioctls.push([n, m]);
+  }
+  return { file: summary.path, roles, seeds, ioctls };
 }
 
 /** The slice as an index: answers exactly what the whole index answered for the slice's file. */
 export function sliceToIndex(slice: IndexSlice): ProjectIndex {
   const roles = new Map(slice.roles);
   const seeds = new Map(slice.seeds.map(([name, s]) => [name, new Map(s)] as const));
-  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name) };
+  const ioctls = new Map(slice.ioctls);
+  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name), ioctlMethod: (name) => ioctls.get(name) };
 }
 
 /** Whether a seed of the slice was explained by a call site or registration in one of `files`. */

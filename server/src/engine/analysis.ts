@@ -8,6 +8,7 @@ import { CfgTooComplex } from './flow/cfg';
 import { FunctionFlow } from './flow/function-flow';
 import { functionHasTaint } from './flow/function-inputs';
 import { collectFunctions, FunctionInfo } from './index/functions';
+import type { IoctlMethod } from './ioctl';
 import type { ParsedFile } from './parse/parse';
 import type { Range } from './source';
 
@@ -25,6 +26,8 @@ export interface ProjectIndex {
   paramTaint(functionName: string, file?: string): ReadonlyMap<number, ParamSeed> | undefined;
   /** The entry-point role of a function, if it is registered as one anywhere in the project. */
   entryPoint(functionName: string): EntryPointRole | undefined;
+  /** The transfer method of an IOCTL code defined somewhere in the project (undefined when unknown or defined differently twice). */
+  ioctlMethod(name: string): IoctlMethod | undefined;
 }
 
 export type EntryPointRole =
@@ -72,6 +75,7 @@ export interface ParamSeed {
 export const EMPTY_PROJECT: ProjectIndex = {
   paramTaint: () => undefined,
   entryPoint: () => undefined,
+  ioctlMethod: () => undefined,
 };
 
 export class FileAnalysis {

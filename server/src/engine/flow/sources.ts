@@ -70,6 +70,8 @@ export function trustedField(src: { text: string }, field: AstNode, base: { tags
 export interface OutParam {
   readonly arg: number;
   readonly source: SourceDesc;
+  /** The fact also carries the IOCTL codes the call runs under (`codeGroupsTag`): the buffer's nature depends on their method. */
+  readonly byCode?: boolean;
 }
 
 export interface CallSourceSpec {
@@ -80,9 +82,9 @@ export interface CallSourceSpec {
   readonly minSizeArg?: number;
 }
 
-const wdfBuf = (tag: string, kind = BUF): CallSourceSpec => ({
+const wdfBuf = (tag: string, kind = BUF, byCode = false): CallSourceSpec => ({
   outs: [
-    { arg: 2, source: { kind, tag, label: kind === USER ? 'unprobed user buffer from WdfRequestRetrieveUnsafeUser*Buffer' : 'request buffer from WdfRequestRetrieve*Buffer' } },
+    { arg: 2, source: { kind, tag, label: kind === USER ? 'unprobed user buffer from WdfRequestRetrieveUnsafeUser*Buffer' : 'request buffer from WdfRequestRetrieve*Buffer' }, byCode },
     { arg: 3, source: { kind: VAL, tag: 'request-input-length', label: 'request buffer length', length: true } },
   ],
   minSizeArg: 1,
@@ -94,13 +96,14 @@ const DATA_LEN: SourceDesc = { kind: VAL, tag: 'data-length', label: 'returned d
 
 export const CALL_SOURCES: ReadonlyMap<string, CallSourceSpec> = new Map<string, CallSourceSpec>([
   ['WdfRequestRetrieveInputBuffer', wdfBuf('wdf-input-buffer')],
-  ['WdfRequestRetrieveOutputBuffer', wdfBuf('wdf-output-buffer')],
+  // For METHOD_IN_DIRECT and METHOD_OUT_DIRECT codes the output buffer is the mapping of the caller's locked pages.
+  ['WdfRequestRetrieveOutputBuffer', wdfBuf('wdf-output-buffer', BUF, true)],
   ['WdfRequestRetrieveUnsafeUserInputBuffer', wdfBuf('unsafe-user-buffer', USER)],
   ['WdfRequestRetrieveUnsafeUserOutputBuffer', wdfBuf('unsafe-user-buffer', USER)],
   ['WdfRequestRetrieveInputMemory', { outs: [{ arg: 1, source: { kind: VAL, tag: 'request-memory', label: 'request memory object' } }] }],
   ['WdfRequestRetrieveOutputMemory', { outs: [{ arg: 1, source: { kind: VAL, tag: 'request-memory', label: 'request memory object' } }] }],
   ['WdfRequestRetrieveInputWdmMdl', { outs: [{ arg: 1, source: { kind: VAL, tag: 'request-mdl', label: 'request MDL' } }] }],
-  ['WdfRequestRetrieveOutputWdmMdl', { outs: [{ arg: 1, source: { kind: VAL, tag: 'request-mdl', label: 'request MDL' } }] }],
+  ['WdfRequestRetrieveOutputWdmMdl', { outs: [{ arg: 1, source: { kind: VAL, tag: 'request-output-mdl', label: 'request MDL' } }] }],
   ['WdfMemoryGetBuffer', { ret: { kind: BUF, tag: 'wdf-memory-buffer', label: 'buffer of a request memory object (WdfMemoryGetBuffer)' }, outs: [{ arg: 1, source: { kind: VAL, tag: 'request-input-length', label: 'memory object size', length: true } }] }],
   ['MmGetSystemAddressForMdlSafe', { ret: { kind: BUF, tag: 'mdl-buffer', label: 'system address of the request MDL', when: 'mdl' } }],
   ['MmGetSystemAddressForMdl', { ret: { kind: BUF, tag: 'mdl-buffer', label: 'system address of the request MDL', when: 'mdl' } }],

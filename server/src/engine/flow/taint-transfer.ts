@@ -6,6 +6,7 @@
  */
 import { AstNode, child, nodeText, TextSource } from '../ast';
 import type { CfgNode } from './cfg';
+import { codeGroups, codeGroupsTag } from '../ioctl';
 import { CLEAN, Fact, isTainted, load, sourceFact, TaintState, union, withStep } from './facts';
 import { GuardState, provesUpper } from './guards';
 import { isPathBelow, leavesOf, opOf as opText, pathOf, stripCasts } from './paths';
@@ -67,7 +68,8 @@ function callEffects(env: TaintEnv, m: MutState, guards: GuardState, n: AstNode)
   if (spec?.outs) {
     const sized = spec.minSizeArg !== undefined && !isZero(src, args[spec.minSizeArg]);
     for (const o of spec.outs) {
-      const f = sourceFact(o.source.kind, o.source.tag, o.source.label, n, { length: !!o.source.length, sizeChecked: sized && o.source.kind !== VAL });
+      const codes = o.byCode ? codeGroupsTag(codeGroups(src, n)) : undefined;
+      const f = sourceFact(o.source.kind, o.source.tag, o.source.label, n, { length: !!o.source.length, sizeChecked: sized && o.source.kind !== VAL, ...(codes ? { tags: [o.source.tag, codes].sort() } : {}) });
       const mode: OutMode = o.source.kind === VAL ? 'value' : spec.minSizeArg !== undefined || name === 'ZwMapViewOfSection' ? 'pointer' : 'fill';
       writeOut(env, m, args[o.arg], f, mode, n);
     }

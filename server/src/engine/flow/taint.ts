@@ -7,6 +7,7 @@
 import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
 import type { EngineConfig } from '../config';
 import type { Cfg } from './cfg';
+import { codeGroups, codeGroupsTag } from '../ioctl';
 import { addressOf, CLEAN, Fact, isTainted, load, sourceFact, TaintState, union } from './facts';
 import { GuardState, provesCompared, provesUpper } from './guards';
 import { leavesOf, literalValue, opOf as opText, parenCastOperand, pathOf, stripCasts, VALUE_PRESERVING_CALLS } from './paths';
@@ -293,7 +294,12 @@ function callValue(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNo
     if (spec.ret.when === 'mdl') {
       const mdl = args[0];
       const p = mdl && pathOf(src, mdl);
-      if (!(p && p.endsWith('.MdlAddress')) && !isTainted(get(mdl))) return undefined;
+      const irp = !!p && p.endsWith('.MdlAddress');
+      const f = irp ? undefined : get(mdl);
+      if (!irp && !isTainted(f)) return undefined;
+      // The request's own MDL, or the output MDL of a KMDF request: for a direct-I/O code, the caller's locked pages.
+      const codes = irp || f?.tags.includes('request-output-mdl') ? codeGroupsTag(codeGroups(src, n)) : undefined;
+      if (codes) return sourceFact(spec.ret.kind, spec.ret.tag, spec.ret.label, n, { tags: [spec.ret.tag, codes].sort() });
     }
     return sourceFact(spec.ret.kind, spec.ret.tag, spec.ret.label, n);
   }

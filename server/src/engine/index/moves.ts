@@ -150,6 +150,7 @@ export function movedIndex(index: ProjectIndex, moves: ReadonlyMap<string, Posit
       return out;
     },
     entryPoint: (name) => index.entryPoint(name),
+    ioctlMethod: (name) => index.ioctlMethod(name),
   };
 }
 

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
 import { BUF, kindsFromList, kindsToList, USER, VAL } from '../flow/sources';
+import { IoctlMethod, resolveCodeTags } from '../ioctl';
 import type { Range } from '../source';
 import type { Registration } from './entry-points';
 import type { ArgExplanation, ArgSummary, CallSummary, FileSummary, FunctionSummary } from './summary';
@@ -94,6 +95,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     return out;
   };
 
+  const ioctls = ioctlMethods(files);
   const roles = new Map<string, { role: EntryPointRole; reg: Registration; file: string }>();
   for (const s of files) for (const reg of s.registrations) {
     const cur = roles.get(reg.function);
@@ -262,7 +264,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
       const kinds = kindsToList(s.kinds);
       const origin = site ? `'${explanationOf(site).text}' passed by ${site.caller.name} (${basename(site.file)}:${site.call.range.start.line + 1})` : (path[0]?.label ?? 'entry-point parameter');
       const equalWhenUnchecked = s.bounded || rolePaths.has(k) ? [] : (equalTo.get(k) ?? []);
-      out.set(index, { kind: kinds[0], kinds, origin, file: site?.file ?? path[0]?.file, line: site ? site.call.range.start.line : path[0]?.range.start.line, tags: [...s.tags].sort(), length: s.length, sizeChecked: s.sizeChecked, bounded: s.bounded, equalWhenUnchecked, path });
+      out.set(index, { kind: kinds[0], kinds, origin, file: site?.file ?? path[0]?.file, line: site ? site.call.range.start.line : path[0]?.range.start.line, tags: resolveCodeTags([...s.tags].sort(), ioctls), length: s.length, sizeChecked: s.sizeChecked, bounded: s.bounded, equalWhenUnchecked, path });
     }
     const sep = target.indexOf('\u0000');
     const file = target.slice(0, sep);
@@ -286,7 +288,18 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
       return firstByName.get(functionName);
     },
     entryPoint: (name) => roles.get(name)?.role,
+    ioctlMethod: ioctls,
   };
+}
+
+/** IOCTL methods by name over every file's definitions; a name defined with two methods has none. */
+function ioctlMethods(files: readonly FileSummary[]): (name: string) => IoctlMethod | undefined {
+  const methods = new Map<string, IoctlMethod | null>();
+  for (const s of files) for (const [name, m] of s.ioctls) {
+    const cur = methods.get(name);
+    methods.set(name, cur === undefined || cur === m ? m : null);
+  }
+  return (name) => methods.get(name) ?? undefined;
 }
 
 const seedTexts = new WeakMap<ReadonlyMap<number, ParamSeed>, string>();
@@ -312,11 +325,13 @@ export function consumedNames(summary: FileSummary): string[] {
 
 /**
  * Every project-level fact `summary`'s file consumes: roles and parameter seeds of the functions it defines (see
- * `consumedNames`). Equal keys under two indexes mean identical lint results for the file.
+ * `consumedNames`), and the methods of the IOCTL codes it refers to (`ioctlRefs`). Equal keys under two indexes
+ * mean identical lint results for the file.
  */
 export function dependencyKey(index: ProjectIndex, summary: FileSummary): string {
   const names = consumedNames(summary);
   let text = '';
   for (const n of names) text += `${n}\u0000${index.entryPoint(n) ?? ''}\u0000${seedText(index.paramTaint(n, summary.path))}\n`;
+  for (const n of summary.ioctlRefs) text += `ioctl\u0000${n}\u0000${index.ioctlMethod(n) ?? ''}\n`;
   return createHash('sha256').update(text).digest('hex');
 }

@@ -15,14 +15,20 @@ import type { Range, SourceText } from '../source';
 import { findRegistrations, Registration } from './entry-points';
 import type { FunctionInfo } from './functions';
 import { isUserModeFile } from '../syntax';
+import { ioctlDefinitions, IoctlMethod } from '../ioctl';
+import { ioctlRefs } from '../user-memory/mapped';
 
-export const SUMMARY_VERSION = 6;
+export const SUMMARY_VERSION = 7;
 
 export interface FileSummary {
   readonly version: number;
   readonly path: string;
   readonly functions: readonly FunctionSummary[];
   readonly registrations: readonly Registration[];
+  /** IOCTL codes the file defines with `CTL_CODE`, and their transfer methods. */
+  readonly ioctls: readonly (readonly [string, IoctlMethod])[];
+  /** IOCTL names the file's lint looks up in the project (see `ioctlRefs`). */
+  readonly ioctlRefs: readonly string[];
   /**
    * Where each summarized argument is and how it got its taint, indexed by `ArgSummary.explain`. Only the call
    * sites that end up explaining a seed read it, so a stored summary may keep it apart and decode it on first use.
@@ -193,6 +199,8 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     path: parsed.path,
     functions,
     registrations: findRegistrations(parsed, a.functions, config),
+    ioctls: [...ioctlDefinitions(parsed)].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)),
+    ioctlRefs: ioctlRefs(parsed),
     explanations,
   };
 }

@@ -16,8 +16,10 @@ export interface UserAccess {
   readonly pointer: UserPointer;
   /** The expression holding the user address at this site (`u`, `(PREQ)u`, `u->Data`). */
   readonly base: AstNode;
-  /** Canonical location read or written (`u.Len`, `*u`, `u[2]`), when it is a single field or element. */
+  /** Canonical location read or written (`u.Len`, `*u`, `u[2]`, `u[i].Len`), when it is a single field or element. */
   readonly location: string | undefined;
+  /** The variables `location` indexes by (`i` in `u[i].Len`): it names one place only while they keep their values. */
+  readonly indices: readonly string[];
 }
 
 export interface UserMemoryModel {
@@ -69,8 +71,13 @@ function continuesChain(n: AstNode): boolean {
   return (p.type === 'field_expression' && operatorOf(p) === '.') || p.type === 'subscript_expression';
 }
 
-/** `u.Len`, `u.Hdr.Len`, `*u`, `u[2]`, `*(u+4)`; undefined for non-constant subscripts and other shapes. */
-export function locationKey(file: ParsedFile, expr: AstNode, depth = 0): string | undefined {
+const NO_INDICES: readonly string[] = Object.freeze([]);
+
+/**
+ * `u.Len`, `u.Hdr.Len`, `*u`, `u[2]`, `u[i].Len`, `*(u+4)`; undefined for other subscripts and other shapes. The
+ * variables used as subscripts go to `indices`.
+ */
+export function locationKey(file: ParsedFile, expr: AstNode, depth = 0, indices?: string[]): string | undefined {
   const e = stripCasts(expr);
   if (depth > MAX_DEPTH) return undefined;
   switch (e.type) {
@@ -79,24 +86,27 @@ export function locationKey(file: ParsedFile, expr: AstNode, depth = 0): string 
     case 'field_expression': {
       const arg = child(e, 'argument');
       const f = child(e, 'field');
-      const b = arg && locationKey(file, arg, depth + 1);
+      const b = arg && locationKey(file, arg, depth + 1, indices);
       return b && f ? `${b}.${nodeText(file.source, f)}` : undefined;
     }
     case 'subscript_expression': {
       const arg = child(e, 'argument');
       const idx = child(e, 'index');
-      const b = arg && locationKey(file, arg, depth + 1);
-      return b && idx && idx.type === 'number_literal' ? `${b}[${nodeText(file.source, idx)}]` : undefined;
+      const i = idx && stripCasts(idx);
+      const b = arg && locationKey(file, arg, depth + 1, indices);
+      if (!b || !i || (i.type !== 'number_literal' && i.type !== 'identifier')) return undefined;
+      if (i.type === 'identifier') indices?.push(nodeText(file.source, i));
+      return `${b}[${nodeText(file.source, i)}]`;
     }
     case 'pointer_expression': {
       const arg = child(e, 'argument');
-      const b = arg && locationKey(file, arg, depth + 1);
+      const b = arg && locationKey(file, arg, depth + 1, indices);
       return b && e.children[0]?.type === '*' ? `*${b}` : undefined;
     }
     case 'binary_expression': {
       const l = child(e, 'left');
       const r = child(e, 'right');
-      const b = l && locationKey(file, l, depth + 1);
+      const b = l && locationKey(file, l, depth + 1, indices);
       return b && r && r.type === 'number_literal' && operatorOf(e) === '+' ? `(${b}+${nodeText(file.source, r)})` : undefined;
     }
     default:
@@ -104,7 +114,15 @@ export function locationKey(file: ParsedFile, expr: AstNode, depth = 0): string 
   }
 }
 
-function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable): UserAccess[] {
+/** `locationKey` with the subscript variables it depends on. */
+function located(file: ParsedFile, expr: AstNode): { location: string | undefined; indices: readonly string[] } {
+  const indices: string[] = [];
+  const location = locationKey(file, expr, 0, indices);
+  return { location, indices: location && indices.length ? indices : NO_INDICES };
+}
+
+/** Every access to the memory behind the pointers `aliases` holds (and the user pointers recognised anywhere). */
+export function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable): UserAccess[] {
   const out: UserAccess[] = [];
   const reported = new Set<AstNode>();
   walk(fn.body, (n) => {
@@ -132,7 +150,8 @@ function collectAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable
     const p = up.parent;
     if (p && p.type === 'pointer_expression' && p.children[0]?.type === '&') return; // an address, not an access
     const write = !!p && p.type === 'assignment_expression' && up.field === 'left' && operatorOf(p) === '=';
-    out.push({ kind: write ? 'write' : 'read', node: outer, pointer: ptr, base: target, location: locationKey(file, outer) });
+    const { location, indices } = located(file, outer);
+    out.push({ kind: write ? 'write' : 'read', node: outer, pointer: ptr, base: target, location, indices });
   });
   return out;
 }
@@ -151,7 +170,7 @@ function callAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable, n
   const at = (i: number, kind: UserAccessKind): boolean => {
     const a = (args ??= callArgs(n))[i];
     const ptr = a && pointerOf(file, fn, aliases, a);
-    if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, location: kind === 'accessor' ? addressedLocation(file, a) : undefined });
+    if (ptr) out.push({ kind, node: n, pointer: ptr, base: a, ...(kind === 'accessor' ? addressedLocation(file, a) : NOWHERE) });
     return !!ptr;
   };
   if (role === 'probe') at(0, 'probe');
@@ -163,15 +182,17 @@ function callAccesses(file: ParsedFile, fn: FunctionInfo, aliases: AliasTable, n
   }
 }
 
+const NOWHERE = Object.freeze({ location: undefined, indices: NO_INDICES });
+
 /** For `&u->Len` (an accessor's argument), the location `u.Len`; for `u`, `*u`. */
-function addressedLocation(file: ParsedFile, arg: AstNode): string | undefined {
+function addressedLocation(file: ParsedFile, arg: AstNode): { location: string | undefined; indices: readonly string[] } {
   const e = stripCasts(arg);
   if (e.type === 'pointer_expression' && e.children[0]?.type === '&') {
     const inner = child(e, 'argument');
-    return inner ? locationKey(file, inner) : undefined;
+    return inner ? located(file, inner) : NOWHERE;
   }
-  const k = locationKey(file, e);
-  return k ? `*${k}` : undefined;
+  const k = located(file, e);
+  return k.location ? { location: `*${k.location}`, indices: k.indices } : NOWHERE;
 }
 
 /**

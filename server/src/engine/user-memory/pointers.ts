@@ -15,7 +15,8 @@ export type UserPointerKind =
   | 'wdf-unsafe-buffer'
   | 'port-message-buffer'
   | 'probed-address'
-  | 'embedded-pointer';
+  | 'embedded-pointer'
+  | 'locked-mapping';
 
 export interface UserPointer {
   readonly kind: UserPointerKind;
@@ -32,7 +33,7 @@ const WDF_UNSAFE = new Set(['WdfRequestRetrieveUnsafeUserInputBuffer', 'WdfReque
 const POINTER_OFFSET_MACROS = new Set(['Add2Ptr', 'RtlOffsetToPointer', 'OffsetToPtr']);
 
 /** Whether `name` in `fn` is declared as an IRP pointer (or, undeclared, is named like one). */
-function isIrpName(file: ParsedFile, fn: FunctionInfo | undefined, name: string): boolean {
+export function isIrpName(file: ParsedFile, fn: FunctionInfo | undefined, name: string): boolean {
   const param = fn?.params.find((p) => p.name === name);
   if (param) return /\bP?IRP\b|\b_IRP\b/.test(param.typeText);
   if (fn) {
@@ -213,8 +214,21 @@ export function isMessageNotify(analysis: FileAnalysis, fn: FunctionInfo): boole
 /** Where a pointer gets bound or reported: declarations with a value, assignments, calls. */
 const BINDING_SITES: ReadonlySet<string> = new Set(['init_declarator', 'assignment_expression', 'call_expression']);
 
+/** Sources beyond the user addresses this module knows (see `writableMemory`). */
+export interface ExtraSources {
+  /** Parameters holding such an address on entry. */
+  readonly params: ReadonlyMap<string, UserPointer>;
+  /**
+   * A call that stores an address through an out-argument: the argument's access path, and the pointer when the
+   * address is such a source (otherwise the call binds the path to something else).
+   */
+  out(call: AstNode): { key: string; ptr: UserPointer | undefined } | undefined;
+  /** A call whose value is such an address. */
+  value(call: AstNode): UserPointer | undefined;
+}
+
 /** The aliases of user addresses in a function; `messageNotify`: see `isMessageNotify`. */
-export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify: boolean): AliasTable {
+export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify: boolean, extra?: ExtraSources): AliasTable {
   const table = new AliasTable();
   if (messageNotify) {
     for (const i of [1, 3]) {
@@ -222,6 +236,7 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
       if (p.name) table.add(p.name, p.node, { kind: 'port-message-buffer', origin: p.node, label: `${p.name} (a raw user-mode buffer of a port message)`, probedBySystem: true });
     }
   }
+  for (const [name, ptr] of extra?.params ?? []) table.add(name, ptr.origin, ptr);
   const bindings: { value: AstNode; site: Site }[] = [];
   const probed: AstNode[] = [];
   for (const n of descendants(fn.body, BINDING_SITES)) {
@@ -229,8 +244,13 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
       const target = child(n, n.type === 'init_declarator' ? 'declarator' : 'left');
       const value = child(n, n.type === 'init_declarator' ? 'value' : 'right');
       const key = !target ? undefined : target.type === 'identifier' || target.type === 'field_expression' ? pathOf(file, target) : declaredName(file, target);
-      if (key && value) bindings.push({ value, site: table.add(key, n, undefined) });
+      const call = value && extra ? stripCasts(value) : undefined;
+      const source = call?.type === 'call_expression' ? extra!.value(call) : undefined;
+      if (key && source) table.add(key, n, source);
+      else if (key && value) bindings.push({ value, site: table.add(key, n, undefined) });
     } else if (n.type === 'call_expression') {
+      const out = extra?.out(n);
+      if (out) table.add(out.key, n, out.ptr);
       const name = calleeName(file, n);
       const args = name && (WDF_UNSAFE.has(name) || PROBE_ROUTINES.has(name)) ? callArgs(n) : [];
       if (name && WDF_UNSAFE.has(name) && args[2]) {

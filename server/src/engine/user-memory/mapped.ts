@@ -1,0 +1,127 @@
+/**
+ * Memory the caller can still write that is not a user-mode address: the system mapping of the output buffer of a
+ * METHOD_IN_DIRECT or METHOD_OUT_DIRECT request. The I/O manager probes and locks the caller's pages and the
+ * driver reads them through a kernel address, so no probe or `__try` is needed; but the pages stay mapped in the
+ * caller's process, whose other threads can write them while the driver reads. Only a double fetch cares, so the
+ * other rules' model (`userMemory`) leaves it out.
+ */
+import { AstNode, child, descendants, nodeText } from '../ast';
+import type { FileAnalysis, FunctionInfo } from '../analysis';
+import { codeGroups, directOnly, ioctlDefinitions, IoctlMethod, LOCKED_MAPPING_TAG, UNKNOWN_CODE } from '../ioctl';
+import type { ParsedFile } from '../parse/parse';
+import { callArgs, calleeName } from '../syntax';
+import { collectAccesses, isNestedFunction, UserMemoryModel, userMemory } from './accesses';
+import { fieldName, pathOf, stripCasts } from './expr';
+import { collectAliases, ExtraSources, internalRequest, isIrpName, isMessageNotify, UserPointer } from './pointers';
+
+const MAP_CALLS = new Set(['MmGetSystemAddressForMdlSafe', 'MmGetSystemAddressForMdl']);
+const RETRIEVE_OUTPUT = 'WdfRequestRetrieveOutputBuffer';
+const RETRIEVE_INPUT = 'WdfRequestRetrieveInputBuffer';
+const RETRIEVE_OUTPUT_MDL = 'WdfRequestRetrieveOutputWdmMdl';
+
+/** Whether a call gives the mapping of a request's output pages, when the request's code uses a direct method. */
+function mayMap(name: string | undefined): boolean {
+  return name === RETRIEVE_OUTPUT || (!!name && MAP_CALLS.has(name));
+}
+
+/**
+ * The IOCTL names around mapping calls that the file does not define itself: the project facts (`ioctlMethod`) its
+ * lint reads.
+ */
+export function ioctlRefs(file: ParsedFile): string[] {
+  const local = ioctlDefinitions(file);
+  const names = new Set<string>();
+  for (const call of descendants(file.root, 'call_expression')) {
+    if (!mayMap(calleeName(file, call))) continue;
+    for (const g of codeGroups(file.source, call)) for (const n of g) if (n !== UNKNOWN_CODE && !local.has(n)) names.add(n);
+  }
+  return [...names].sort();
+}
+
+/** IOCTL methods by name: the file's own definitions first, then the project's. */
+function methods(analysis: FileAnalysis): (name: string) => IoctlMethod | undefined {
+  const local = ioctlDefinitions(analysis.file);
+  return (name) => local.get(name) ?? analysis.project.ioctlMethod(name);
+}
+
+function mapping(origin: AstNode, label: string): UserPointer {
+  return { kind: 'locked-mapping', origin, label, probedBySystem: true };
+}
+
+/** The access path `&x` passes as an out-argument. */
+function outTarget(file: ParsedFile, arg: AstNode | undefined): string | undefined {
+  const a = arg && stripCasts(arg);
+  const target = a?.type === 'pointer_expression' && a.children[0]?.type === '&' ? child(a, 'argument') : undefined;
+  return target && pathOf(file, target);
+}
+
+/** `Irp->MdlAddress` of the request being handled, or a local filled by `WdfRequestRetrieveOutputWdmMdl`. */
+function requestOutputMdl(file: ParsedFile, fn: FunctionInfo, arg: AstNode | undefined, outputMdls: ReadonlySet<string>): boolean {
+  const a = arg && stripCasts(arg);
+  if (!a) return false;
+  if (a.type === 'identifier') return outputMdls.has(nodeText(file.source, a));
+  const base = fieldName(file, a) === 'MdlAddress' ? child(a, 'argument') : undefined;
+  const b = base && stripCasts(base);
+  if (!b) return false;
+  return b.type === 'identifier' ? isIrpName(file, fn, nodeText(file.source, b)) : /irp$/i.test(fieldName(file, b) ?? '');
+}
+
+/** The mapping sources of a function: parameters callers pass one in, and mapping calls under direct codes only. */
+function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources | undefined {
+  const file = analysis.file;
+  const params = new Map<string, UserPointer>();
+  for (const [i, seed] of analysis.project.paramTaint(fn.name, file.path) ?? []) {
+    const p = fn.params[i];
+    if (!p?.name || !seed.tags?.includes(LOCKED_MAPPING_TAG) || !(seed.kinds ?? [seed.kind]).includes('buffer')) continue;
+    params.set(p.name, mapping(p.node, `${p.name}: the output buffer of a direct-I/O request, ${seed.origin}`));
+  }
+  const outs = new Map<AstNode, { key: string; ptr: UserPointer | undefined }>();
+  const values = new Map<AstNode, UserPointer>();
+  const calls = descendants(fn.body, 'call_expression').map((c) => ({ c, name: calleeName(file, c) }));
+  if (calls.some((x) => mayMap(x.name))) {
+    const method = methods(analysis);
+    const outputMdls = new Set<string>();
+    for (const { c, name } of calls) {
+      const key = name === RETRIEVE_OUTPUT_MDL ? outTarget(file, callArgs(c)[1]) : undefined;
+      if (key) outputMdls.add(key);
+      // A buffer retrieved for another code is a kernel copy: the path no longer holds a mapping after it.
+      const other = name === RETRIEVE_INPUT || name === RETRIEVE_OUTPUT ? outTarget(file, callArgs(c)[2]) : undefined;
+      if (other) outs.set(c, { key: other, ptr: undefined });
+    }
+    for (const { c, name } of calls) {
+      if (!mayMap(name) || internalRequest(file, fn, c) || !directOnly(codeGroups(file.source, c), method)) continue;
+      const args = callArgs(c);
+      if (name === RETRIEVE_OUTPUT) {
+        const key = outTarget(file, args[2]);
+        if (key) outs.set(c, { key, ptr: mapping(c, `${key}: the output buffer of a direct-I/O request (${RETRIEVE_OUTPUT})`) });
+      } else if (requestOutputMdl(file, fn, args[0], outputMdls)) {
+        values.set(c, mapping(c, `${name}(${nodeText(file.source, args[0])}): the output buffer of a direct-I/O request`));
+      }
+    }
+  }
+  if (!params.size && ![...outs.values()].some((o) => o.ptr) && !values.size) return undefined;
+  return { params, out: (n) => outs.get(n), value: (n) => values.get(n) };
+}
+
+const cache = new WeakMap<FileAnalysis, Map<FunctionInfo, UserMemoryModel>>();
+
+/**
+ * `userMemory` plus the system mappings of direct-I/O output buffers (see above): everything the caller's other
+ * threads can write while the function reads it. Depends on project facts, so it is kept per analysis.
+ */
+export function writableMemory(analysis: FileAnalysis, fn: FunctionInfo): UserMemoryModel {
+  if (isNestedFunction(fn)) return userMemory(analysis, fn);
+  let byFn = cache.get(analysis);
+  if (!byFn) cache.set(analysis, (byFn = new Map()));
+  let model = byFn.get(fn);
+  if (!model) {
+    const extra = mappedSources(analysis, fn);
+    if (!extra) model = userMemory(analysis, fn);
+    else {
+      const aliases = collectAliases(analysis.file, fn, isMessageNotify(analysis, fn), extra);
+      model = { aliases, accesses: collectAccesses(analysis.file, fn, aliases) };
+    }
+    byFn.set(fn, model);
+  }
+  return model;
+}
