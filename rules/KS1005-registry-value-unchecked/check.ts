@@ -1,0 +1,54 @@
+import { defineCheck, RuleContext } from '../../server/src/engine/rule';
+import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
+import { RegistryRead, uncheckedRegistryReads } from '../../server/src/engine/flow/registry-reads';
+import { calleeName, isUserModeFile } from '../../server/src/engine/syntax';
+import { directEntries } from './query-table';
+
+const ANYTHING = 'its type and size are whatever the registry holds, and a user, an installer or corrupted data may have written anything there';
+
+function reportDirect(ctx: RuleContext, calls: readonly AstNode[]): void {
+  for (const e of directEntries(ctx, calls)) {
+    const name = e.name?.type === 'string_literal' ? ` '${nodeText(ctx.file.source, e.name).replace(/^L?"|"$/g, '')}'` : '';
+    ctx.report({
+      node: e.flags,
+      subKind: 'direct-without-typecheck',
+      message:
+        `This query-table entry reads the value${name} with RTL_QUERY_REGISTRY_DIRECT but without RTL_QUERY_REGISTRY_TYPECHECK: RtlQueryRegistryValues writes the value into EntryContext in whatever form its stored type takes (${ANYTHING}), so a string or binary value where a ULONG is expected may overrun the buffer, and from Windows 8 a direct query of an untrusted hive without type checking bug-checks with 0x139 (KERNEL_SECURITY_CHECK_FAILURE). ` +
+        `Add RTL_QUERY_REGISTRY_TYPECHECK with the expected type in DefaultType's top byte ('(REG_DWORD << RTL_QUERY_REGISTRY_TYPECHECK_SHIFT) | REG_NONE'), or read the value in a QueryRoutine that checks ValueType and ValueLength.`,
+      fixes: e.fixes,
+    });
+  }
+}
+
+function describe(ctx: RuleContext, r: RegistryRead): string {
+  const src = ctx.file.source;
+  const query = calleeName(ctx.file, r.query) ?? 'the query';
+  const info = nodeText(src, r.info).replace(/\s+/g, ' ');
+  const unchecked = r.typeChecked ? 'its DataLength (its Type was tested, but a value of that type may still hold fewer bytes)' : 'its Type or DataLength';
+  if (r.kind === 'string') {
+    return `'${calleeName(ctx.file, r.node)}' treats the data of the registry value that ${query} returned in '${info}' as a terminated string without testing ${unchecked}: ${ANYTHING}, and string data is stored as written, with or without a terminator, so the scan may run past the data. Check Type == REG_SZ, then use DataLength: build a counted UNICODE_STRING from it, or copy DataLength bytes into a buffer one WCHAR larger and terminate it.`;
+  }
+  const read = r.kind === 'copy' ? `'${calleeName(ctx.file, r.node)}' reads` : `'${nodeText(src, r.node).replace(/\s+/g, ' ')}' reads${r.as ? `, through a '${r.as}',` : ''}`;
+  return `${read} the data of the registry value that ${query} returned in '${info}' without testing ${unchecked}: ${ANYTHING}, so the read may take bytes the value does not have (past the data, or left over in the buffer) or reinterpret a string or binary value. Check Type against the type you expect and DataLength against the size you read ('DataLength == sizeof(ULONG)') before reading, and fail or keep a default otherwise.`;
+}
+
+export default defineCheck({
+  check(ctx) {
+    if (isUserModeFile(ctx.file)) return;
+    // One walk over the file's calls serves both halves; most files make neither kind of query.
+    const calls = descendants(ctx.file.root, 'call_expression');
+    reportDirect(ctx, calls);
+    const querying = new Set<FunctionInfo | undefined>(calls.filter((c) => /^Zw(Query|Enumerate)ValueKey$/.test(calleeName(ctx.file, c) ?? '')).map((c) => ctx.analysis.functionAt(c)));
+    for (const { fn, flow } of ctx.analysis.flowsWhere((fn) => querying.has(fn))) {
+      for (const r of uncheckedRegistryReads(fn, flow)) {
+        ctx.report({
+          node: r.node,
+          subKind: 'unchecked-value-read',
+          message: describe(ctx, r),
+          path: [{ node: r.query, label: `value data, type and size returned by '${calleeName(ctx.file, r.query)}'` }, { node: r.node, label: 'read with no test of DataLength' }],
+        });
+      }
+    }
+  },
+});
