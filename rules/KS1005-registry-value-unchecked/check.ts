@@ -21,6 +21,16 @@ function reportDirect(ctx: RuleContext, calls: readonly AstNode[]): void {
   }
 }
 
+/** The type a read through `as` takes: `PULONG` and `ULONG *` give `ULONG`, `PCWSTR` gives `WCHAR`. */
+function pointee(as: string | undefined): string | undefined {
+  const t = as?.replace(/\b(const|volatile)\b/g, '').replace(/\s+/g, ' ').trim();
+  if (!t) return undefined;
+  if (t.endsWith('*')) return t.slice(0, -1).trim() || undefined;
+  if (/^L?PC?WSTR$/.test(t)) return 'WCHAR';
+  if (/^L?PC?STR$/.test(t)) return 'CHAR';
+  return /^L?P[A-Z0-9_]+$/.test(t) ? t.replace(/^L?P/, '') : undefined;
+}
+
 function describe(ctx: RuleContext, r: RegistryRead): string {
   const src = ctx.file.source;
   const query = calleeName(ctx.file, r.query) ?? 'the query';
@@ -30,7 +40,8 @@ function describe(ctx: RuleContext, r: RegistryRead): string {
     return `'${calleeName(ctx.file, r.node)}' treats the data of the registry value that ${query} returned in '${info}' as a terminated string without testing ${unchecked}: ${ANYTHING}, and string data is stored as written, with or without a terminator, so the scan may run past the data. Check Type == REG_SZ, then use DataLength: build a counted UNICODE_STRING from it, or copy DataLength bytes into a buffer one WCHAR larger and terminate it.`;
   }
   const read = r.kind === 'copy' ? `'${calleeName(ctx.file, r.node)}' reads` : `'${nodeText(src, r.node).replace(/\s+/g, ' ')}' reads${r.as ? `, through a '${r.as}',` : ''}`;
-  return `${read} the data of the registry value that ${query} returned in '${info}' without testing ${unchecked}: ${ANYTHING}, so the read may take bytes the value does not have (past the data, or left over in the buffer) or reinterpret a string or binary value. Check Type against the type you expect and DataLength against the size you read ('DataLength == sizeof(ULONG)') before reading, and fail or keep a default otherwise.`;
+  const size = r.kind === 'copy' ? 'DataLength >= the length copied' : `DataLength == sizeof(${pointee(r.as) ?? 'the type read'})`;
+  return `${read} the data of the registry value that ${query} returned in '${info}' without testing ${unchecked}: ${ANYTHING}, so the read may take bytes the value does not have (past the data, or left over in the buffer) or reinterpret a string or binary value. Check Type against the type you expect and DataLength against the size you read ('${size}') before reading, and fail or keep a default otherwise.`;
 }
 
 export default defineCheck({

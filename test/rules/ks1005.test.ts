@@ -44,7 +44,11 @@ test('a value read names the query, says whether the type was tested, and any te
   assert.equal(typed.subKind, 'unchecked-value-read');
   assert.deepEqual(typed.path.map((s) => s.range.start.line), [4, 5]);
   const [untyped] = await ks1005(read('FALSE', 'g_V = *(PULONG)Info->Data'));
-  assert.match(untyped.message, /without testing its Type or DataLength/);
+  assert.match(untyped.message, /without testing its Type or DataLength.*'DataLength == sizeof\(ULONG\)'/);
+  const [wide] = await ks1005(read('FALSE', 'if (*(PWCHAR)Info->Data != L\'\\\\\') return'));
+  assert.match(wide.message, /through a 'PWCHAR'.*'DataLength == sizeof\(WCHAR\)'/, 'the size named is that of the type read');
+  const [star] = await ks1005(read('FALSE', 'g_V = *(const USHORT *)Info->Data'));
+  assert.match(star.message, /'DataLength == sizeof\(USHORT\)'/);
   const [str] = await ks1005(read('Info->Type != REG_SZ', 'wcslen((PCWSTR)Info->Data)'));
   assert.match(str.message, /'wcslen' treats .* as a terminated string/);
   assert.deepEqual(await ks1005(read('Info->DataLength < sizeof(ULONG)', 'g_V = *(PULONG)Info->Data')), []);
