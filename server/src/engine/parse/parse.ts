@@ -1,6 +1,7 @@
-import { AstNode, child, countErrors } from '../ast';
+import { AstNode, child, countErrors, isErrorNode } from '../ast';
 import { SourceText } from '../source';
 import type { Backend, LanguageId, TsEdit, TsParser, TsPoint, TsTree } from './backend';
+import { blankSpans, looseMacroCalls } from './loose-macros';
 import { Annotation, MacroOptions, MaskResult, maskMacros } from './mask';
 import { AstReuse, buildAst, countTreeErrors, NodeNames } from './tree';
 
@@ -8,7 +9,10 @@ export type HeaderLanguage = 'c' | 'cpp' | 'auto';
 
 export interface ParseOptions {
   readonly macros?: MacroOptions;
-  /** Grammar for `.h` files; `auto` tries C first and keeps the C++ parse only when it has fewer errors. */
+  /**
+   * Grammar for `.h` files; `auto` tries C first and keeps the C++ parse only when it has fewer errors (compared on
+   * the grammars' first parses, before macro lines without a `;` are blanked).
+   */
   readonly headerLanguage?: HeaderLanguage;
 }
 
@@ -82,7 +86,7 @@ export function parseFile(parsers: Parsers, path: string, text: string, options:
   const detected = langOverride ?? languageForPath(path) ?? 'c';
   const mask = maskMacros(text, options.macros);
   const parseAs = (lang: LanguageId): TsTree => parsers.get(lang).parse(mask.text);
-  const make = (lang: LanguageId, tree: TsTree): ParsedFile => assemble(parsers, path, lang, text, mask, tree, options.macros);
+  const make = (lang: LanguageId, tree: TsTree): ParsedFile => withoutLooseMacros(parsers, assemble(parsers, path, lang, text, mask, tree, options.macros), options.macros);
   if (detected !== 'header') return make(detected, parseAs(detected));
   const headerLanguage = options.headerLanguage ?? 'auto';
   if (headerLanguage !== 'auto') return make(headerLanguage, parseAs(headerLanguage));
@@ -125,7 +129,28 @@ export function reparseFile(parsers: Parsers, previous: ParsedFile, text: string
   // on the source text as well as the masked one: text inside a masked macro can change while the masked text
   // stays the same, and nodes taken over must cover exactly the text they covered before.
   const reuse: AstReuse = { previous: previous.root, ...changedSpan(edit, previous.source.text, text) };
-  return assemble(parsers, previous.path, previous.lang, text, mask, tree, options.macros, reuse);
+  return withoutLooseMacros(parsers, assemble(parsers, previous.path, previous.lang, text, mask, tree, options.macros, reuse), options.macros);
+}
+
+/**
+ * A damaged file parsed again with its file-scope macro lines that lack a semicolon blanked (see loose-macros.ts),
+ * when that parse has fewer errors; otherwise `file` as it is. The first AST's clean top-level items on either side
+ * of the blanked lines are taken over, as an editor re-parse takes them over from the previous version.
+ */
+function withoutLooseMacros(parsers: Parsers, file: ParsedFile, macros: MacroOptions | undefined): ParsedFile {
+  if (file.errorCount === 0) return file;
+  const spans = looseMacroCalls(file.root, file.masked);
+  if (spans.length === 0) return file;
+  const text = blankSpans(file.masked, spans);
+  const tree = parsers.get(file.lang).parse(text);
+  if (countTreeErrors(tree) >= file.errorCount) {
+    tree.delete?.();
+    return file;
+  }
+  file.tree.delete?.();
+  const mask: MaskResult = { text, annotations: [...file.annotations], masked: file.maskedMacros + spans.length };
+  const reuse: AstReuse = { previous: file.root, ...diffSpan(file.masked, text)! };
+  return assemble(parsers, file.path, file.lang, file.source.text, mask, tree, macros, reuse);
 }
 
 /**
@@ -185,7 +210,8 @@ function assemble(parsers: Parsers, path: string, lang: LanguageId, text: string
     masked: mask.text,
     annotations: mask.annotations,
     root,
-    errorCount: tree.rootNode.hasError ? countErrors(root) : 0,
+    // Counted per top-level item, where the function model and re-parses ask again (the answers are remembered).
+    errorCount: tree.rootNode.hasError ? root.children.reduce((n, c) => n + countErrors(c), isErrorNode(root) ? 1 : 0) : 0,
     tree,
     maskedMacros: mask.masked,
     parseFragment: fragmentParser(parsers, lang, text, macros),
