@@ -3,6 +3,7 @@ import { AstNode, child, descendants, unwrap } from '../../server/src/engine/ast
 import { bitOrOperands, callArgs, calleeName, callsIn, commentsAbout, flagNames, statementOf } from '../../server/src/engine/syntax';
 import { targetBuild } from '../../server/src/engine/target-os';
 import { modernBranch } from './fallback';
+import { filledInFull } from './zeroed';
 import { POOL2_BUILD, replacement } from './fix';
 
 /** Deprecated allocators (C28751): pool type, size and tag positions. */
@@ -137,11 +138,11 @@ export default defineCheck({
           ctx.report({ node: op, subKind: 'executable-pool', severity: nx.optOut ? undefined : 'note', message: `${execNote(n)}. Allocate NonPagedPoolNx instead (on Windows 8 and later).`, fixes: [{ title: 'Use NonPagedPoolNx', safety: 'unsafe', edits: [{ start: op.start, end: op.end, newText: 'NonPagedPoolNx' }] }] });
         } else if (EXEC_EXPLICIT.has(n)) {
           ctx.report({ node: op, subKind: 'executable-pool', severity: 'note', message: `${n} asks for executable pool: an overrun or use-after-free of this block gives an attacker memory the CPU will run. Keep it only if code really executes from it; otherwise use ${n === 'NonPagedPoolExecute' ? 'NonPagedPoolNx' : 'POOL_FLAG_NON_PAGED'}.` });
-        } else if (n === 'POOL_FLAG_UNINITIALIZED' && !justified(ctx, call)) {
+        } else if (n === 'POOL_FLAG_UNINITIALIZED' && !justified(ctx, call) && !filledInFull(ctx, call)) {
           ctx.report({ node: op, subKind: 'uninitialized-pool', message: `POOL_FLAG_UNINITIALIZED ${UNINIT}. Drop the flag (the allocation is then zeroed), or say in a comment at the call why every byte is written before it is read or copied out.` });
         }
       }
-      if (cur.uninit && !justified(ctx, call)) {
+      if (cur.uninit && !justified(ctx, call) && !filledInFull(ctx, call)) {
         ctx.report({ node: child(call, 'function') ?? call, subKind: 'uninitialized-pool', message: `'${name}' ${UNINIT}. Use the zeroing variant, or say in a comment at the call why every byte is written before it is read or copied out.` });
       }
     }
