@@ -7,6 +7,7 @@ import { valueReaches } from '../../server/src/engine/flow/reach';
 import { callArgs, calleeName } from '../../server/src/engine/syntax';
 import { derefTarget } from '../../server/src/engine/user-memory';
 import { nullCheckFix } from './fix';
+import { macroTest, reportMaybe } from './macro-check';
 
 const ALLOCATORS = new Set([
   'ExAllocatePool', 'ExAllocatePool2', 'ExAllocatePool3', 'ExAllocatePoolWithTag', 'ExAllocatePoolWithQuotaTag',
@@ -127,13 +128,19 @@ export default defineCheck({
         const path = t && pathOf(ctx.file.source, t);
         if (!path || !t) continue;
         let first: AstNode | undefined;
+        // A use after a project macro that receives the pointer and whose definition this file does not show.
+        let maybe: { use: AstNode; macro: string } | undefined;
         walk(fn.body, (n) => {
           if (first || n.type === 'sizeof_expression') return false;
           if (n.start < call.end || pathOf(ctx.file.source, n) !== path || !derefSite(ctx, n)) return;
-          if (valueReaches(flow, path, call, n) && !nullChecked(ctx, flow, path, call, n)) first = n;
+          if (!valueReaches(flow, path, call, n) || nullChecked(ctx, flow, path, call, n)) return false;
+          const m = macroTest(ctx, flow, path, call, n);
+          if (m?.kind === 'unseen') maybe ??= { use: n, macro: m.macro };
+          else if (!m) first = n;
           return false;
         });
         if (first) report(ctx, call, name, first, `'${ctx.text(t)}'`, nullCheckFix(ctx, fn, call, ctx.text(t)));
+        else if (maybe) reportMaybe(ctx, call, name, maybe.use, `'${ctx.text(t)}'`, maybe.macro);
       }
     }
   },

@@ -1,6 +1,8 @@
 /** KS1202: which allocations count, what counts as a check, and the NULL-check fix. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { lintText } from '../helpers';
 import type { Finding } from '../../server/src/engine/rule';
 
@@ -55,4 +57,18 @@ VOID NoStatus(PDEV d, SIZE_T n)
   assert.ok(fixed.includes("    PCTX ctx = ExAllocatePool2(POOL_FLAG_NON_PAGED, n, 'xtcC');\n    if (ctx == NULL) {\n        return STATUS_INSUFFICIENT_RESOURCES;\n    }\n    ctx->Dev = d;"), fixed);
   assert.deepEqual((await ks1202(fixed)).map((f) => f.functionName), ['Locked', 'NoStatus'], 'the fixed function is clean');
   assert.ok(applyFix(text, found[1]).includes('    if (d->Ctx == NULL) {'));
+});
+
+test('a macro defined elsewhere that receives the pointer makes the finding a note that names it, without a fix', async () => {
+  const text = readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'KS1202', 'project-macro.c'), 'utf8');
+  const found = await ks1202(text, 'project-macro.c');
+  const notes = found.filter((f) => f.severity === 'note');
+  const marked = text.split('\n').flatMap((l, i) => (/expect: KS1202 \(note\)/.test(l) ? [i] : []));
+  assert.deepEqual(notes.map((f) => f.range.start.line), marked);
+  assert.match(notes[0].message, /'BAIL_ON_ALLOC_FAILURE_ELSEWHERE' receives it first and may be that check, but its definition is not in this file/);
+  assert.deepEqual(notes[0].fixes, []);
+  assert.deepEqual(found.filter((f) => f.severity !== 'note').map((f) => f.message.slice(0, 3)), ["'a'", "'b'", "'c'"]);
+  // Defined in this file, the same macro is read: a test that leaves silences the use.
+  const defined = `#define BAIL_ON_ALLOC_FAILURE_ELSEWHERE(P, S) if ((P) == NULL) { (S) = 1; goto Exit; }\n${text}`;
+  assert.deepEqual((await ks1202(defined)).map((f) => f.message.slice(0, 3)), ["'a'", "'b'", "'c'"]);
 });
