@@ -14,9 +14,10 @@ import { computeDominators, Dominators } from './dominators';
 import { Fact, isTainted, TaintState, stateEqual, stateJoin } from './facts';
 import { uncheckedCallsExcluded } from './equal-args';
 import { entryState, functionHasTaint } from './function-inputs';
-import { guardTransfer } from './guard-transfer';
+import { guardTransfer, isPureCall, WritesNothing } from './guard-transfer';
 import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, IsSigned, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
+import { macroDefinitionsKey, macroWritesNothing } from './pure-macros';
 import { solveForward, Solution } from './solve';
 import { isIntSafeCall } from './sources';
 import { callArguments, calleeName, evalExpr, TaintEnv } from './taint';
@@ -76,6 +77,11 @@ function signedIn(types: ReadonlyMap<string, NameType>): IsSigned {
   return (name) => !!types.get(name)?.signed;
 }
 
+/** The file's expression macros that write nothing through `&x` arguments (see pure-macros.ts). */
+function writesNothingIn(file: ParsedFile): WritesNothing {
+  return (name) => macroWritesNothing(file, name, isPureCall);
+}
+
 export class FunctionFlow implements SeedChecker {
   readonly cfg: Cfg;
   private dom: Dominators | undefined;
@@ -118,6 +124,8 @@ export class FunctionFlow implements SeedChecker {
    */
   reusedIn(fn: FunctionInfo, file: ParsedFile, project: ProjectIndex): FunctionFlow | undefined {
     if (fn.node !== this.fn.node || fn.node.start !== this.origin || file.path !== this.file.path) return undefined;
+    // Guards were solved with the old file's macros (what `&x` passed to them leaves alone).
+    if (file !== this.file && macroDefinitionsKey(file) !== macroDefinitionsKey(this.file)) return undefined;
     return Object.assign(this.withProject(project), { fn, file, env: { ...this.env, src: file.source } });
   }
 
@@ -170,9 +178,10 @@ export class FunctionFlow implements SeedChecker {
       const src = this.file.source;
       const cfg = this.cfg;
       const signed = signedIn(this.env.types);
+      const pure = writesNothingIn(this.file);
       this.guardSol = solveForward(cfg, this.dominators.rpo, {
         entry: EMPTY_GUARDS,
-        transfer: (node, input) => guardTransfer(cfg, src, node, input, undefined, signed),
+        transfer: (node, input) => guardTransfer(cfg, src, node, input, undefined, signed, pure),
         join: guardJoin,
         equal: guardEqual,
       });
@@ -204,7 +213,7 @@ export class FunctionFlow implements SeedChecker {
     let cps = this.guardCps.get(node.id);
     if (!cps) {
       const list: Checkpoint<GuardState>[] = [];
-      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }), signedIn(this.env.types));
+      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }), signedIn(this.env.types), writesNothingIn(this.file));
       this.guardCps.set(node.id, (cps = list));
     }
     return lastBefore(cps, at) ?? gIn;

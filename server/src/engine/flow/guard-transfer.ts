@@ -16,7 +16,14 @@ import { callArguments, calleeName } from './taint';
 const STATUS_TESTS = new Set(['NT_SUCCESS', 'NT_ERROR', 'NT_WARNING', 'NT_INFORMATION', 'SUCCEEDED', 'FAILED', 'IS_ERR', 'IS_ERR_OR_NULL', 'likely', 'unlikely', 'BooleanFlagOn', 'FlagOn']);
 
 /** Calls that neither write through their pointer arguments nor validate anything. */
-const PURE_CALLS = new Set(['sizeof', 'RTL_NUMBER_OF', 'ARRAYSIZE', 'ARRAY_SIZE', '_countof', 'FIELD_OFFSET', 'RtlCompareMemory', 'memcmp', 'RtlEqualMemory', 'DbgPrint', 'DbgPrintEx', 'KdPrint', 'KdPrintEx', 'TraceEvents', 'NT_ASSERT', 'ASSERT', 'UNREFERENCED_PARAMETER', 'PAGED_CODE']);
+const PURE_CALLS: ReadonlySet<string> = new Set(['sizeof', 'RTL_NUMBER_OF', 'ARRAYSIZE', 'ARRAY_SIZE', '_countof', 'FIELD_OFFSET', 'RtlCompareMemory', 'memcmp', 'RtlEqualMemory', 'DbgPrint', 'DbgPrintEx', 'KdPrint', 'KdPrintEx', 'TraceEvents', 'NT_ASSERT', 'ASSERT', 'UNREFERENCED_PARAMETER', 'PAGED_CODE']);
+
+export function isPureCall(name: string): boolean {
+  return PURE_CALLS.has(name);
+}
+
+/** Which callees write nothing through their arguments beyond the known ones (the file's expression macros). */
+export type WritesNothing = (callee: string) => boolean;
 
 const INVERT: Record<string, string> = { '<': '>=', '<=': '>', '>': '<=', '>=': '<', '==': '!=', '!=': '==' };
 const FLIP: Record<string, string> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
@@ -134,7 +141,7 @@ function decrement(m: Mut, src: TextSource, p: string, signed: IsSigned | undefi
 }
 
 /** Kills and copies performed by a statement or condition. */
-function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: IsSigned): void {
+function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: IsSigned, writesNothing?: WritesNothing): void {
   for (const n of nodes) {
     switch (n.type) {
       case 'assignment_expression': {
@@ -176,7 +183,7 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: Is
         break;
       case 'call_expression': {
         const name = calleeName(src, n);
-        if (PURE_CALLS.has(name)) break;
+        if (PURE_CALLS.has(name) || writesNothing?.(name)) break;
         for (const a of callArguments(n)) {
           const s = stripCasts(a);
           if (s.type === 'pointer_expression' && nodeText(src, s).startsWith('&')) {
@@ -259,7 +266,7 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
  * The guard transfer function. `record` receives a snapshot after each effect that may have changed the state,
  * with the effect's end offset (queries inside a statement use the last snapshot before them).
  */
-export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, record?: (end: number, state: GuardState) => void, signed?: IsSigned): GuardState {
+export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, record?: (end: number, state: GuardState) => void, signed?: IsSigned, writesNothing?: WritesNothing): GuardState {
   if (node.kind === 'assume' && node.ast) {
     const m = new Mut(input);
     assume(m, src, node.ast, node.polarity);
@@ -270,7 +277,7 @@ export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: G
   const m = new Mut(input);
   let recorded = 0;
   for (const n of nodes) {
-    effects(m, src, [n], signed);
+    effects(m, src, [n], signed, writesNothing);
     if (record && m.version !== recorded) {
       recorded = m.version;
       record(n.end, m.snapshot());
