@@ -4,6 +4,7 @@ import { allocatedWith, ArrayDecl, arrayDeclOf, isPointerLike } from '../../serv
 import { insertCheckFix, enclosingStatement } from '../../server/src/engine/flow/fixes';
 import { insideSizeContext, leavesOf, pathOf, stripCasts, subscriptIndex } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
+import { addressUsedAfterCheck } from './element-address';
 import { callArguments, calleeName, literalValue } from '../../server/src/engine/flow/taint';
 
 const WRAPPERS = new Set(['parenthesized_expression', 'cast_expression']);
@@ -73,6 +74,7 @@ export default defineCheck({
         const decl = n.type === 'subscript_expression' ? arrayDeclOf(ctx.file, fn, base) : undefined;
         const past = reducedPastEnd(src, index, decl);
         if (past ? flow.isBounded(past.operand) : flow.isBounded(index)) continue;
+        if (!past && n.type === 'subscript_expression' && addressUsedAfterCheck(src, fn, flow, n, index)) continue;
         const size = decl && !decl.trailing ? decl.elements : undefined;
         // Bounded by its type (a byte shifted right by 4 indexes a 16-entry table) or sized by the same value.
         if (!past && t.max !== undefined && size !== undefined && t.max < size) continue;
