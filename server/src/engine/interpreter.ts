@@ -141,7 +141,10 @@ export function interpreterDispatches(file: ParsedFile, body: AstNode): Dispatch
     const isOpcode = (e: AstNode): boolean => {
       const u = unwrap(e);
       if (REQUEST_CODES.test(nodeText(file.source, u).replace(/\s+|->/g, (m) => (m === '->' ? '.' : '')))) return false;
-      return readsThrough(file, u, derived) || (u.type === 'identifier' && values.has(nodeText(file.source, u)));
+      // A member of a copy of the record (`struct inst in = code[pc]; switch (in.opcode)`) is read from it too.
+      let v = u;
+      while (v.type === 'field_expression' && opOf(file, v) === '.' && child(v, 'argument')) v = unwrap(child(v, 'argument')!);
+      return readsThrough(file, u, derived) || (v.type === 'identifier' && values.has(nodeText(file.source, v)));
     };
     // The variables an opcode is read through, back to the cursors (`op = *r` with `r = (PREC)p`: op, r, p).
     const rootsOf = (e: AstNode): Set<string> => {
