@@ -99,6 +99,26 @@ test('suppress on this line: a plain edit with a placeholder reason for clients 
   }
 });
 
+test('suppress on this line names the check for a rule with several, so the rule\'s other checks there still report', async () => {
+  const client = await LspClient.start({ rootPath: dir });
+  try {
+    const uri = fileUri(join(dir, 'checks.c'));
+    const text = ['NTSTATUS Alloc(PVOID *Out)', '{', "    PVOID p = ExAllocatePool2(POOL_FLAG_NON_PAGED_EXECUTE, 16, ' mdW');", '    *Out = p;', '    return STATUS_SUCCESS;', '}', ''].join('\n');
+    await client.open(uri, text);
+    const found = (await client.diagnosticsFor(uri, 1)).filter((x) => x.code === 'KS1201');
+    assert.equal(found.length, 2, 'executable pool and the default tag, both KS1201, on one line');
+    const tag = found.find((x) => String(x.message).includes('default pool tag'))!;
+    const suppress = (await actionsFor(client, uri, tag)).find((a) => a.title.startsWith('Suppress '))!;
+    assert.equal(suppress.title, 'Suppress KS1201/default-pool-tag on this line (with a justification)');
+    const v = await client.applyEdits(uri, editsOf(suppress));
+    assert.equal(client.text(uri).split('\n')[2], '    // kslint-disable-next-line KS1201/default-pool-tag -- TODO: justification');
+    const left = (await client.diagnosticsFor(uri, v)).filter((x) => x.code === 'KS1201');
+    assert.deepEqual(left.map((x) => String(x.message).slice(0, 27)), ['POOL_FLAG_NON_PAGED_EXECUTE'], 'only the default-tag finding is hidden');
+  } finally {
+    await client.stop();
+  }
+});
+
 test('suppress on this line: a snippet edit with the cursor at the reason when the client supports snippets', async () => {
   const capabilities = { ...FULL_CAPABILITIES, workspace: { ...FULL_CAPABILITIES.workspace, workspaceEdit: { documentChanges: true, snippetEditSupport: true } } };
   const client = await LspClient.start({ rootPath: dir, capabilities });

@@ -37,7 +37,10 @@ export function quickFixes(doc: TextDocument, diagnostics: readonly Diagnostic[]
         edit: documentEdit(doc, fix.edits),
       });
     }
-    const id = String(d.code);
+    // A rule with separately numbered checks is suppressed by check (`KS1201/executable-pool`), so the comment does
+    // not also hide the rule's other checks on that line.
+    const check = isDiagnosticData(d.data) ? d.data.check : undefined;
+    const id = check ? `${String(d.code)}/${check}` : String(d.code);
     const key = `${d.range.start.line}:${id}`;
     if (suppressed.has(key)) continue;
     suppressed.add(key);
@@ -58,7 +61,7 @@ function documentEdit(doc: TextDocument, edits: readonly TextEdit[]): WorkspaceE
   return { documentChanges: [{ textDocument: { uri: doc.uri, version: doc.version }, edits: [...edits] }] };
 }
 
-/** `// kslint-disable-next-line KSnnnn -- <reason>` above the finding's first line, indented like it. */
+/** `// kslint-disable-next-line KSnnnn[/check] -- <reason>` above the finding's first line, indented like it. */
 function suppressAction(doc: TextDocument, d: Diagnostic, id: string, snippets: boolean): CodeAction {
   const line = d.range.start.line;
   const lineText = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });

@@ -20,6 +20,8 @@ export interface DiagnosticData {
   /** Document version the fixes were computed against. */
   readonly version: number;
   readonly fixes: FixData[];
+  /** The rule's check that found it (`Finding.subKind`), for a suppression of that check alone. */
+  readonly check?: string;
 }
 
 const SEVERITY: Record<Severity, DiagnosticSeverity> = {
@@ -47,8 +49,8 @@ export function toDiagnostic(f: Finding, opts: DiagnosticOptions): Diagnostic {
   if (opts.relatedInformation && f.path.length) {
     d.relatedInformation = f.path.map((s): DiagnosticRelatedInformation => ({ location: { uri: pathToUri(s.file), range: s.range as Range }, message: s.label }));
   }
-  if (f.fixes.length) {
-    const data: DiagnosticData = { version: opts.version, fixes: f.fixes.map(toFixData) };
+  if (f.fixes.length || f.subKind) {
+    const data: DiagnosticData = { version: opts.version, fixes: f.fixes.map(toFixData), ...(f.subKind ? { check: f.subKind } : {}) };
     d.data = data;
   }
   return d;
@@ -66,5 +68,5 @@ export function toDiagnostics(findings: readonly Finding[], opts: DiagnosticOpti
 export function isDiagnosticData(v: unknown): v is DiagnosticData {
   if (!v || typeof v !== 'object') return false;
   const d = v as Partial<DiagnosticData>;
-  return typeof d.version === 'number' && Array.isArray(d.fixes) && d.fixes.every((f) => f && typeof f.title === 'string' && (f.safety === 'safe' || f.safety === 'unsafe') && Array.isArray(f.edits));
+  return typeof d.version === 'number' && (d.check === undefined || typeof d.check === 'string') && Array.isArray(d.fixes) && d.fixes.every((f) => f && typeof f.title === 'string' && (f.safety === 'safe' || f.safety === 'unsafe') && Array.isArray(f.edits));
 }
