@@ -6,10 +6,11 @@
  * rename, with the file's own permissions; a symbolic link is followed, so the link stays a link.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { applyEdits, selectSafeFixes } from '../engine/fix-all';
 import type { Finding } from '../engine/rule';
+import { relativeInside } from '../project/discover';
 import { decodeSource, encodeSource, readSourceBytes, SourceEncoding } from '../project/read-source';
 import { writeFileAtomic } from '../report/baseline';
 import { hashOf } from './cache';
@@ -112,8 +113,8 @@ export function diffSafeFixes(input: Omit<FixInput, 'write'>): FixDiff {
     }
     tally.fixes += plan.fixes;
     tally.files.add(plan.file);
-    const rel = relative(input.cwd, plan.path);
-    const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    const rel = relativeInside(input.cwd, plan.path);
+    const inside = rel !== undefined;
     const name = inside ? rel.split(sep).join('/') : plan.path;
     const [from, to] = inside ? [`a/${name}`, `b/${name}`] : [name, name];
     // git's header before each file's part lets git and review tools read it as theirs.

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RULES } from '../../../rules/index.generated';
 import type { SeverityOrOff } from '../engine/rule';
 import { assembleRun } from '../report/assemble';
@@ -16,7 +16,7 @@ import { findingsExitCode, focusRun, FocusOptions, parseReportRequests, ReportOp
 import { FORMATS } from '../report/index';
 import type { ReportContext, RunResult } from '../report/run';
 import { ConfigError, ProjectConfig, resolveProjectConfig, withRuleSeverities } from '../project/config';
-import { discoverFiles, DiscoveryError, Discovery } from '../project/discover';
+import { discoverFiles, DiscoveryError, Discovery, relativeInside } from '../project/discover';
 import { readSourceFile } from '../project/read-source';
 import { ResultCache } from './cache';
 import { diffSafeFixes, fixPasses, FixTally, reportFixes } from './fix';
@@ -342,6 +342,5 @@ function temporaryFolder(prefix: string): string | undefined {
 }
 
 function displayOutput(cwd: string, out: string): string {
-  const rel = relative(cwd, resolve(cwd, out));
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(cwd, out);
+  return relativeInside(cwd, resolve(cwd, out)) ?? resolve(cwd, out);
 }

@@ -93,10 +93,16 @@ function gitTop(dir: string): string | undefined {
   }
 }
 
+/** `abs` relative to `base` when it lies inside it (and is not `base` itself); otherwise undefined. */
+export function relativeInside(base: string, abs: string): string | undefined {
+  const rel = relative(base, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : undefined;
+}
+
 /** A path for matching .gitignore-syntax patterns: relative to the config root, or the absolute path's parts. */
 function matchPath(root: string, abs: string): string {
-  const rel = relative(root, abs);
-  if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return toPosix(rel);
+  const rel = relativeInside(root, abs);
+  if (rel) return toPosix(rel);
   return toPosix(abs).replace(/^[A-Za-z]:/, '').replace(/^\/+/, '');
 }
 
@@ -114,10 +120,7 @@ export function discoverFiles(paths: readonly string[], options: DiscoverOptions
   const dropped: Record<DropReason, number> = { gitignore: 0, exclude: 0, include: 0, external: 0 };
   const skipped: SkippedPath[] = [];
   const chosen = new Map<string, string>();
-  const display = (abs: string): string => {
-    const rel = relative(cwd, abs);
-    return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
-  };
+  const display = (abs: string): string => relativeInside(cwd, abs) ?? abs;
 
   const filter = (abs: string, top: string | undefined): DropReason | undefined => {
     const m = matchPath(config.root, abs);
