@@ -23,14 +23,21 @@ export async function lintText(path: string, text: string, config: Partial<Engin
   return lintTexts(parsers, [{ path, text }], rules, { ...DEFAULT_ENGINE_CONFIG, ...config }, project)[0];
 }
 
-/** `// expect: KS1001, KS1401` annotations as a sorted list of `line:RULE` (1-based lines). */
-export function expectations(text: string): string[] {
+/** `// expect: KS1001, KS1401` annotations (or those of another `tag`, e.g. `// also:`) as a sorted list of `line:RULE` (1-based lines). */
+export function expectations(text: string, tag = 'expect'): string[] {
   const out: string[] = [];
-  text.split(/\r\n|\r|\n/).forEach((line, i) => {
-    const m = /\/\/\s*expect:\s*([A-Z0-9 ,]+)/.exec(line) ?? /\/\*\s*expect:\s*([A-Z0-9 ,]+)\*\//.exec(line);
+  const line = new RegExp(`//\\s*${tag}:\\s*([A-Z0-9 ,]+)`);
+  const block = new RegExp(`/\\*\\s*${tag}:\\s*([A-Z0-9 ,]+)\\*/`);
+  text.split(/\r\n|\r|\n/).forEach((l, i) => {
+    const m = line.exec(l) ?? block.exec(l);
     if (m) for (const id of m[1].split(/[ ,]+/).filter(Boolean)) out.push(`${i + 1}:${id}`);
   });
   return out.sort();
+}
+
+/** The related locations of unsuppressed findings in their own file as `line:RULE`, comparable with `expectations(text, 'also')`. */
+export function actualRelated(result: FileResult): string[] {
+  return result.findings.filter((f) => !f.suppression).flatMap((f) => f.related.filter((s) => s.file === result.path).map((s) => `${s.range.start.line + 1}:${f.ruleId}`)).sort();
 }
 
 /** Unsuppressed findings as a sorted list of `line:RULE` (1-based lines), comparable with `expectations`. */

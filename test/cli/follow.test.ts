@@ -87,7 +87,7 @@ test('a result followed across a move equals the result of linting again', async
 const RANGE = { start: { line: 4, character: 2 }, end: { line: 4, character: 9 } };
 
 function finding(message: string, startOffset: number, path: Finding['path'] = []): Finding {
-  return { ruleId: 'KS1001', ruleName: 'unchecked-content-index', severity: 'error', message, file: 'b.c', range: RANGE, startOffset, endOffset: startOffset + 7, path, fixes: [], functionName: 'F', subKind: undefined, fingerprint: `fp${startOffset}` };
+  return { ruleId: 'KS1001', ruleName: 'unchecked-content-index', severity: 'error', message, file: 'b.c', range: RANGE, startOffset, endOffset: startOffset + 7, path, related: [], fixes: [], functionName: 'F', subKind: undefined, fingerprint: `fp${startOffset}` };
 }
 
 const result = (...findings: Finding[]): FileResult => ({ path: 'b.c', findings, ruleErrors: [], stats: { functions: 1, analysed: 1, skipped: 0, parseErrors: 0, maskedMacros: 0, lines: 9, bytes: 99 } });

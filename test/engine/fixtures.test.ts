@@ -1,12 +1,13 @@
 /**
  * Fixture harness: every file under test/fixtures/<RULE>/ is linted with all rules; the findings must equal its
- * `// expect: KSnnnn` annotations exactly (a file without annotations must produce nothing).
+ * `// expect: KSnnnn` annotations exactly (a file without annotations must produce nothing), and the places they
+ * name as other places of the same mistake (`Finding.related`) its `// also: KSnnnn` annotations.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { actual, expectations, lintText } from '../helpers';
+import { actual, actualRelated, expectations, lintText } from '../helpers';
 import { RULES } from '../../rules/index.generated';
 
 const root = join(__dirname, '..', '..', '..', 'test', 'fixtures');
@@ -24,6 +25,7 @@ for (const dir of ruleDirs) {
       const result = await lintText(`test/fixtures/${dir}/${name}`, text);
       assert.deepEqual(result.ruleErrors, []);
       assert.deepEqual(actual(result), expectations(text), result.findings.map((f) => `${f.range.start.line + 1}:${f.ruleId} ${f.message}`).join('\n'));
+      assert.deepEqual(actualRelated(result), expectations(text, 'also'), 'related locations (// also:)');
       for (const f of result.findings) {
         const kinds = declaredKinds.get(f.ruleId) ?? [];
         assert.ok(kinds.length ? kinds.includes(f.subKind ?? '') : f.subKind === undefined, `${f.range.start.line + 1}:${f.ruleId} has sub-kind ${f.subKind}, declared: ${kinds.join(', ')}`);

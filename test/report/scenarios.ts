@@ -27,7 +27,7 @@ const CONTENT = [
 
 /**
  * A temporary tree `base/` with a hostile file name, a name with spaces and non-ASCII letters, and a file
- * in a sibling folder outside the base. The first finding gets a source-to-sink path and two fixes.
+ * in a sibling folder outside the base. The first finding gets a source-to-sink path, a related location and a fix.
  */
 export async function hostileScenario(): Promise<{ run: RunResult; root: string }> {
   const root = mkdtempSync(join(tmpdir(), 'kslint-report-'));
@@ -45,6 +45,7 @@ export async function hostileScenario(): Promise<{ run: RunResult; root: string 
         { file: f.file, range: { start: { line: line - 1, character: 19 }, end: { line: line - 1, character: 38 } }, label: 'count read from the content buffer' },
         { file: f.file, range: f.range, label: 'count formatted into a 16-byte buffer' },
       ],
+      related: [{ file: f.file, range: { start: { line: line - 1, character: 4 }, end: { line: line - 1, character: 9 } }, label: 'another place of the same mistake' }],
       fixes: [
         { title: 'Use RtlStringCbPrintfA with the destination size', safety: 'unsafe', edits: [{ start: f.startOffset, end: f.endOffset, newText: 'RtlStringCbPrintfA', range: f.range }] },
       ],

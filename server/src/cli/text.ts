@@ -40,7 +40,8 @@ export function writeText(run: RunResult, options: TextOptions): string {
   const one = (f: Finding, indent: string): void => {
     out.push(`${indent}${c.bold(loc(f.file, f.range.start.line, f.range.start.character))}: ${sev[f.severity](f.severity)} ${c.dim(f.ruleId)} ${f.message}`);
     // A one-step path only repeats the finding's own place.
-    if (f.path.length > 1) for (const step of f.path) out.push(`${indent}  ${c.dim(`${loc(step.file, step.range.start.line, step.range.start.character)}: note: ${step.label}`)}`);
+    const notes = f.path.length > 1 ? [...f.path, ...f.related] : f.related;
+    for (const step of notes) out.push(`${indent}  ${c.dim(`${loc(step.file, step.range.start.line, step.range.start.character)}: note: ${step.label}`)}`);
   };
   if (options.grouped) {
     let current: string | undefined;

@@ -9,7 +9,7 @@ import type { EngineConfig } from './config';
 import { buildProjectIndex } from './index/project';
 import { summarizeFile } from './index/summary';
 import { ParsedFile, Parsers, parseFile } from './parse/parse';
-import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff, PathStep, Fix } from './rule';
+import type { Finding, ReportSpec, Rule, Severity, SeverityOrOff, PathStep, Fix, StepSpec } from './rule';
 import { applySuppressions } from './suppress';
 
 export { summarizeFile } from './index/summary';
@@ -125,12 +125,14 @@ function toFinding(file: ParsedFile, analysis: FileAnalysis, rule: Rule, configu
   const start = spec.node?.start ?? spec.start ?? 0;
   const end = spec.node?.end ?? spec.end ?? start;
   const severity = spec.severity && RANK[spec.severity] < RANK[configured] ? spec.severity : configured;
-  const path: PathStep[] = (spec.path ?? []).map((step) => {
+  const toStep = (step: StepSpec): PathStep => {
     if (step.range) return { file: step.file ?? file.path, range: step.range, label: step.label };
     const s = step.node?.start ?? step.start ?? start;
     const e = step.node?.end ?? step.end ?? s;
     return { file: file.path, range: file.source.rangeOf(s, e), label: step.label };
-  });
+  };
+  const path = (spec.path ?? []).map(toStep);
+  const related = (spec.related ?? []).map(toStep);
   const fixes: Fix[] = (spec.fixes ?? []).map((f) => ({
     title: f.title,
     safety: f.safety,
@@ -147,6 +149,7 @@ function toFinding(file: ParsedFile, analysis: FileAnalysis, rule: Rule, configu
     startOffset: start,
     endOffset: end,
     path,
+    related,
     fixes,
     functionName: fn?.qualifiedName || undefined,
     subKind: spec.subKind,

@@ -109,6 +109,11 @@ export interface Finding {
   readonly endOffset: number;
   /** Source-to-sink steps; empty for purely syntactic findings. */
   readonly path: readonly PathStep[];
+  /**
+   * Other places of the same mistake, reported once (SARIF `relatedLocations`, the editor's related information):
+   * e.g. the other fields of one buffer that a function reads twice. Empty for most findings.
+   */
+  readonly related: readonly PathStep[];
   readonly fixes: readonly Fix[];
   /** The enclosing function, when there is one. */
   readonly functionName: string | undefined;
@@ -119,6 +124,16 @@ export interface Finding {
   suppression?: Suppression;
 }
 
+/** A place a check names beside the finding: a node, offsets, or a range in another file. */
+export interface StepSpec {
+  readonly node?: AstNode;
+  readonly start?: number;
+  readonly end?: number;
+  readonly file?: string;
+  readonly range?: Range;
+  readonly label: string;
+}
+
 /** What a check hands to `ctx.report`. */
 export interface ReportSpec {
   /** The node to underline (or `start`/`end` offsets). */
@@ -126,7 +141,9 @@ export interface ReportSpec {
   readonly start?: number;
   readonly end?: number;
   readonly message: string;
-  readonly path?: readonly { readonly node?: AstNode; readonly start?: number; readonly end?: number; readonly file?: string; readonly range?: Range; readonly label: string }[];
+  readonly path?: readonly StepSpec[];
+  /** Other places of the same mistake (see `Finding.related`). */
+  readonly related?: readonly StepSpec[];
   readonly fixes?: readonly { readonly title: string; readonly safety: FixSafety; readonly edits: readonly { readonly start: number; readonly end: number; readonly newText: string }[] }[];
   /** Overrides the configured severity downwards (never upwards), e.g. for a less certain variant. */
   readonly severity?: Severity;

@@ -46,8 +46,8 @@ export function toDiagnostic(f: Finding, opts: DiagnosticOptions): Diagnostic {
   };
   const href = opts.docs.docUri(f.ruleId);
   if (href) d.codeDescription = { href };
-  if (opts.relatedInformation && f.path.length) {
-    d.relatedInformation = f.path.map((s): DiagnosticRelatedInformation => ({ location: { uri: pathToUri(s.file), range: s.range as Range }, message: s.label }));
+  if (opts.relatedInformation && (f.path.length || f.related.length)) {
+    d.relatedInformation = [...f.path, ...f.related].map((s): DiagnosticRelatedInformation => ({ location: { uri: pathToUri(s.file), range: s.range as Range }, message: s.label }));
   }
   if (f.fixes.length || f.subKind) {
     const data: DiagnosticData = { version: opts.version, fixes: f.fixes.map(toFixData), ...(f.subKind ? { check: f.subKind } : {}) };

@@ -138,7 +138,7 @@ export function filterToChangedLines(run: RunResult, changed: ChangedLines): Run
     return changed.files.get(r) ?? changed.files.get(abs);
   };
   const findings = run.findings.filter(
-    (f) => touches(lookup(f.file), f.range.start.line, f.range.end.line) || f.path.some((s) => touches(lookup(s.file), s.range.start.line, s.range.end.line)),
+    (f) => touches(lookup(f.file), f.range.start.line, f.range.end.line) || [...f.path, ...f.related].some((s) => touches(lookup(s.file), s.range.start.line, s.range.end.line)),
   );
   // A baselined finding that disappeared from an untouched file was not fixed by this change.
   const baseline = run.baseline && { ...run.baseline, fixed: run.baseline.fixed.filter((e) => lookup(resolve(run.baseDir, e.file)) !== undefined) };

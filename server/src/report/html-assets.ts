@@ -39,7 +39,7 @@ tr.details > td { background: #fbfbfb; padding: 8px 16px 16px; }
 pre.code { margin: 4px 0; padding: 6px 0; background: #f6f8fa; border: 1px solid var(--line); border-radius: 4px; overflow-x: auto; font: 12px/1.5 ui-monospace, Consolas, monospace; }
 pre.code span.ln { display: inline-block; width: 5em; padding-right: 8px; text-align: right; color: var(--muted); user-select: none; }
 pre.code div.marked { background: #fff3cd; }
-ol.path { margin: 4px 0; padding-left: 20px; }
+ol.path, ul.path { margin: 4px 0; padding-left: 20px; }
 .doc { white-space: pre-wrap; margin: 4px 0 8px; }
 .doc-title { font-weight: 600; margin-top: 8px; }
 .empty { color: var(--muted); font-style: italic; }
@@ -109,6 +109,12 @@ export const HTML_SCRIPT = `
       var ol = el('ol', 'path');
       f.path.forEach(function (s) { ol.appendChild(el('li', null, s.file + ':' + s.line + ':' + s.column + ' ' + s.label)); });
       td.appendChild(ol);
+    }
+    if (f.related) {
+      td.appendChild(el('div', 'doc-title', 'Other places of the same mistake'));
+      var ul = el('ul', 'path');
+      f.related.forEach(function (s) { ul.appendChild(el('li', null, s.file + ':' + s.line + ':' + s.column + ' ' + s.label)); });
+      td.appendChild(ul);
     }
     var rule = data.rules[f.ruleId];
     if (rule) {

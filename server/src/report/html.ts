@@ -4,7 +4,7 @@
  * a Content-Security-Policy admits only this file's own script (by hash), as a second line of defence.
  */
 import { createHash } from 'node:crypto';
-import type { Severity } from '../engine/rule';
+import type { PathStep, Severity } from '../engine/rule';
 import { baselineState, bySeverityThenLocation, displayPath, excerpt, findingStatus, isFailing, ruleHelpUri, summarize, Summary } from './common';
 import { HTML_SCRIPT, HTML_STYLE } from './html-assets';
 import type { ReportContext, ReportWriter, RunResult } from './run';
@@ -37,6 +37,7 @@ function reportData(run: RunResult, ctx: ReportContext) {
     if (!used.has(r.meta.id)) continue;
     rules[r.meta.id] = { name: r.meta.name, summary: r.meta.summary, why: reflow(r.docs.why), saferFix: reflow(r.docs.saferFix), userModeAlternative: reflow(r.docs.userModeAlternative ?? ''), helpUri: ruleHelpUri(run, r.meta) ?? '' };
   }
+  const step = (s: PathStep) => ({ file: displayPath(run, s.file), line: s.range.start.line + 1, column: s.range.start.character + 1, label: s.label });
   const findings = [...run.findings].sort(bySeverityThenLocation).map((f, index) => {
     const status = findingStatus(run, f);
     const state = baselineState(run, f);
@@ -54,7 +55,9 @@ function reportData(run: RunResult, ctx: ReportContext) {
       baselineState: state ?? '',
       justification: f.suppression?.justification ?? (status === 'baselined' ? `Accepted in baseline ${run.baseline?.source ?? ''}`.trim() : ''),
       excerpt: excerpt(ctx, f, 2),
-      path: f.path.map((s) => ({ file: displayPath(run, s.file), line: s.range.start.line + 1, column: s.range.start.character + 1, label: s.label })),
+      path: f.path.map(step),
+      // Only where there are some, so that other findings' data stays as it was.
+      ...(f.related.length ? { related: f.related.map(step) } : {}),
     };
   });
   return { findings, rules };

@@ -2,11 +2,12 @@
  * The JSON report: a documented, versioned format (schemas/kslint-report.schema.json). Positions are 1-based;
  * columns count UTF-16 code units. Bump `JSON_SCHEMA_VERSION` on any incompatible change.
  */
+import type { PathStep } from '../engine/rule';
 import type { Range } from '../engine/source';
 import { baselineState, displayPath, findingStatus, isFailing, ruleHelpUri, summarize } from './common';
 import type { ReportWriter, RunResult } from './run';
 
-export const JSON_SCHEMA_VERSION = '1.0.0';
+export const JSON_SCHEMA_VERSION = '1.1.0';
 
 export interface JsonRegion {
   startLine: number;
@@ -21,6 +22,7 @@ export function region(range: Range): JsonRegion {
 
 export function jsonReport(run: RunResult): unknown {
   const used = new Set(run.findings.map((f) => f.ruleId));
+  const step = (s: PathStep) => ({ file: displayPath(run, s.file), ...region(s.range), label: s.label });
   return {
     kind: 'kslint-report',
     schemaVersion: JSON_SCHEMA_VERSION,
@@ -76,7 +78,9 @@ export function jsonReport(run: RunResult): unknown {
               },
             }
           : {}),
-        path: f.path.map((s) => ({ file: displayPath(run, s.file), ...region(s.range), label: s.label })),
+        path: f.path.map(step),
+        // Only where there are some: other findings keep the 1.0 shape.
+        ...(f.related.length ? { related: f.related.map(step) } : {}),
         fixes: f.fixes.map((x) => ({ title: x.title, safety: x.safety, edits: x.edits.map((e) => ({ ...region(e.range), newText: e.newText })) })),
       };
     }),

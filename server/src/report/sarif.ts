@@ -115,6 +115,9 @@ function result(run: RunResult, ctx: ReportContext, art: Artifacts, rules: Map<s
       },
     ];
   }
+  if (f.related.length) {
+    out.relatedLocations = f.related.map((step, i) => ({ id: i + 1, physicalLocation: { artifactLocation: art.location(step.file), region: sarifRegion(step.range) }, message: { text: step.label } }));
+  }
   if (f.fixes.length) {
     out.fixes = f.fixes.map((fix) => ({
       description: { text: fix.safety === 'safe' ? fix.title : `${fix.title} (review required: changes behaviour)` },

@@ -166,17 +166,23 @@ export function followResult(result: FileResult, moves: ReadonlyMap<string, Posi
   const olds = [...origins.keys()].sort((a, b) => b.length - a.length);
   const rewrite = (text: string): string => (olds.length ? replaceAll(text, olds, origins) : text);
   const findings: Finding[] = [];
-  for (const f of result.findings) {
-    const path: PathStep[] = [];
-    for (const step of f.path) {
+  const follow = (steps: readonly PathStep[]): readonly PathStep[] | undefined => {
+    const out: PathStep[] = [];
+    for (const step of steps) {
       const map = moves.get(step.file);
       const range = map ? map.ranges.get(rangeKey(step.range)) : step.range;
       if (!range) return undefined;
       const label = rewrite(step.label);
-      path.push(range === step.range && label === step.label ? step : { ...step, range, label });
+      out.push(range === step.range && label === step.label ? step : { ...step, range, label });
     }
+    return out.every((p, i) => p === steps[i]) ? steps : out;
+  };
+  for (const f of result.findings) {
+    const path = follow(f.path);
+    const related = follow(f.related);
+    if (!path || !related) return undefined;
     const message = rewrite(f.message);
-    findings.push(message === f.message && path.every((p, i) => p === f.path[i]) ? f : { ...f, message, path });
+    findings.push(message === f.message && path === f.path && related === f.related ? f : { ...f, message, path, related });
   }
   const sorted = [...findings].sort(compareFindings);
   if (sorted.some((f, i) => f !== findings[i])) return undefined;
