@@ -121,6 +121,16 @@ function hasCallEffects(env: TaintEnv, name: string): boolean {
   return !!name && (CALL_SOURCES.has(name) || COPY_CALLS.has(name) || STRING_BUILDERS.test(name) || name === 'get_user' || name === '__get_user' || env.config.sources.some((s) => s.function === name));
 }
 
+/**
+ * Whether the state says anything about `p` or a place reached through it: a new value of a pointer (`p = p->Next`,
+ * a block-scoped redeclaration of the same name) must clear what was stored through the old one (`p->Len = n`).
+ */
+function holdsAtOrBelow(state: TaintState, p: string): boolean {
+  if (state.has(p)) return true;
+  for (const k of state.keys()) if (isPathBelow(k, p)) return true;
+  return false;
+}
+
 function assignLabel(p: string): string {
   return `assigned to '${p}'`;
 }
@@ -156,7 +166,7 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         // It keeps a maximum only when it cannot make the value larger (`n &= 7`, `n >>= 2`).
         const keepsMax = op === '&=' || op === '>>=' || op === '/=' || op === '%=';
         const next = op === '=' || !isTainted(joined) ? joined : { ...joined, divisor: shrinks ? old?.divisor : undefined, max: keepsMax ? joined.max : undefined };
-        if (!isTainted(next) && !cur().has(p) && !p.includes('.') && !p.includes('[')) break;
+        if (!isTainted(next) && !p.includes('.') && !p.includes('[') && !holdsAtOrBelow(cur(), p)) break;
         mut().set(p, isTainted(next) ? withStep(next, { node: n, label: assignLabel(nodeText(src, left!)) }) : undefined);
         break;
       }
@@ -165,7 +175,7 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
           const name = declaratorName(src, d.declarator);
           if (!name) continue;
           const v = d.value ? storedInto(src, checked(env, cur(), guards, d.value, evalExpr(env, cur(), guards, d.value)), d.value, placeMax(env.types, name)) : undefined;
-          if (!isTainted(v) && !cur().has(name)) continue;
+          if (!isTainted(v) && !holdsAtOrBelow(cur(), name)) continue;
           mut().set(name, isTainted(v) ? withStep(v, { node: d.declarator, label: assignLabel(name) }) : undefined);
         }
         break;
