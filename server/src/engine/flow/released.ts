@@ -146,13 +146,15 @@ function passedToCall(n: AstNode): boolean {
   return up.parent?.type === 'argument_list';
 }
 
-/** `p`, `p == NULL`, `if (p)`: the value is looked at, nothing behind it is touched. */
+/** `p`, `p == NULL`, `if (p)`, `q && p`: the value is looked at, nothing behind it is touched. */
 function comparedOnly(n: AstNode): boolean {
   let up = n;
   while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
   const p = up.parent;
   if (!p) return true;
-  if (p.type === 'binary_expression' && /^[=!]=$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) return true;
+  // An operand of `&&`/`||` is tested for truth (`if (p == q && p)`), as is the condition of `p ? a : b`.
+  if (p.type === 'binary_expression' && /^([=!]=|&&|\|\|)$/.test(p.children.find((c) => c.field === 'operator')?.type ?? '')) return true;
+  if (p.type === 'conditional_expression' && up.field === 'condition') return true;
   if (p.type === 'unary_expression' || p.type === 'condition_clause' || p.type === 'if_statement' || p.type === 'while_statement') return true;
   return p.type === 'parenthesized_expression' && (p.parent?.type === 'if_statement' || p.parent?.type === 'while_statement');
 }
