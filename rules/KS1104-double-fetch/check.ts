@@ -95,7 +95,7 @@ const lineOf = (file: ParsedFile, n: AstNode): number => file.source.positionAt(
 function message(what: string, second: UserAccess, line: number, others: readonly number[]): string {
   const also = others.length ? ` This function reads ${others.length === 1 ? 'another location' : `${others.length} other locations`} of the same buffer twice too (line${others.length === 1 ? '' : 's'} ${others.join(', ')}).` : '';
   if (second.pointer.kind === 'locked-mapping') {
-    return `'${what}' reads a direct-I/O buffer (${second.pointer.label}) that was already read on line ${line}. The buffer is the system mapping of the caller's locked pages (METHOD_IN_DIRECT/METHOD_OUT_DIRECT), which the caller's other threads can still write, so a value checked at the first read is not the value used here (double fetch).${also} Copy the buffer into pool once, validate the copy, and use only the copy.`;
+    return `'${what}' reads a direct-I/O buffer (${second.pointer.label}) that was already read on line ${line}. The buffer is the system mapping of the caller's locked pages (direct I/O), which the caller's other threads can still write, so a value checked at the first read is not the value used here (double fetch).${also} Copy the buffer into pool once, validate the copy, and use only the copy.`;
   }
   return `'${what}' reads user-mode memory (${second.pointer.label}) that was already read on line ${line}: another thread of the caller can change it in between, so a value checked at the first read is not the value used here (double fetch).${also} Copy the data into a kernel variable once, validate the copy, and use only the copy.`;
 }

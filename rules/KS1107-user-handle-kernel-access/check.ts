@@ -12,7 +12,7 @@ const BY_HANDLE: Record<string, { handle: number; type: number; mode: number }> 
   ObReferenceObjectByHandleWithTag: { handle: 0, type: 2, mode: 3 },
 };
 /** Entry-point roles that run in the requesting thread's context (its process, its handle table). */
-const CALLER_ROLES = new Set(['wdm-dispatch', 'wdm-device-control', 'kmdf-in-caller-context', 'kmdf-io-device-control', 'kmdf-io-read', 'kmdf-io-write', 'filter-message-notify', 'filter-preop']);
+const CALLER_ROLES = new Set(['wdm-dispatch', 'wdm-direct-read-write', 'wdm-device-control', 'kmdf-in-caller-context', 'kmdf-io-device-control', 'kmdf-io-read', 'kmdf-io-write', 'filter-message-notify', 'filter-preop']);
 const REQUEST_PARAM = /\b(PIRP|WDFREQUEST|PFLT_CALLBACK_DATA)\b/;
 /** Calls that open or create a handle from an OBJECT_ATTRIBUTES. */
 const OPENS_HANDLE = /^(Zw|Nt)[A-Z]\w*$|^(IoCreateFile\w*|FltCreateFile\w*|FltOpenVolume|ObOpenObjectByName|PsCreateSystemThread)$/;

@@ -33,6 +33,8 @@ export interface ProjectIndex {
 export type EntryPointRole =
   | 'wdm-dispatch'
   | 'wdm-device-control'
+  /** IRP_MJ_READ/IRP_MJ_WRITE of a driver whose devices use direct I/O (see `findRegistrations`). */
+  | 'wdm-direct-read-write'
   | 'kmdf-io-device-control'
   | 'kmdf-io-read'
   | 'kmdf-io-write'

@@ -83,7 +83,7 @@ export function ctlCodeUses(file: ParsedFile): readonly CtlCodeUse[] {
 /** The method a method argument names: a `METHOD_*` name, or (in CTL_CODE itself) its value 0-3. */
 export function methodOf(src: TextSource, use: CtlCodeUse): IoctlMethod | undefined {
   const a = stripCasts(use.method);
-  if (a.type === 'identifier') return METHOD_NAMES[nodeText(src, a)];
+  if (a.type === 'identifier') return methodName(nodeText(src, a));
   const m = !use.wrapped && a.type === 'number_literal' ? /^(?:0x)?0*([0-3])[uUlL]*$/.exec(nodeText(src, a)) : null;
   return m ? METHOD_VALUES[Number(m[1])] : undefined;
 }
@@ -170,13 +170,21 @@ export function codeGroups(src: TextSource, node: AstNode): string[][] {
 }
 
 /**
- * True when the innermost group naming a known IOCTL code names only codes of direct methods: every request that
- * reaches the code is METHOD_IN_DIRECT or METHOD_OUT_DIRECT. Unknown names, `default:` or a buffered code in that
- * group make it false, as does no known code at all.
+ * A `METHOD_*` name where a code is expected: a dispatch on the method itself (`switch (METHOD_FROM_CTL_CODE(code))`,
+ * `if ((code & 3) == METHOD_OUT_DIRECT)`), decided at run time. No IOCTL code is named like one.
+ */
+export function methodName(name: string): IoctlMethod | undefined {
+  return Object.prototype.hasOwnProperty.call(METHOD_NAMES, name) ? METHOD_NAMES[name] : undefined;
+}
+
+/**
+ * True when the innermost group naming a known IOCTL code (or method) names only codes of direct methods: every
+ * request that reaches the code is METHOD_IN_DIRECT or METHOD_OUT_DIRECT. Unknown names, `default:` or a buffered
+ * code in that group make it false, as does no known code at all.
  */
 export function directOnly(groups: readonly (readonly string[])[], method: (name: string) => IoctlMethod | undefined): boolean {
   for (const g of groups) {
-    const methods = g.map((name) => (name === UNKNOWN_CODE ? undefined : method(name)));
+    const methods = g.map((name) => (name === UNKNOWN_CODE ? undefined : (methodName(name) ?? method(name))));
     if (methods.some((m) => m !== undefined)) return methods.every(isDirectMethod);
   }
   return false;

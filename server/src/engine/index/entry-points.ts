@@ -24,6 +24,31 @@ export interface Registration {
 }
 
 const DEVICE_CONTROL_MJ = new Set(['IRP_MJ_DEVICE_CONTROL', 'IRP_MJ_INTERNAL_DEVICE_CONTROL', 'IRP_MJ_FILE_SYSTEM_CONTROL']);
+const READ_WRITE_MJ = new Set(['IRP_MJ_READ', 'IRP_MJ_WRITE']);
+const IO_FLAGS = new Set(['DO_DIRECT_IO', 'DO_BUFFERED_IO']);
+
+/**
+ * The I/O type the file gives the device objects it sets up: `direct` when it sets DO_DIRECT_IO in some flags
+ * (`d->Flags |= DO_DIRECT_IO`, `SET_FLAG(d->Flags, DO_DIRECT_IO)`) and DO_BUFFERED_IO in none, so that the read and
+ * write requests it registers handlers for come with the caller's locked pages in `Irp->MdlAddress`. Tests of the
+ * flags (`if (d->Flags & DO_DIRECT_IO)`) set nothing.
+ */
+function fileIoType(file: ParsedFile): 'direct' | 'other' {
+  const set = new Set<string>();
+  for (const id of descendants(file.root, 'identifier')) {
+    const name = nodeText(file.source, id);
+    if (!IO_FLAGS.has(name)) continue;
+    for (let n: AstNode = id, p = id.parent; p && p.type !== 'expression_statement'; n = p, p = p.parent) {
+      const into = p.type === 'assignment_expression' && n.field === 'right' ? child(p, 'left') : undefined;
+      const call = p.type === 'argument_list' ? p.parent : undefined;
+      if ((into && /(^|\.)Flags$/.test(pathOf(file.source, into) ?? '')) || (call && /^set_?flags?$/i.test(calleeName(file.source, call)))) {
+        set.add(name);
+        break;
+      }
+    }
+  }
+  return set.has('DO_DIRECT_IO') && !set.has('DO_BUFFERED_IO') ? 'direct' : 'other';
+}
 
 const FIELD_ROLES: Readonly<Record<string, EntryPointRole>> = {
   EvtIoDeviceControl: 'kmdf-io-device-control',
@@ -74,6 +99,7 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
     const pos = src.positionAt(at.start);
     out.push({ function: fn, role, line: pos.line, character: pos.character });
   };
+  let ioType: 'direct' | 'other' | undefined;
   for (const n of descendants(file.root, REGISTRATION_NODES)) {
     switch (n.type) {
       case 'assignment_expression': {
@@ -86,7 +112,8 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
           if (bp && (bp === 'MajorFunction' || bp.endsWith('.MajorFunction'))) {
             const idx = subscriptIndex(l);
             const mj = idx ? nodeText(src, stripCasts(idx)).trim() : '';
-            add(functionRef(file, child(n, 'right')), DEVICE_CONTROL_MJ.has(mj) ? 'wdm-device-control' : 'wdm-dispatch', n);
+            const rw = READ_WRITE_MJ.has(mj) && (ioType ??= fileIoType(file)) === 'direct';
+            add(functionRef(file, child(n, 'right')), DEVICE_CONTROL_MJ.has(mj) ? 'wdm-device-control' : rw ? 'wdm-direct-read-write' : 'wdm-dispatch', n);
           }
           break;
         }

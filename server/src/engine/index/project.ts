@@ -35,8 +35,11 @@ interface Site {
   order?: string;
 }
 
-/** Roles win in this order when one function is registered several ways. */
-const ROLE_PRIORITY: readonly EntryPointRole[] = ['configured', 'filter-message-notify', 'wdm-device-control', 'kmdf-io-device-control', 'kmdf-io-write', 'kmdf-io-read', 'kmdf-in-caller-context', 'filter-preop', 'filter-postop', 'wdm-dispatch', 'wfp-classify', 'notify-callback', 'driver-entry'];
+/**
+ * Roles win in this order when one function is registered several ways. A direct-I/O read or write handler that
+ * also handles other requests is a plain dispatch routine: its MDL is the caller's pages only for some of them.
+ */
+const ROLE_PRIORITY: readonly EntryPointRole[] = ['configured', 'filter-message-notify', 'wdm-device-control', 'kmdf-io-device-control', 'kmdf-io-write', 'kmdf-io-read', 'kmdf-in-caller-context', 'filter-preop', 'filter-postop', 'wdm-dispatch', 'wdm-direct-read-write', 'wfp-classify', 'notify-callback', 'driver-entry'];
 
 type RoleSeed = { index: number; kinds: number; tag: string; length: boolean; label: string };
 

@@ -1,13 +1,14 @@
 /**
  * Memory the caller can still write that is not a user-mode address: the system mapping of the output buffer of a
- * METHOD_IN_DIRECT or METHOD_OUT_DIRECT request. The I/O manager probes and locks the caller's pages and the
+ * METHOD_IN_DIRECT or METHOD_OUT_DIRECT request, or of the buffer of a read or write request to a device with
+ * DO_DIRECT_IO (its handler's role, `wdm-direct-read-write`). The I/O manager probes and locks the caller's pages and the
  * driver reads them through a kernel address, so no probe or `__try` is needed; but the pages stay mapped in the
  * caller's process, whose other threads can write them while the driver reads. Only a double fetch cares, so the
  * other rules' model (`userMemory`) leaves it out.
  */
 import { AstNode, child, descendants, nodeText } from '../ast';
 import type { FileAnalysis, FunctionInfo } from '../analysis';
-import { codeGroups, directOnly, ioctlDefinitions, IoctlMethod, LOCKED_MAPPING_TAG, UNKNOWN_CODE } from '../ioctl';
+import { codeGroups, directOnly, ioctlDefinitions, IoctlMethod, LOCKED_MAPPING_TAG, methodName, UNKNOWN_CODE } from '../ioctl';
 import type { ParsedFile } from '../parse/parse';
 import { callArgs, calleeName } from '../syntax';
 import { collectAccesses, isNestedFunction, UserMemoryModel, userMemory } from './accesses';
@@ -33,7 +34,7 @@ export function ioctlRefs(file: ParsedFile): string[] {
   const names = new Set<string>();
   for (const call of descendants(file.root, 'call_expression')) {
     if (!mayMap(calleeName(file, call))) continue;
-    for (const g of codeGroups(file.source, call)) for (const n of g) if (n !== UNKNOWN_CODE && !local.has(n)) names.add(n);
+    for (const g of codeGroups(file.source, call)) for (const n of g) if (n !== UNKNOWN_CODE && !local.has(n) && !methodName(n)) names.add(n);
   }
   return [...names].sort();
 }
@@ -80,6 +81,8 @@ function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources |
   const calls = descendants(fn.body, 'call_expression').map((c) => ({ c, name: calleeName(file, c) }));
   if (calls.some((x) => mayMap(x.name))) {
     const method = methods(analysis);
+    // A read or write handler of a direct-I/O device: its request's MDL is the caller's pages, whatever the code.
+    const readWrite = analysis.project.entryPoint(fn.name) === 'wdm-direct-read-write';
     const outputMdls = new Set<string>();
     for (const { c, name } of calls) {
       const key = name === RETRIEVE_OUTPUT_MDL ? outTarget(file, callArgs(c)[1]) : undefined;
@@ -89,8 +92,12 @@ function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources |
       if (other) outs.set(c, { key: other, ptr: undefined });
     }
     for (const { c, name } of calls) {
-      if (!mayMap(name) || internalRequest(file, fn, c) || !directOnly(codeGroups(file.source, c), method)) continue;
+      if (!mayMap(name) || internalRequest(file, fn, c)) continue;
       const args = callArgs(c);
+      if (readWrite && name !== RETRIEVE_OUTPUT && requestOutputMdl(file, fn, args[0], outputMdls)) {
+        values.set(c, mapping(c, `${name}(${nodeText(file.source, args[0])}): the buffer of a read or write request to a DO_DIRECT_IO device`));
+      }
+      if (readWrite || !directOnly(codeGroups(file.source, c), method)) continue;
       if (name === RETRIEVE_OUTPUT) {
         const key = outTarget(file, args[2]);
         if (key) outs.set(c, { key, ptr: mapping(c, `${key}: the output buffer of a direct-I/O request (${RETRIEVE_OUTPUT})`) });
