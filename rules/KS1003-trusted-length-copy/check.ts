@@ -1,11 +1,21 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import { descendants, nodeText } from '../../server/src/engine/ast';
+import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
 import { allocatedWith, derivedPaths } from '../../server/src/engine/flow/arrays';
 import { leavesOf, stripCasts } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import { isUserModeFile } from '../../server/src/engine/syntax';
+import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
+import type { Taint } from '../../server/src/engine/flow/taint-answer';
 import { onlyAnnotated, uncheckedDataLength } from '../../server/src/engine/untrusted';
+import { fixedDestination } from './fixed-destination';
+
+/** The length of the caller's own buffer (InputBufferLength, a WDF length out-parameter), not bounded from above here. */
+function uncheckedRequestLength(flow: FunctionFlow, expr: AstNode): Taint | undefined {
+  const t = flow.taint(expr);
+  if (!t || !t.length || !t.has('value') || t.has('buffer') || t.has('user-pointer')) return undefined;
+  return flow.isBounded(expr) ? undefined : t;
+}
 
 /**
  * Copy lengths read from untrusted data (`tlv->Len`, `rec->Size - 4`) with no upper bound on any path to the copy.
@@ -25,10 +35,26 @@ export default defineCheck({
         const len = args[spec.len];
         const dst = args[spec.dst];
         if (!len || !dst) continue;
-        const t = uncheckedDataLength(flow, len);
-        if (!t) continue;
         const lenText = nodeText(src, stripCasts(len)).replace(/\s+/g, ' ');
         const dstText = nodeText(src, stripCasts(dst)).replace(/\s+/g, ' ');
+        const t = uncheckedDataLength(flow, len);
+        if (!t) {
+          const r = uncheckedRequestLength(flow, len);
+          const fixed = r && fixedDestination(ctx.file, fn, dst);
+          if (!r || !fixed) continue;
+          const sal = onlyAnnotated(r);
+          ctx.report({
+            node: len,
+            subKind: 'request-length',
+            severity: sal ? 'note' : undefined,
+            message:
+              `The length of this ${name} call, '${lenText}', is the length of the caller's buffer (${r.steps[0]?.label ?? 'the request'}), but ${fixed.what} holds ${fixed.size} bytes and nothing compares the two: ` +
+              `a caller that sends a longer buffer ${sal ? 'may overrun' : 'overruns'} it (stack or pool corruption, a bug check or code execution). ` +
+              `Reject a length above the destination's size first: 'if (${lenText} > ${fixed.size}) return STATUS_INVALID_BUFFER_SIZE;', or copy ${fixed.size} bytes after checking that the buffer holds them.`,
+            path: [...r.steps, { node: len, label: `used as the length of ${name}` }],
+          });
+          continue;
+        }
         const origin = t.steps[0]?.label ?? 'untrusted data';
         const sal = onlyAnnotated(t);
         // A destination allocated with this very length holds it; the source may still be shorter than it claims.
@@ -38,6 +64,7 @@ export default defineCheck({
           : `nothing bounds it by the destination's capacity or by the bytes left in the source, so a large value ${sal ? 'may overrun' : 'overruns'} '${dstText}' (pool or stack corruption) or reads past the end of the input, and bug-checks the machine`;
         ctx.report({
           node: len,
+          subKind: 'length-field',
           severity: sal || sized ? 'note' : undefined,
           message:
             `The length of this ${name} call, '${lenText}', ${sal ? 'may come' : 'comes'} from untrusted data (${origin}); ${danger}. ` +

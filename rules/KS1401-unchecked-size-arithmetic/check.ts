@@ -3,7 +3,7 @@ import { AstNode, child, descendants, nodeText, TextSource } from '../../server/
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { provesCompared } from '../../server/src/engine/flow/guards';
 import { leavesOf, pathOf, stripCasts } from '../../server/src/engine/flow/paths';
-import { COPY_CALLS } from '../../server/src/engine/flow/sources';
+import { ALLOCATION_SIZE_ARGS, COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import type { Taint } from '../../server/src/engine/flow/taint-answer';
 import { isUserModeFile } from '../../server/src/engine/syntax';
@@ -11,23 +11,10 @@ import { onlyAnnotated, uncheckedDataLength } from '../../server/src/engine/untr
 
 /** Size arguments: allocation sizes and probe lengths (argument positions). */
 const SIZE_ARGS: ReadonlyMap<string, { arg: number; what: string }> = new Map([
-  ['ExAllocatePool2', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePool3', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePoolZero', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePoolUninitialized', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePoolWithTag', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePoolWithQuotaTag', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePoolWithTagPriority', { arg: 1, what: 'allocation size' }],
-  ['ExAllocatePool', { arg: 1, what: 'allocation size' }],
-  ['MmAllocateNonCachedMemory', { arg: 0, what: 'allocation size' }],
-  ['MmAllocateContiguousMemory', { arg: 0, what: 'allocation size' }],
+  ...[...ALLOCATION_SIZE_ARGS].map(([name, arg]): [string, { arg: number; what: string }] => [name, { arg, what: 'allocation size' }]),
   ['IoAllocateMdl', { arg: 1, what: 'MDL length' }],
   ['ProbeForRead', { arg: 1, what: 'probe length' }],
   ['ProbeForWrite', { arg: 1, what: 'probe length' }],
-  ['kmalloc', { arg: 0, what: 'allocation size' }],
-  ['kzalloc', { arg: 0, what: 'allocation size' }],
-  ['vmalloc', { arg: 0, what: 'allocation size' }],
-  ['malloc', { arg: 0, what: 'allocation size' }],
 ]);
 
 /** Sinks: size arguments, copy lengths, `new T[n]` counts and loop bounds. */

@@ -151,6 +151,16 @@ export function arrayDeclOf(file: ParsedFile, fn: FunctionInfo, expr: AstNode): 
   return undefined;
 }
 
+/** True when `expr` names a local variable of the function declared as an object: neither a pointer nor an array. */
+export function isLocalObject(file: ParsedFile, fn: FunctionInfo, expr: AstNode): boolean {
+  const e = stripCasts(expr);
+  if (e.type !== 'identifier') return false;
+  const name = nodeText(file.source, e);
+  if (fn.params.some((p) => p.name === name)) return false;
+  const local = localDecls(file, fn, name);
+  return !!local && !local.array && !local.pointer;
+}
+
 /** True when an expression is declared as a pointer or array (so `e + i` is pointer arithmetic). */
 export function isPointerLike(file: ParsedFile, fn: FunctionInfo, expr: AstNode): boolean {
   const e = stripCasts(expr);

@@ -136,6 +136,24 @@ export const COPY_CALLS: ReadonlyMap<string, { dst: number; src: number; len: nu
   ['__builtin_memcpy', { dst: 0, src: 1, len: 2 }],
 ]);
 
+/** Allocators and the index of their size argument. */
+export const ALLOCATION_SIZE_ARGS: ReadonlyMap<string, number> = new Map([
+  ['ExAllocatePool2', 1],
+  ['ExAllocatePool3', 1],
+  ['ExAllocatePoolZero', 1],
+  ['ExAllocatePoolUninitialized', 1],
+  ['ExAllocatePoolWithTag', 1],
+  ['ExAllocatePoolWithQuotaTag', 1],
+  ['ExAllocatePoolWithTagPriority', 1],
+  ['ExAllocatePool', 1],
+  ['MmAllocateNonCachedMemory', 0],
+  ['MmAllocateContiguousMemory', 0],
+  ['kmalloc', 0],
+  ['kzalloc', 0],
+  ['vmalloc', 0],
+  ['malloc', 0],
+]);
+
 /** `min`-like macros: the result is bounded when any operand is trusted. */
 export const MIN_CALLS: ReadonlySet<string> = new Set(['min', 'MIN', '__min', 'min_t', 'umin', 'RTL_MIN', 'std::min', 'clamp', 'clamp_t', 'Min']);
 export const MAX_CALLS: ReadonlySet<string> = new Set(['max', 'MAX', '__max', 'max_t', 'umax', 'std::max', 'Max']);

@@ -1,0 +1,98 @@
+/**
+ * Destinations whose capacity the code fixed: a local or global array with a declared size, the address of a local
+ * object (`&Request`), or a block this function allocated with a constant size. A copy into one of them whose
+ * length is the caller's buffer length overruns it whenever the caller sends more.
+ */
+import { AstNode, child, nodeText, TextSource, walk } from '../../server/src/engine/ast';
+import { arrayDeclOf, isLocalObject } from '../../server/src/engine/flow/arrays';
+import { opOf, pathOf, stripCasts } from '../../server/src/engine/flow/paths';
+import { declaratorName } from '../../server/src/engine/flow/solve';
+import { ALLOCATION_SIZE_ARGS } from '../../server/src/engine/flow/sources';
+import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
+import type { FunctionInfo } from '../../server/src/engine/index/functions';
+import type { ParsedFile } from '../../server/src/engine/parse/parse';
+
+export interface FixedDestination {
+  /** What holds the bytes, for the message: `the stack array 'Buf'`, `the pool block 'p'`. */
+  readonly what: string;
+  /** Its size as the code would write it in a check. */
+  readonly size: string;
+}
+
+const SIZE_CALLS = /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|RTL_FIELD_SIZE|offsetof)$/;
+
+/** A size the code wrote down: numbers, `sizeof`, upper-case constants and arithmetic on them. */
+function isConstantSize(src: TextSource, n: AstNode): boolean {
+  const e = stripCasts(n);
+  switch (e.type) {
+    case 'number_literal':
+    case 'sizeof_expression':
+    case 'offsetof_expression':
+      return true;
+    case 'identifier':
+      return /^[A-Z][A-Z0-9_]*$/.test(nodeText(src, e));
+    case 'binary_expression': {
+      const l = child(e, 'left');
+      const r = child(e, 'right');
+      return /^[-+*<>]+$/.test(opOf(src, e)) && !!l && !!r && isConstantSize(src, l) && isConstantSize(src, r);
+    }
+    case 'call_expression':
+      return SIZE_CALLS.test(calleeName(src, e));
+    default:
+      return false;
+  }
+}
+
+function isNull(src: TextSource, v: AstNode): boolean {
+  return v.type === 'null' || (v.type === 'identifier' && nodeText(src, v) === 'NULL') || (v.type === 'number_literal' && nodeText(src, v) === '0');
+}
+
+/**
+ * The constant size `target` was allocated with in this function, when every value the function gives it is such
+ * an allocation or NULL (a pointer also set from elsewhere, or allocated with a computed size, has no fixed capacity).
+ */
+function constantAllocation(file: ParsedFile, fn: FunctionInfo, target: string): AstNode | undefined {
+  const src = file.source;
+  let size: AstNode | undefined;
+  let other = false;
+  const seen = (value: AstNode | undefined): void => {
+    const v = value && stripCasts(value);
+    if (v && isNull(src, v)) return;
+    const name = v?.type === 'call_expression' ? calleeName(src, v) : '';
+    const index = ALLOCATION_SIZE_ARGS.get(name);
+    const arg = v && index !== undefined ? callArguments(v)[index] : undefined;
+    if (arg && isConstantSize(src, arg) && (!size || nodeText(src, size) === nodeText(src, arg))) size = arg;
+    else other = true;
+  };
+  walk(fn.body, (n) => {
+    if (other) return false;
+    if (n.type === 'assignment_expression') {
+      const l = child(n, 'left');
+      if (l && pathOf(src, l) === target) seen(child(n, 'right'));
+    } else if (n.type === 'init_declarator' && declaratorName(src, child(n, 'declarator')) === target) seen(child(n, 'value'));
+    return true;
+  });
+  return other ? undefined : size;
+}
+
+/** The fixed capacity of a copy's destination, when the code shows one. */
+export function fixedDestination(file: ParsedFile, fn: FunctionInfo, dst: AstNode): FixedDestination | undefined {
+  const src = file.source;
+  const d = stripCasts(dst);
+  if (d.type === 'pointer_expression' && opOf(src, d) === '&') {
+    const arg = child(d, 'argument');
+    if (!arg || !isLocalObject(file, fn, arg)) return undefined;
+    const name = nodeText(src, arg);
+    return { what: `the local '${name}'`, size: `sizeof(${name})` };
+  }
+  if (d.type !== 'identifier') return undefined;
+  const name = nodeText(src, d);
+  const array = arrayDeclOf(file, fn, d);
+  if (array) {
+    // A parameter declared as an array is a pointer; a trailing `[1]` member is sized by data.
+    if (array.where === 'param' || array.where === 'field' || array.trailing || !array.size) return undefined;
+    return { what: `the ${array.where === 'local' ? 'stack' : 'global'} array '${name}'`, size: `sizeof(${name})` };
+  }
+  const size = constantAllocation(file, fn, name);
+  return size ? { what: `the pool block '${name}'`, size: nodeText(src, stripCasts(size)).replace(/\s+/g, ' ') } : undefined;
+}
