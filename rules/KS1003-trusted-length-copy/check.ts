@@ -1,21 +1,12 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
+import { descendants, nodeText } from '../../server/src/engine/ast';
 import { allocatedWith, derivedPaths } from '../../server/src/engine/flow/arrays';
 import { leavesOf, stripCasts } from '../../server/src/engine/flow/paths';
 import { COPY_CALLS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import { isUserModeFile } from '../../server/src/engine/syntax';
-import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
-import type { Taint } from '../../server/src/engine/flow/taint-answer';
 import { onlyAnnotated, uncheckedDataLength } from '../../server/src/engine/untrusted';
-import { fixedDestination } from './fixed-destination';
-
-/** The length of the caller's own buffer (InputBufferLength, a WDF length out-parameter), not bounded from above here. */
-function uncheckedRequestLength(flow: FunctionFlow, expr: AstNode): Taint | undefined {
-  const t = flow.taint(expr);
-  if (!t || !t.length || !t.has('value') || t.has('buffer') || t.has('user-pointer')) return undefined;
-  return flow.isBounded(expr) ? undefined : t;
-}
+import { requestLengthCopy } from './request-length';
 
 /**
  * Copy lengths read from untrusted data (`tlv->Len`, `rec->Size - 4`) with no upper bound on any path to the copy.
@@ -39,20 +30,8 @@ export default defineCheck({
         const dstText = nodeText(src, stripCasts(dst)).replace(/\s+/g, ' ');
         const t = uncheckedDataLength(flow, len);
         if (!t) {
-          const r = uncheckedRequestLength(flow, len);
-          const fixed = r && fixedDestination(ctx.file, fn, dst);
-          if (!r || !fixed) continue;
-          const sal = onlyAnnotated(r);
-          ctx.report({
-            node: len,
-            subKind: 'request-length',
-            severity: sal ? 'note' : undefined,
-            message:
-              `The length of this ${name} call, '${lenText}', is the length of the caller's buffer (${r.steps[0]?.label ?? 'the request'}), but ${fixed.what} holds ${fixed.size} bytes and nothing compares the two: ` +
-              `a caller that sends a longer buffer ${sal ? 'may overrun' : 'overruns'} it (stack or pool corruption, a bug check or code execution). ` +
-              `Reject a length above the destination's size first: 'if (${lenText} > ${fixed.size}) return STATUS_INVALID_BUFFER_SIZE;', or copy ${fixed.size} bytes after checking that the buffer holds them.`,
-            path: [...r.steps, { node: len, label: `used as the length of ${name}` }],
-          });
+          const finding = name && requestLengthCopy(ctx.file, fn, flow, name, dst, args[spec.src], len);
+          if (finding) ctx.report(finding);
           continue;
         }
         const origin = t.steps[0]?.label ?? 'untrusted data';
