@@ -283,11 +283,36 @@ function follow(file: ParsedFile, fn: FunctionInfo, table: AliasTable, bindings:
     let changed = false;
     for (const b of bindings) {
       if (b.site.ptr) continue;
-      b.site.ptr = pointerOf(file, fn, table, b.value, false);
+      b.site.ptr = pointerOf(file, fn, table, b.value, false) ?? typedPointerLoad(file, fn, table, b.value);
       changed ||= !!b.site.ptr;
     }
     if (!changed) break;
   }
+}
+
+/**
+ * `p = *(PCHAR *)UserBuffer`: a value read out of user memory through a cast that says it is a pointer (`T **`,
+ * `PVOID *`, `P<Name> *`). Unlike `req->Data`, which may name an inline array inside the buffer, the cast leaves no
+ * doubt that the value read is an address the caller chose.
+ */
+function typedPointerLoad(file: ParsedFile, fn: FunctionInfo, table: AliasTable, value: AstNode): UserPointer | undefined {
+  const e = stripCasts(value);
+  if (e.type !== 'pointer_expression' || e.children[0]?.type !== '*') return undefined;
+  let cast = child(e, 'argument');
+  while (cast?.type === 'parenthesized_expression') cast = namedChildren(cast)[0];
+  if (cast?.type !== 'cast_expression' || !castsToPointerToPointer(file, child(cast, 'type'))) return undefined;
+  const operand = child(cast, 'value');
+  if (!operand || !pointerOf(file, fn, table, operand, false)) return undefined;
+  return { kind: 'embedded-pointer', origin: e, label: `${nodeText(file.source, e)} (an address read out of user memory)`, probedBySystem: false };
+}
+
+/** `(T **)`, `(PVOID *)`, `(PCHAR *)`: a type descriptor for a pointer to a pointer (P-prefixed names are pointer typedefs). */
+function castsToPointerToPointer(file: ParsedFile, type: AstNode | undefined): boolean {
+  const decl = type && child(type, 'declarator');
+  if (decl?.type !== 'abstract_pointer_declarator') return false;
+  if (child(decl, 'declarator')?.type === 'abstract_pointer_declarator') return true;
+  const base = child(type!, 'type');
+  return !!base && /^P[A-Z0-9_]*$/.test(nodeText(file.source, base));
 }
 
 /**
