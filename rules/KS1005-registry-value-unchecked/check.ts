@@ -1,7 +1,7 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { RegistryRead, uncheckedRegistryReads } from '../../server/src/engine/flow/registry-reads';
+import { QUERIES, RegistryRead, uncheckedRegistryReads } from '../../server/src/engine/flow/registry-reads';
 import { calleeName, isUserModeFile } from '../../server/src/engine/syntax';
 import { directEntries } from './query-table';
 
@@ -50,7 +50,7 @@ export default defineCheck({
     // One walk over the file's calls serves both halves; most files make neither kind of query.
     const calls = descendants(ctx.file.root, 'call_expression');
     reportDirect(ctx, calls);
-    const querying = new Set<FunctionInfo | undefined>(calls.filter((c) => /^Zw(Query|Enumerate)ValueKey$/.test(calleeName(ctx.file, c) ?? '')).map((c) => ctx.analysis.functionAt(c)));
+    const querying = new Set<FunctionInfo | undefined>(calls.filter((c) => QUERIES.has(calleeName(ctx.file, c) ?? '')).map((c) => ctx.analysis.functionAt(c)));
     for (const { fn, flow } of ctx.analysis.flowsWhere((fn) => querying.has(fn))) {
       for (const r of uncheckedRegistryReads(fn, flow)) {
         ctx.report({

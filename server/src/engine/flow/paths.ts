@@ -28,6 +28,20 @@ export function parenCastOperand(n: AstNode, src?: TextSource): AstNode | undefi
   return a.length === 1 ? a[0] : undefined;
 }
 
+/**
+ * `(ULONG)*(PUSHORT)p`: a cast of a dereference that the grammar, not knowing that `ULONG` is a type, parses as a
+ * multiplication of a parenthesized name by `(PUSHORT)p`. Returns the dereferenced operand when `n` has that shape
+ * and the name looks like a type (upper case like the Windows typedefs, or `uint32_t`); the caller knows whether the
+ * operand is a pointer, which no multiplication can take.
+ */
+export function parenCastDeref(n: AstNode | undefined, src: TextSource): AstNode | undefined {
+  if (n?.type !== 'binary_expression' || opOf(src, n) !== '*') return undefined;
+  const left = child(n, 'left');
+  const inner = left?.type === 'parenthesized_expression' ? namedChildren(left).filter((c) => c.type !== 'comment') : [];
+  if (inner.length !== 1 || inner[0].type !== 'identifier' || !/^([A-Z_][A-Z0-9_]*|[a-z][a-z0-9_]*_t)$/.test(nodeText(src, inner[0]))) return undefined;
+  return child(n, 'right');
+}
+
 /** The value of an integer literal (`16`, `0x1F`, `255UL`), or undefined. */
 export function literalValue(src: TextSource, n: AstNode | undefined): number | undefined {
   const s = n && stripCasts(n);

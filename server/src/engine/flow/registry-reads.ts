@@ -10,7 +10,7 @@ import { AstNode, child, descendants, namedChildren, nodeText, TextSource, walk 
 import type { FunctionInfo } from '../index/functions';
 import type { FunctionFlow } from './function-flow';
 import { Guard, provesCompared } from './guards';
-import { insideSizeContext, opOf, parenCastOperand, pathOf, stripCasts } from './paths';
+import { insideSizeContext, opOf, parenCastDeref, parenCastOperand, pathOf, stripCasts } from './paths';
 import { valueReaches } from './reach';
 import { declaratorName } from './solve';
 import { COPY_CALLS } from './sources';
@@ -32,7 +32,8 @@ export interface RegistryRead {
   readonly typeChecked: boolean;
 }
 
-const QUERIES = new Set(['ZwQueryValueKey', 'ZwEnumerateValueKey']);
+/** The Nt forms take the same arguments and return the same structures (called from kernel mode, without probing). */
+export const QUERIES: ReadonlySet<string> = new Set(['ZwQueryValueKey', 'ZwEnumerateValueKey', 'NtQueryValueKey', 'NtEnumerateValueKey']);
 const DATA_CLASSES = new Set(['KeyValuePartialInformation', 'KeyValueFullInformation', 'KeyValuePartialInformationAlign64']);
 const OFFSET_CALLS = new Set(['Add2Ptr', 'RtlOffsetToPointer']);
 /** Routines that read memory for a length argument: (pointer arguments, length argument). */
@@ -114,7 +115,7 @@ function mentions(src: TextSource, expr: AstNode | undefined, paths: readonly st
  * terminator written or tested at the end of the data).
  */
 function readsThrough(src: TextSource, deref: AstNode, lengths: readonly string[]): boolean {
-  if (deref.type !== 'field_expression' && deref.type !== 'subscript_expression' && !(deref.type === 'pointer_expression' && opOf(src, deref) === '*')) return false;
+  if (deref.type !== 'field_expression' && deref.type !== 'subscript_expression' && !(deref.type === 'pointer_expression' && opOf(src, deref) === '*') && !parenCastDeref(deref, src)) return false;
   let cur = deref;
   while (cur.parent?.type === 'parenthesized_expression') cur = cur.parent;
   const up = cur.parent;
@@ -122,12 +123,17 @@ function readsThrough(src: TextSource, deref: AstNode, lengths: readonly string[
   return !(deref.type === 'subscript_expression' && mentions(src, child(deref, 'index'), lengths));
 }
 
+/** Whether `p` dereferences its operand `x`: `x->f`, `x[i]`, `*x`, or `(T)*x` parsed as a multiplication. */
+function dereferences(src: TextSource, p: AstNode, x: AstNode): boolean {
+  return (x.field === 'argument' && (p.type === 'field_expression' || p.type === 'subscript_expression' || p.type === 'pointer_expression')) || parenCastDeref(p, src) === x;
+}
+
 /** What reads the data at `top` (through `as`): a dereference, a copy or a string routine; or a local pointer's uses. */
 function readsAt(flow: FunctionFlow, top: AstNode, as: string | undefined, lengths: readonly string[]): { node: AstNode; kind: RegistryReadKind; via?: { name: string; from: AstNode } }[] {
   const src = flow.file.source;
   const p = top.parent;
   if (!p) return [];
-  if (as && top.field === 'argument' && (p.type === 'field_expression' || p.type === 'subscript_expression' || p.type === 'pointer_expression')) {
+  if (as && dereferences(src, p, top)) {
     return readsThrough(src, p, lengths) ? [{ node: p, kind: 'typed' }] : [];
   }
   if (p.type === 'argument_list' && p.parent?.type === 'call_expression') {
@@ -149,7 +155,7 @@ function readsAt(flow: FunctionFlow, top: AstNode, as: string | undefined, lengt
   // A declared pointer lives in its block; whether the value still reaches a use is asked only of untested uses.
   const scope = p.type === 'init_declarator' ? (p.parent?.parent ?? flow.fn.body) : flow.fn.body;
   return descendants(scope, 'identifier')
-    .filter((use) => use.start > p.end && use.field === 'argument' && nodeText(src, use) === name && readsThrough(src, use.parent!, lengths))
+    .filter((use) => use.start > p.end && dereferences(src, use.parent!, use) && nodeText(src, use) === name && readsThrough(src, use.parent!, lengths))
     .map((use) => ({ node: use.parent!, kind: 'typed' as const, via: { name, from: p } }));
 }
 
