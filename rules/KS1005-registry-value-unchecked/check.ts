@@ -31,17 +31,31 @@ function pointee(as: string | undefined): string | undefined {
   return /^L?P[A-Z0-9_]+$/.test(t) ? t.replace(/^L?P/, '') : undefined;
 }
 
+/** Where the data came from, for the message: the query here, the caller's, or RtlQueryRegistryValues. */
+function originText(ctx: RuleContext, r: RegistryRead, info: string): string {
+  if (r.query) return `the registry value that ${calleeName(ctx.file, r.query) ?? 'the query'} returned in '${info}'`;
+  return r.length === 'DataLength' ? `the registry value that a caller queried and passed in '${info}' (see the path)` : `the registry value that RtlQueryRegistryValues passes to this QueryRoutine in '${info}'`;
+}
+
 function describe(ctx: RuleContext, r: RegistryRead): string {
   const src = ctx.file.source;
-  const query = calleeName(ctx.file, r.query) ?? 'the query';
   const info = nodeText(src, r.info).replace(/\s+/g, ' ');
-  const unchecked = r.typeChecked ? 'its DataLength (its Type was tested, but a value of that type may still hold fewer bytes)' : 'its Type or DataLength';
+  const value = originText(ctx, r, info);
+  const [type, length] = r.length === 'DataLength' ? ['Type', 'DataLength'] : ['ValueType', r.length];
+  // A caller may have tested the type; only the size is known to be untested on some path here.
+  const unchecked = r.typeChecked ? `its ${length} (its ${type} was tested, but a value of that type may still hold fewer bytes)` : r.from.length && r.length === 'DataLength' ? `its ${length}, here or before the call` : `its ${type} or ${length}`;
   if (r.kind === 'string') {
-    return `'${calleeName(ctx.file, r.node)}' treats the data of the registry value that ${query} returned in '${info}' as a terminated string without testing ${unchecked}: ${ANYTHING}, and string data is stored as written, with or without a terminator, so the scan may run past the data. Check Type == REG_SZ, then use DataLength: build a counted UNICODE_STRING from it, or copy DataLength bytes into a buffer one WCHAR larger and terminate it.`;
+    return `'${calleeName(ctx.file, r.node)}' treats the data of ${value} as a terminated string without testing ${unchecked}: ${ANYTHING}, and string data is stored as written, with or without a terminator, so the scan may run past the data. Check ${type} == REG_SZ, then use ${length}: build a counted UNICODE_STRING from it, or copy ${length} bytes into a buffer one WCHAR larger and terminate it.`;
   }
   const read = r.kind === 'copy' ? `'${calleeName(ctx.file, r.node)}' reads` : `'${nodeText(src, r.node).replace(/\s+/g, ' ')}' reads${r.as ? `, through a '${r.as}',` : ''}`;
-  const size = r.kind === 'copy' ? 'DataLength >= the length copied' : `DataLength == sizeof(${pointee(r.as) ?? 'the type read'})`;
-  return `${read} the data of the registry value that ${query} returned in '${info}' without testing ${unchecked}: ${ANYTHING}, so the read may take bytes the value does not have (past the data, or left over in the buffer) or reinterpret a string or binary value. Check Type against the type you expect and DataLength against the size you read ('${size}') before reading, and fail or keep a default otherwise.`;
+  const size = r.kind === 'copy' ? `${length} >= the length copied` : `${length} == sizeof(${pointee(r.as) ?? 'the type read'})`;
+  return `${read} the data of ${value} without testing ${unchecked}: ${ANYTHING}, so the read may take bytes the value does not have (past the data, or left over in the buffer) or reinterpret a string or binary value. Check ${type} against the type you expect and ${length} against the size you read ('${size}') before reading, and fail or keep a default otherwise.`;
+}
+
+/** Functions that receive registry data from their callers or from RtlQueryRegistryValues (project facts). */
+function receivesValues(ctx: RuleContext, fn: FunctionInfo): boolean {
+  const seeds = ctx.analysis.project.paramTaint(fn.name, ctx.file.path);
+  return !!seeds && [...seeds.values()].some((s) => s.tags?.includes('registry-data'));
 }
 
 export default defineCheck({
@@ -51,13 +65,14 @@ export default defineCheck({
     const calls = descendants(ctx.file.root, 'call_expression');
     reportDirect(ctx, calls);
     const querying = new Set<FunctionInfo | undefined>(calls.filter((c) => QUERIES.has(calleeName(ctx.file, c) ?? '')).map((c) => ctx.analysis.functionAt(c)));
-    for (const { fn, flow } of ctx.analysis.flowsWhere((fn) => querying.has(fn))) {
+    for (const { fn, flow } of ctx.analysis.flowsWhere((fn) => querying.has(fn) || receivesValues(ctx, fn))) {
       for (const r of uncheckedRegistryReads(fn, flow)) {
+        const source = r.query ? [{ node: r.query, label: `value data, type and size returned by '${calleeName(ctx.file, r.query)}'` }] : r.from;
         ctx.report({
           node: r.node,
           subKind: 'unchecked-value-read',
           message: describe(ctx, r),
-          path: [{ node: r.query, label: `value data, type and size returned by '${calleeName(ctx.file, r.query)}'` }, { node: r.node, label: 'read with no test of DataLength' }],
+          path: [...source, { node: r.node, label: `read with no test of ${r.length}` }],
         });
       }
     }

@@ -1,7 +1,10 @@
 /** KS1005: the RTL_QUERY_REGISTRY_TYPECHECK fixes (safe, unsafe, none) and what the value-read messages say. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lintText } from '../helpers';
+import { getParsers, lintText } from '../helpers';
+import { lintTexts } from '../../server/src/engine/lint';
+import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
+import { RULES } from '../../rules/index.generated';
 import { applyFixes } from '../helpers-fixes';
 import type { Finding } from '../../server/src/engine/rule';
 
@@ -57,4 +60,32 @@ test('a value read names the query, says whether the type was tested, and any te
 
 test('user-mode files are left alone', async () => {
   assert.deepEqual(await ks1005(`#include <windows.h>\n${read('FALSE', 'g_V = *(PULONG)Info->Data')}`), []);
+});
+
+/** KS1005 findings of a project of several files, as `file:line` (1-based) with the files of their path. */
+async function projectFindings(files: Record<string, string>): Promise<string[]> {
+  const results = lintTexts(await getParsers(), Object.entries(files).map(([path, text]) => ({ path, text })), RULES, DEFAULT_ENGINE_CONFIG);
+  return results.flatMap((r) => r.findings.filter((f) => f.ruleId === 'KS1005').map((f) => `${r.path}:${f.range.start.line + 1} via ${[...new Set(f.path.map((s) => s.file ?? r.path))].join(',')}`));
+}
+
+const helper = 'ULONG LevelOf(PKEY_VALUE_PARTIAL_INFORMATION Info)\n{\n    return *(PULONG)Info->Data;\n}\n';
+const caller = (name: string, check: string): string =>
+  `ULONG LevelOf(PKEY_VALUE_PARTIAL_INFORMATION Info);\nULONG ${name}(HANDLE Key, PUNICODE_STRING Name, PKEY_VALUE_PARTIAL_INFORMATION Info, ULONG Size)\n{\n    ULONG len;\n    if (!NT_SUCCESS(ZwQueryValueKey(Key, Name, KeyValuePartialInformation, Info, Size, &len)) || ${check}) return 0;\n    return LevelOf(Info);\n}\n`;
+
+test('a helper in another file that reads the structure is reported there unless every caller tested DataLength', async () => {
+  assert.deepEqual(await projectFindings({ 'helper.c': helper, 'caller.c': caller('Read', 'FALSE') }), ['helper.c:3 via caller.c,helper.c']);
+  assert.deepEqual(await projectFindings({ 'helper.c': helper, 'caller.c': caller('Read', 'Info->DataLength != 4') }), []);
+  const both = { 'helper.c': helper, 'a.c': caller('ReadA', 'Info->DataLength != 4'), 'b.c': caller('ReadB', 'Info->Type != REG_DWORD') };
+  assert.deepEqual(await projectFindings(both), ['helper.c:3 via b.c,helper.c'], 'one caller tests only the type');
+  const checked = helper.replace('return *', 'if (Info->DataLength < sizeof(ULONG)) return 0;\n    return *');
+  assert.deepEqual(await projectFindings({ 'helper.c': checked, 'caller.c': caller('Read', 'FALSE') }), []);
+});
+
+test('a QueryRoutine named in a query table of another file is analysed', async () => {
+  const routine = (body: string): string =>
+    `NTSTATUS OnValue(PWSTR ValueName, ULONG ValueType, PVOID ValueData, ULONG ValueLength, PVOID Context, PVOID EntryContext)\n{\n    ${body}\n    return STATUS_SUCCESS;\n}\n`;
+  const table = 'RTL_QUERY_REGISTRY_ROUTINE OnValue;\nNTSTATUS Load(PCWSTR Path)\n{\n    RTL_QUERY_REGISTRY_TABLE t[2] = { { OnValue, 0, L"Limit" } };\n    return RtlQueryRegistryValues(RTL_REGISTRY_ABSOLUTE, Path, t, NULL, NULL);\n}\n';
+  assert.deepEqual(await projectFindings({ 'routine.c': routine('*(PULONG)EntryContext = *(PULONG)ValueData;'), 'load.c': table }), ['routine.c:3 via load.c,routine.c']);
+  assert.deepEqual(await projectFindings({ 'routine.c': routine('if (ValueLength == sizeof(ULONG)) *(PULONG)EntryContext = *(PULONG)ValueData;'), 'load.c': table }), []);
+  assert.deepEqual(await projectFindings({ 'routine.c': routine('*(PULONG)EntryContext = *(PULONG)ValueData;') }), [], 'not named in any table');
 });

@@ -45,6 +45,7 @@ export type EntryPointRole =
   | 'notify-callback'
   | 'wfp-classify'
   | 'driver-entry'
+  | 'registry-query-routine'
   | 'configured';
 
 /** Why a parameter is untrusted, for the source-to-sink path shown to users. */

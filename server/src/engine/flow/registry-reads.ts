@@ -10,11 +10,12 @@ import { AstNode, child, descendants, namedChildren, nodeText, TextSource, walk 
 import type { FunctionInfo } from '../index/functions';
 import type { FunctionFlow } from './function-flow';
 import { Guard, provesCompared } from './guards';
-import { insideSizeContext, opOf, parenCastDeref, parenCastOperand, pathOf, stripCasts } from './paths';
+import { insideSizeContext, opOf, parenCastDeref, parenCastOperand, pathOf, pathRoot, stripCasts } from './paths';
 import { valueReaches } from './reach';
 import { declaratorName } from './solve';
 import { COPY_CALLS } from './sources';
 import { callArguments, calleeName } from './taint';
+import type { FlowStep } from './taint-answer';
 
 export type RegistryReadKind = 'typed' | 'copy' | 'string';
 
@@ -22,17 +23,28 @@ export interface RegistryRead {
   /** The read: a dereference, or the call that copies, compares or scans. */
   readonly node: AstNode;
   readonly kind: RegistryReadKind;
-  /** The value information structure, as written (`info`, `((PKEY_VALUE_PARTIAL_INFORMATION)buffer)`). */
+  /** The value information structure, as written (`info`, `((PKEY_VALUE_PARTIAL_INFORMATION)buffer)`), or the data pointer a QueryRoutine receives. */
   readonly info: AstNode;
   /** The pointer type the data is read as (`PULONG`), for typed reads. */
   readonly as: string | undefined;
-  /** The query that filled the structure. */
-  readonly query: AstNode;
+  /** The query that filled the structure in this function; undefined when a caller or RtlQueryRegistryValues passed it in. */
+  readonly query: AstNode | undefined;
+  /** For data passed in: the steps from where it was read (in a caller's file) to this function's parameter. */
+  readonly from: readonly FlowStep[];
+  /** What was to be tested: `DataLength`, or the QueryRoutine's length parameter. */
+  readonly length: string;
   /** Whether the returned `Type` was tested before the read (the size still was not). */
   readonly typeChecked: boolean;
 }
 
-/** The Nt forms take the same arguments and return the same structures (called from kernel mode, without probing). */
+/** Where the data came from: a query in this function, or a parameter (`key` keeps the first read per origin). */
+interface Origin {
+  readonly key: AstNode | string;
+  readonly query: AstNode | undefined;
+  readonly from: readonly FlowStep[];
+}
+
+/** The Nt forms take the same arguments and return the same structures. */
 export const QUERIES: ReadonlySet<string> = new Set(['ZwQueryValueKey', 'ZwEnumerateValueKey', 'NtQueryValueKey', 'NtEnumerateValueKey']);
 const DATA_CLASSES = new Set(['KeyValuePartialInformation', 'KeyValueFullInformation', 'KeyValuePartialInformationAlign64']);
 const OFFSET_CALLS = new Set(['Add2Ptr', 'RtlOffsetToPointer']);
@@ -48,14 +60,19 @@ const STRING_ARGS: Readonly<Record<string, readonly number[]>> = {
 const BYTE_BASES = /^(unsigned char|signed char|char|UCHAR|CHAR|BYTE|UINT8|INT8|uint8_t|int8_t|u8|s8|BOOLEAN|bool)$/;
 const BYTE_POINTERS = /^(PUCHAR|PCHAR|PBYTE|LPBYTE|PBOOLEAN|PUINT8|PINT8|PSTR|PCSTR|LPSTR|LPCSTR|PSZ|PCSZ)$/;
 
-/** The query behind an access through `base`, when a data-returning query in this function filled it. */
-function queryOf(flow: FunctionFlow, base: AstNode): AstNode | undefined {
+/**
+ * Where the structure `base` was filled: a data-returning query in this function, or a caller that queried it and
+ * passed it in without testing its size (the project index carries the caller's check, see `registrySizeTested`).
+ */
+function originOf(flow: FunctionFlow, base: AstNode): Origin | undefined {
   const t = flow.taint(base);
-  const call = t?.tags.includes('registry-data') ? t.steps[0]?.node : undefined;
-  if (!call || call.type !== 'call_expression' || call.start < flow.fn.body.start || call.end > flow.fn.body.end) return undefined;
+  if (!t?.tags.includes('registry-data')) return undefined;
   const src = flow.file.source;
+  const call = t.steps[0]?.node;
+  if (!call) return !t.sizeChecked && t.has('buffer') && t.steps[0]?.file !== undefined ? { key: `param:${pathRoot(pathOf(src, base) ?? '')}`, query: undefined, from: t.steps } : undefined;
+  if (call.type !== 'call_expression' || call.start < flow.fn.body.start || call.end > flow.fn.body.end) return undefined;
   const cls = callArguments(call)[2];
-  return QUERIES.has(calleeName(src, call)) && cls && DATA_CLASSES.has(nodeText(src, stripCasts(cls))) ? call : undefined;
+  return QUERIES.has(calleeName(src, call)) && cls && DATA_CLASSES.has(nodeText(src, stripCasts(cls))) ? { key: call, query: call, from: [] } : undefined;
 }
 
 /** `info->Data`, `(PUCHAR)info + info->DataOffset` or `Add2Ptr(info, info->DataOffset)`: the structure, or undefined. */
@@ -128,8 +145,15 @@ function dereferences(src: TextSource, p: AstNode, x: AstNode): boolean {
   return (x.field === 'argument' && (p.type === 'field_expression' || p.type === 'subscript_expression' || p.type === 'pointer_expression')) || parenCastDeref(p, src) === x;
 }
 
+interface RegistryReadAt {
+  readonly node: AstNode;
+  readonly kind: RegistryReadKind;
+  /** A read through a local pointer: its name, and where the data was stored into it. */
+  readonly via?: { name: string; from: AstNode };
+}
+
 /** What reads the data at `top` (through `as`): a dereference, a copy or a string routine; or a local pointer's uses. */
-function readsAt(flow: FunctionFlow, top: AstNode, as: string | undefined, lengths: readonly string[]): { node: AstNode; kind: RegistryReadKind; via?: { name: string; from: AstNode } }[] {
+function readsAt(flow: FunctionFlow, top: AstNode, as: string | undefined, lengths: readonly string[]): RegistryReadAt[] {
   const src = flow.file.source;
   const p = top.parent;
   if (!p) return [];
@@ -149,42 +173,95 @@ function readsAt(flow: FunctionFlow, top: AstNode, as: string | undefined, lengt
     return STRING_ARGS[name]?.includes(i) ? [{ node: call, kind: 'string' }] : [];
   }
   // `PULONG v = (PULONG)info->Data;` then `*v`: the uses of the local pointer that the value still reaches.
-  const left = p.type === 'assignment_expression' && top.field === 'right' && opOf(src, p) === '=' ? child(p, 'left') : undefined;
-  const name = !as ? undefined : p.type === 'init_declarator' && top.field === 'value' ? declaratorName(src, child(p, 'declarator')) : left?.type === 'identifier' ? nodeText(src, left) : undefined;
+  return as ? localPointerReads(flow, p, top, lengths, 1) : [];
+}
+
+/** The local a pointer value `top` is stored in (`v = top`, `T *v = top`). */
+function storedIn(src: TextSource, top: AstNode): string | undefined {
+  const p = top.parent;
+  const left = p?.type === 'assignment_expression' && top.field === 'right' && opOf(src, p) === '=' ? child(p, 'left') : undefined;
+  return p?.type === 'init_declarator' && top.field === 'value' ? declaratorName(src, child(p, 'declarator')) : left?.type === 'identifier' ? nodeText(src, left) : undefined;
+}
+
+/** Whether `name` is declared in `fn`'s body as a pointer (`T *name`, or a `P...` typedef). */
+function pointerLocal(src: TextSource, fn: FunctionInfo, name: string): boolean {
+  return descendants(fn.body, 'declaration').some((d) =>
+    d.children.some((c) => c.field === 'declarator' && declaratorName(src, c) === name && (descendants(c, 'pointer_declarator').length > 0 || c.type === 'pointer_declarator' || /^L?P[A-Z0-9_]+$/.test(nodeText(src, child(d, 'type') ?? d).trim()))),
+  );
+}
+
+/**
+ * Reads through the local pointer that `top` (the data, as a pointer) is stored into. A member of the data stored
+ * into another pointer (`sub = v->List.Entries`) is an array member's address, not a read (data from the registry
+ * holds no pointers to load): the reads are then through that pointer (`hops` more times).
+ */
+function localPointerReads(flow: FunctionFlow, p: AstNode, top: AstNode, lengths: readonly string[], hops: number): RegistryReadAt[] {
+  const src = flow.file.source;
+  const name = storedIn(src, top);
   if (!name) return [];
   // A declared pointer lives in its block; whether the value still reaches a use is asked only of untested uses.
   const scope = p.type === 'init_declarator' ? (p.parent?.parent ?? flow.fn.body) : flow.fn.body;
   return descendants(scope, 'identifier')
     .filter((use) => use.start > p.end && dereferences(src, use.parent!, use) && nodeText(src, use) === name && readsThrough(src, use.parent!, lengths))
-    .map((use) => ({ node: use.parent!, kind: 'typed' as const, via: { name, from: p } }));
+    .flatMap((use) => {
+      let member = use.parent!;
+      while (member.parent?.type === 'field_expression' && member.field === 'argument') member = member.parent;
+      const next = member.type === 'field_expression' && hops > 0 ? storedIn(src, member) : undefined;
+      if (next && pointerLocal(src, flow.fn, next) && valueReaches(flow, name, p, use)) return localPointerReads(flow, member.parent!, member, lengths, hops - 1);
+      return [{ node: use.parent!, kind: 'typed' as const, via: { name, from: p } }];
+    });
+}
+
+/** Guards on `path` at `at`, leaving out the "validated" status a query's own test gives its arguments (no test of the data). */
+function guardsBut(flow: FunctionFlow, path: string, at: AstNode): Guard[] {
+  const src = flow.file.source;
+  return flow.guardsOn(path, at).filter((g) => g.cond.type !== 'call_expression' || !QUERIES.has(calleeName(src, g.cond)));
+}
+
+/**
+ * Whether the value structure `expr` (a query's buffer) had its `DataLength` tested, or was passed to a validating
+ * call whose result was tested, before `expr`: a caller's check of what it passes on (`summary.ts`).
+ */
+export function registrySizeTested(flow: FunctionFlow, expr: AstNode): boolean {
+  const path = pathOf(flow.file.source, stripCasts(expr, flow.file.source));
+  return path !== undefined && (guardsBut(flow, `${path}.DataLength`, expr).length > 0 || guardsBut(flow, path, expr).some((g) => g.rel === 'validated'));
+}
+
+/** The data pointers a QueryRoutine receives: `ValueData`'s uses, with `ValueType` and `ValueLength` (by position). */
+function routineData(fn: FunctionInfo, flow: FunctionFlow): { uses: AstNode[]; type: string; length: string } | undefined {
+  const [type, data, length] = [1, 2, 3].map((i) => fn.params[i]?.name);
+  if (flow.role !== 'registry-query-routine' || fn.params.length !== 6 || !type || !data || !length) return undefined;
+  return { uses: descendants(fn.body, 'identifier').filter((u) => nodeText(flow.file.source, u) === data), type, length };
 }
 
 /**
  * Reads of registry value data in `fn` made before any test of the returned `DataLength`, of the query's result
- * length, or a validating call on the structure; the first per query.
+ * length, or a validating call on the structure; the first per query (or per structure passed in). In a
+ * QueryRoutine, reads of `ValueData` before any test of `ValueLength`.
  */
 export function uncheckedRegistryReads(fn: FunctionInfo, flow: FunctionFlow): RegistryRead[] {
   const src = flow.file.source;
   const out: RegistryRead[] = [];
-  const reported = new Set<AstNode>();
-  const candidates = descendants(fn.body, new Set(['field_expression', 'binary_expression', 'call_expression'])).sort((a, b) => a.start - b.start);
+  const reported = new Set<AstNode | string>();
+  const routine = routineData(fn, flow);
+  const candidates = [...descendants(fn.body, new Set(['field_expression', 'binary_expression', 'call_expression'])), ...(routine?.uses ?? [])].sort((a, b) => a.start - b.start);
   for (const n of candidates) {
-    const info = dataOf(src, n);
+    const info = routine?.uses.includes(n) ? n : dataOf(src, n);
     const infoPath = info && pathOf(src, info);
     if (!info || infoPath === undefined || insideSizeContext(src, n) || !flow.reachable(n)) continue;
-    const query = queryOf(flow, info);
-    if (!query || reported.has(query)) continue;
-    const result = callArguments(query)[5];
+    const origin = info === n ? { key: 'routine', query: undefined, from: flow.taint(n)?.steps ?? [] } : originOf(flow, info);
+    if (!origin || reported.has(origin.key)) continue;
+    const result = origin.query && callArguments(origin.query)[5];
     const resultPath = result && pathOf(src, stripCasts(result).type === 'pointer_expression' ? child(stripCasts(result), 'argument')! : result);
-    const lengths = [`${infoPath}.DataLength`, ...(resultPath ? [resultPath] : [])];
+    const length = routine && info === n ? routine.length : `${infoPath}.DataLength`;
+    const lengths = [length, ...(resultPath ? [resultPath] : [])];
     const { top, as } = climb(src, n);
     for (const read of readsAt(flow, top, as, lengths)) {
-      // A query whose status is tested "validates" its own arguments for the guard analysis; that is no test of the data.
-      const on = (path: string): Guard[] => flow.guardsOn(path, read.node).filter((g) => g.cond.type !== 'call_expression' || !QUERIES.has(calleeName(src, g.cond)));
-      const tested = on(`${infoPath}.DataLength`).length > 0 || (!!resultPath && on(resultPath).some(provesCompared)) || on(infoPath).some((g) => g.rel === 'validated');
+      const tested = guardsBut(flow, length, read.node).length > 0 || (!!resultPath && guardsBut(flow, resultPath, read.node).some(provesCompared)) || guardsBut(flow, infoPath, read.node).some((g) => g.rel === 'validated');
       if (tested || (read.via && !valueReaches(flow, read.via.name, read.via.from, read.node))) continue;
-      reported.add(query);
-      out.push({ node: read.node, kind: read.kind, info, as, query, typeChecked: on(`${infoPath}.Type`).length > 0 });
+      reported.add(origin.key);
+      const type = routine && info === n ? routine.type : `${infoPath}.Type`;
+      out.push({ node: read.node, kind: read.kind, info, as, query: origin.query, from: origin.from, length: length.replace(/^.*\./, ''), typeChecked: guardsBut(flow, type, read.node).length > 0 });
       break;
     }
   }

@@ -57,6 +57,7 @@ const FIELD_ROLES: Readonly<Record<string, EntryPointRole>> = {
   EvtIoWrite: 'kmdf-io-write',
   classifyFn: 'wfp-classify',
   MessageNotifyCallback: 'filter-message-notify',
+  QueryRoutine: 'registry-query-routine',
 };
 
 /** Registration calls: callee -> argument index of the registered function and its role. */
@@ -135,6 +136,14 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
       }
       case 'declaration': {
         const type = child(n, 'type');
+        // RTL_QUERY_REGISTRY_TABLE entries written in order: QueryRoutine first.
+        if (type && /\bRTL_QUERY_REGISTRY_TABLE\b/.test(nodeText(src, type))) {
+          for (const list of n.children.filter((c) => c.type === 'init_declarator').map((c) => child(c, 'value'))) {
+            for (const entry of list ? namedChildren(list) : []) {
+              if (entry.type === 'initializer_list') add(functionRef(file, namedChildren(entry).find((c) => c.type !== 'comment')), 'registry-query-routine', entry);
+            }
+          }
+        }
         if (type && /FLT_OPERATION_REGISTRATION/.test(nodeText(src, type))) {
           for (const list of n.children.filter((c) => c.type === 'init_declarator').map((c) => child(c, 'value'))) {
             for (const entry of list ? namedChildren(list) : []) {

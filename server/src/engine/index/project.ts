@@ -59,6 +59,8 @@ function roleSeeds(role: EntryPointRole, reg: Registration): RoleSeed[] {
         { index: 3, kinds: BUF, tag: 'port-output', length: false, label: 'reply buffer of a user-mode client' },
         len(4, 'port-output-length', 'length of the reply buffer'),
       ];
+    case 'registry-query-routine':
+      return [{ index: 2, kinds: BUF, tag: 'registry-data', length: false, label: 'value data (ValueData) that RtlQueryRegistryValues passes to a QueryRoutine' }];
     case 'configured':
       return [
         ...(reg.bufferParams ?? []).map((index) => ({ index, kinds: BUF, tag: 'configured', length: false, label: 'untrusted buffer (configured entry point)' })),
@@ -205,14 +207,18 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     if (!changed) break;
   }
 
-  // The explaining call site of each seed: the smallest position among the sites that contribute.
-  const best = new Map<string, Site>();
+  // The explaining call site of each seed: the smallest position among the sites that contribute, preferring those
+  // that pass the value as unchecked as the seed says it is (a caller that checked it explains nothing a rule reports).
+  const best = new Map<string, { site: Site; fits: boolean }>();
   for (const site of sites) {
-    if (!contribution(site)) continue;
+    const c = contribution(site);
+    if (!c) continue;
     for (const target of site.targets) {
       const k = `${target}\u0000${site.argIndex}`;
+      const s = seeds.get(target)?.get(site.argIndex);
+      const fits = !s || ((s.sizeChecked || !c.sizeChecked) && (s.bounded || !c.bounded));
       const cur = best.get(k);
-      if (!cur || siteKey(site) < siteKey(cur)) best.set(k, site);
+      if (!cur || (fits && !cur.fits) || (fits === cur.fits && siteKey(site) < siteKey(cur.site))) best.set(k, { site, fits });
     }
   }
   // Per seed, the other parameters to which every call passing an unchecked value here passes that same value.
@@ -232,7 +238,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     if (memo) return memo;
     const rp = rolePaths.get(k);
     if (rp) return [rp];
-    const site = best.get(k);
+    const site = best.get(k)?.site;
     if (!site || depth > 6) return [];
     pathMemo.set(k, []);
     const a = site.arg;
@@ -262,7 +268,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     const out = new Map<number, ParamSeed>();
     for (const [index, s] of [...m].sort((a, b) => a[0] - b[0])) {
       const k = `${target}\u0000${index}`;
-      const site = best.get(k);
+      const site = best.get(k)?.site;
       const path = pathOf(k, 0);
       const kinds = kindsToList(s.kinds);
       const origin = site ? `'${explanationOf(site).text}' passed by ${site.caller.name} (${basename(site.file)}:${site.call.range.start.line + 1})` : (path[0]?.label ?? 'entry-point parameter');

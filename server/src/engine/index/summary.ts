@@ -8,6 +8,7 @@ import { EMPTY_PROJECT, FileAnalysis } from '../analysis';
 import type { EngineConfig } from '../config';
 import { isTainted, Step, stepsOf } from '../flow/facts';
 import { pathOf } from '../flow/paths';
+import { registrySizeTested } from '../flow/registry-reads';
 import { isObjectParam, kindsToList, TaintKind } from '../flow/sources';
 import { callArguments, calleeName } from '../flow/taint';
 import type { ParsedFile } from '../parse/parse';
@@ -131,7 +132,7 @@ function summarizeCall(analysis: FileAnalysis, flow: NonNullable<ReturnType<File
       tags: [...f.tags],
       params: f.params.map((c) => ({ index: c >> 2, loads: c & 3 })),
       length: f.length,
-      sizeChecked: f.sizeChecked || (buffer && flow.lengthChecked(a, true)),
+      sizeChecked: f.sizeChecked || (buffer && flow.lengthChecked(a, true)) || (f.tags.includes('registry-data') && registrySizeTested(flow, a)),
       bounded,
       loose: bounded ? [] : (f.looseParams?.map((c) => ({ index: c >> 2, loads: c & 3 })) ?? null),
       sameAs: (same ??= sameArguments(src, list))[k],
