@@ -17,6 +17,9 @@ function summary(call: Range, arg: Range, reg: { line: number; character: number
     registrations: [{ function: 'Dispatch', role: 'wdm-device-control', ...reg }],
     ioctls: [],
     ioctlRefs: [],
+    macros: [],
+    macroRefs: [],
+    addressRefs: [],
     explanations: [{ text: 'buf', range: arg, steps: [{ range: arg, label: 'request buffer' }] }],
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { IoctlMethod } from '../engine/ioctl';
+import { effective, MacroSummary } from '../engine/flow/macro-values';
 import { consumedNames, FileSummary } from '../engine/lint';
 import { PositionMap, remapSeed, seedCites } from '../engine/index/moves';
 
@@ -13,11 +14,14 @@ export interface IndexSlice {
   readonly roles: readonly (readonly [string, EntryPointRole])[];
   readonly seeds: readonly (readonly [string, readonly (readonly [number, ParamSeed])[]])[];
   readonly ioctls: readonly (readonly [string, IoctlMethod])[];
+  /** Macro facts of the names the file calls that the project defines (null: nothing the analysis reads, see `effective`). */
+  readonly macros: readonly (readonly [string, MacroSummary | null])[];
 }
 
 /**
  * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines, and the
- * methods of the IOCTL codes it refers to (the same facts its `dependencyKey` hashes). A worker lints with this
+ * methods of the IOCTL codes it refers to, the macro facts of the names it calls (the same facts its `dependencyKey`
+ * hashes). A worker lints with this
  * slice instead of the whole index.
  */
 export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
@@ -35,7 +39,12 @@ export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlic
     const m = index.ioctlMethod(n);
     if (m) ioctls.push([n, m]);
   }
-  return { file: summary.path, roles, seeds, ioctls };
+  const macros: [string, MacroSummary | null][] = [];
+  for (const n of summary.macroRefs) {
+    const m = index.macro(n);
+    if (m !== undefined) macros.push([n, effective(m) ?? null]);
+  }
+  return { file: summary.path, roles, seeds, ioctls, macros };
 }
 
 /** The slice as an index: answers exactly what the whole index answered for the slice's file. */
@@ -43,7 +52,8 @@ export function sliceToIndex(slice: IndexSlice): ProjectIndex {
   const roles = new Map(slice.roles);
   const seeds = new Map(slice.seeds.map(([name, s]) => [name, new Map(s)] as const));
   const ioctls = new Map(slice.ioctls);
-  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name), ioctlMethod: (name) => ioctls.get(name) };
+  const macros = new Map(slice.macros);
+  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name), ioctlMethod: (name) => ioctls.get(name), macro: (name) => macros.get(name) };
 }
 
 /** Whether a seed of the slice was explained by a call site or registration in one of `files`. */

@@ -9,6 +9,8 @@ import { FunctionFlow } from './flow/function-flow';
 import { functionHasTaint } from './flow/function-inputs';
 import { collectFunctions, FunctionInfo } from './index/functions';
 import type { IoctlMethod } from './ioctl';
+import type { MacroLookup, MacroSummary } from './flow/macro-values';
+import { fileMacros, macroLookup } from './flow/macro-table';
 import type { ParsedFile } from './parse/parse';
 import type { Range } from './source';
 
@@ -28,6 +30,11 @@ export interface ProjectIndex {
   entryPoint(functionName: string): EntryPointRole | undefined;
   /** The transfer method of an IOCTL code defined somewhere in the project (undefined when unknown or defined differently twice). */
   ioctlMethod(name: string): IoctlMethod | undefined;
+  /**
+   * A function-like macro or single-return function of the project by name (see flow/macro-values.ts): null when
+   * its definitions differ or one is another kind of function, undefined when the project defines no such name.
+   */
+  macro(name: string): MacroSummary | null | undefined;
 }
 
 export type EntryPointRole =
@@ -79,6 +86,7 @@ export const EMPTY_PROJECT: ProjectIndex = {
   paramTaint: () => undefined,
   entryPoint: () => undefined,
   ioctlMethod: () => undefined,
+  macro: () => undefined,
 };
 
 export class FileAnalysis {
@@ -91,6 +99,7 @@ export class FileAnalysis {
    * (an editor re-analysing unchanged text) must not keep every earlier analysis alive.
    */
   private solved = new Map<FunctionInfo, FunctionFlow | null>();
+  private macrosCache: MacroLookup | undefined;
   /** Flows of the previous parse of this file in the editor, by function node (see `FunctionFlow.reusedIn`). */
   private inherited: Map<AstNode, FunctionFlow> | undefined;
 
@@ -115,6 +124,11 @@ export class FileAnalysis {
     return this.functionsCache;
   }
 
+  /** The macros and single-return functions the data flow knows: the project's, else this file's own. */
+  get macros(): MacroLookup {
+    return (this.macrosCache ??= macroLookup(this.project, fileMacros(this.file, this.functions, this.config).lookup));
+  }
+
   /**
    * Data flow of one function: CFG, dominators, guards and taint (see flow/README.md). Undefined for damaged
    * functions and for bodies too deep or large to analyse; data-flow rules skip those.
@@ -124,10 +138,10 @@ export class FileAnalysis {
     let f = this.flows.get(fn);
     if (f === undefined) {
       const b = this.solved.get(fn);
-      if (b !== undefined) f = b && b.withProject(this.project);
+      if (b !== undefined) f = b && b.withProject(this.project, this.macros);
       else {
         try {
-          f = this.inherited?.get(fn.node)?.reusedIn(fn, this.file, this.project) ?? new FunctionFlow(fn, this.file, { project: this.project, config: this.config });
+          f = this.inherited?.get(fn.node)?.reusedIn(fn, this.file, this.project, this.macros) ?? new FunctionFlow(fn, this.file, { project: this.project, config: this.config, macros: this.macros });
         } catch (err) {
           if (!(err instanceof CfgTooComplex)) throw err;
           f = null;

@@ -4,7 +4,7 @@
  * reach the function at all. Where untrusted data enters a function is `function-inputs.ts`; how a solved fact
  * becomes a rule's answer, `taint-answer.ts`.
  */
-import { AstNode, nodeText, TextSource, walk } from '../ast';
+import { AstNode, descendants, nodeText, TextSource, walk } from '../ast';
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
 import type { EngineConfig } from '../config';
 import type { FunctionInfo } from '../index/functions';
@@ -18,6 +18,8 @@ import { guardTransfer, isPureCall, WritesNothing } from './guard-transfer';
 import { EMPTY_GUARDS, Guard, guardEqual, guardJoin, GuardState, IsSigned, provesCompared, provesUpper } from './guards';
 import { leavesOf, pathOf } from './paths';
 import { macroDefinitionsKey, macroWritesNothing } from './pure-macros';
+import { macroJson } from './macro-table';
+import type { MacroLookup } from './macro-values';
 import { solveForward, Solution } from './solve';
 import { isIntSafeCall } from './sources';
 import { callArguments, calleeName, evalExpr, TaintEnv } from './taint';
@@ -67,6 +69,8 @@ function lastBefore<S>(cps: readonly Checkpoint<S>[], at: number): S | undefined
 export interface FlowOptions {
   readonly project: ProjectIndex;
   readonly config: EngineConfig;
+  /** Macros and single-return functions (`FileAnalysis.macros`). */
+  readonly macros: MacroLookup;
 }
 
 /**
@@ -77,9 +81,16 @@ function signedIn(types: ReadonlyMap<string, NameType>): IsSigned {
   return (name) => !!types.get(name)?.signed;
 }
 
-/** The file's expression macros that write nothing through `&x` arguments (see pure-macros.ts). */
-function writesNothingIn(file: ParsedFile): WritesNothing {
-  return (name) => macroWritesNothing(file, name, isPureCall);
+/** Expression macros that write nothing through `&x` arguments: the file's own, or the project's (see pure-macros.ts). */
+function writesNothingIn(file: ParsedFile, macros: MacroLookup): WritesNothing {
+  return (name) => macroWritesNothing(file, name, isPureCall) || !!macros(name)?.readOnly;
+}
+
+/** Callee names of a body: what its solved states may have read from the macro lookup. */
+function calleeNames(src: TextSource, body: AstNode): string[] {
+  const names = new Set<string>();
+  for (const call of descendants(body, 'call_expression')) names.add(calleeName(src, call));
+  return [...names].sort();
 }
 
 export class FunctionFlow implements SeedChecker {
@@ -93,6 +104,9 @@ export class FunctionFlow implements SeedChecker {
 
   /** Where the function started when this flow was built: solved states hold offsets. */
   private readonly origin: number;
+  /** What the macro lookup said of the body's callees when this flow was solved (see `sameMacros`). */
+  private macroKey: string | undefined;
+  private callees: string[] | undefined;
 
   constructor(
     readonly fn: FunctionInfo,
@@ -101,7 +115,7 @@ export class FunctionFlow implements SeedChecker {
   ) {
     this.origin = fn.node.start;
     this.cfg = buildCfg(file.source, fn.body);
-    this.env = { src: file.source, cfg: this.cfg, config: options.config, types: declaredTypes(file.source, fn) };
+    this.env = { src: file.source, cfg: this.cfg, config: options.config, types: declaredTypes(file.source, fn), macros: options.macros };
     this.seeds = options.project.paramTaint(fn.name, file.path);
   }
 
@@ -109,9 +123,11 @@ export class FunctionFlow implements SeedChecker {
    * The same function under another project index: solved states are symbolic in the parameters, so they are
    * shared; only the instantiation with parameter seeds (and entry-point roles) changes.
    */
-  withProject(project: ProjectIndex): FunctionFlow {
+  withProject(project: ProjectIndex, macros: MacroLookup): FunctionFlow {
+    // Solved states hold what the body's macro calls computed: under other macro facts, solve again.
+    if (!this.sameMacros(macros)) return new FunctionFlow(this.fn, this.file, { ...this.options, project, macros });
     const copy = Object.assign(Object.create(FunctionFlow.prototype) as FunctionFlow, this);
-    copy.options = { ...this.options, project };
+    Object.assign(copy, { options: { ...this.options, project, macros }, env: { ...this.env, macros } });
     copy.seeds = project.paramTaint(this.fn.name, this.file.path);
     copy.hasTaintCache = undefined;
     return copy;
@@ -122,11 +138,21 @@ export class FunctionFlow implements SeedChecker {
    * over unmoved (see buildAst): the same nodes at the same offsets over the same text, so every solved state
    * holds. Undefined otherwise. Only the binding to the new parse and the project index changes.
    */
-  reusedIn(fn: FunctionInfo, file: ParsedFile, project: ProjectIndex): FunctionFlow | undefined {
+  reusedIn(fn: FunctionInfo, file: ParsedFile, project: ProjectIndex, macros: MacroLookup): FunctionFlow | undefined {
     if (fn.node !== this.fn.node || fn.node.start !== this.origin || file.path !== this.file.path) return undefined;
     // Guards were solved with the old file's macros (what `&x` passed to them leaves alone).
     if (file !== this.file && macroDefinitionsKey(file) !== macroDefinitionsKey(this.file)) return undefined;
-    return Object.assign(this.withProject(project), { fn, file, env: { ...this.env, src: file.source } });
+    if (!this.sameMacros(macros)) return undefined;
+    const flow = this.withProject(project, macros);
+    return Object.assign(flow, { fn, file, env: { ...flow.env, src: file.source } });
+  }
+
+  /** Whether `macros` says what this flow's lookup said of every callee of the body. */
+  private sameMacros(macros: MacroLookup): boolean {
+    const names = (this.callees ??= calleeNames(this.file.source, this.fn.body));
+    const key = (lookup: MacroLookup): string => names.map((n) => macroJson(lookup(n))).join('\n');
+    this.macroKey ??= key(this.env.macros);
+    return macros === this.env.macros || key(macros) === this.macroKey;
   }
 
   /** The entry-point role of this function anywhere in the project (`wdm-device-control`, ...). */
@@ -178,7 +204,7 @@ export class FunctionFlow implements SeedChecker {
       const src = this.file.source;
       const cfg = this.cfg;
       const signed = signedIn(this.env.types);
-      const pure = writesNothingIn(this.file);
+      const pure = writesNothingIn(this.file, this.env.macros);
       this.guardSol = solveForward(cfg, this.dominators.rpo, {
         entry: EMPTY_GUARDS,
         transfer: (node, input) => guardTransfer(cfg, src, node, input, undefined, signed, pure),
@@ -213,7 +239,7 @@ export class FunctionFlow implements SeedChecker {
     let cps = this.guardCps.get(node.id);
     if (!cps) {
       const list: Checkpoint<GuardState>[] = [];
-      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }), signedIn(this.env.types), writesNothingIn(this.file));
+      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }), signedIn(this.env.types), writesNothingIn(this.file, this.env.macros));
       this.guardCps.set(node.id, (cps = list));
     }
     return lastBefore(cps, at) ?? gIn;

@@ -35,12 +35,17 @@ function table(file: ParsedFile): MacroTable {
 }
 
 /** The one expression a `#define` body holds, or undefined for statements, several parts or nothing. */
-function bodyExpression(file: ParsedFile, def: AstNode): AstNode | undefined {
+export function bodyExpression(file: ParsedFile, def: AstNode): AstNode | undefined {
   const value = child(def, 'value');
   const frag = value && file.parseFragment?.(value.start, value.end);
   const parts = frag?.children.filter((c) => c.named && c.type !== 'comment') ?? [];
   if (parts.length !== 1 || parts[0].type !== 'expression_statement') return undefined;
   return parts[0].children.find((c) => c.named);
+}
+
+/** The file's function-like `#define`s by name, in the order the file has them. */
+export function macroDefinitions(file: ParsedFile): ReadonlyMap<string, readonly AstNode[]> {
+  return table(file).bodies;
 }
 
 /**

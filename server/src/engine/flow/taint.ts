@@ -17,13 +17,20 @@ import { divisorKey, quotientProduct } from './quotient';
 import { BUF, CALL_SOURCES, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
 import { castMax, NameType, narrowTypeMax } from './types';
 import { narrowResult, storedInto, SWAP16_CALLS, SWAP_CALLS } from './narrow';
+import { MacroLookup, macroValue } from './macro-values';
 
-export interface TaintEnv {
+/** What evaluating an expression needs. */
+export interface ExprEnv {
   readonly src: TextSource;
-  readonly cfg: Cfg;
   readonly config: EngineConfig;
   /** Narrow declared types of the function's names (value ranges). */
   readonly types: ReadonlyMap<string, NameType>;
+  /** The project's macros and single-return functions (macro-values.ts). */
+  readonly macros: MacroLookup;
+}
+
+export interface TaintEnv extends ExprEnv {
+  readonly cfg: Cfg;
 }
 
 
@@ -101,7 +108,7 @@ function knownNonZero(src: TextSource, guards: GuardState, operand: AstNode): bo
  * Evaluates the taint of an expression in a state. Iterative: deep expressions must not exhaust the stack.
  * `memo` caches results for states that no longer change (queries), so nested queries stay linear.
  */
-export function evalExpr(env: TaintEnv, state: TaintState, guards: GuardState, root: AstNode, memo?: Map<AstNode, Fact | undefined>): Fact | undefined {
+export function evalExpr(env: ExprEnv, state: TaintState, guards: GuardState, root: AstNode, memo?: Map<AstNode, Fact | undefined>): Fact | undefined {
   if (memo?.has(root)) return memo.get(root);
   const results = memo ?? new Map<AstNode, Fact | undefined>();
   const stack: { n: AstNode; done: boolean }[] = [{ n: root, done: false }];
@@ -124,7 +131,7 @@ function lookup(state: TaintState, path: string): Fact | undefined {
   return f === CLEAN ? undefined : f;
 }
 
-function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+function compute(env: ExprEnv, state: TaintState, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
   const src = env.src;
   switch (n.type) {
     case 'identifier':
@@ -184,7 +191,7 @@ function compute(env: TaintEnv, state: TaintState, guards: GuardState, n: AstNod
       return get(child(n, 'right'));
     case 'call_expression': {
       const cast = parenCastOperand(n, src);
-      if (!cast) return callValue(env, guards, n, get);
+      if (!cast) return callValue(env, state, guards, n, get);
       // `(USHORT)(x)`, parsed as a call: the same as a cast.
       const max = narrowTypeMax(nodeText(src, child(n, 'function') ?? n).replace(/[()\s]/g, ''));
       return withMax(storedInto(src, get(cast), cast, max), max);
@@ -215,7 +222,7 @@ function branchBounded(src: TextSource, cond: AstNode, polarity: boolean, arm: A
   return (pathOf(src, l) === armPath && (op === '<' || op === '<=')) || (pathOf(src, r) === armPath && (op === '>' || op === '>='));
 }
 
-function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+function arithmetic(env: ExprEnv, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
   const src = env.src;
   const op = opText(src, n);
   if (COMPARE_OR_LOGIC.has(op)) return undefined;
@@ -263,7 +270,7 @@ function arithmetic(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstN
   return { ...u, bounded: lOk && rOk, looseParams, arith, length: u.length && (op === '+' || op === '-' || op === '/'), max, divisor };
 }
 
-function callValue(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
+function callValue(env: ExprEnv, state: TaintState, guards: GuardState, n: AstNode, get: (c: AstNode | undefined) => Fact | undefined): Fact | undefined {
   const src = env.src;
   const name = calleeName(src, n);
   const args = callArguments(n);
@@ -307,5 +314,6 @@ function callValue(env: TaintEnv, guards: GuardState, n: AstNode, get: (c: AstNo
     if (s.function === name && s.output === 'return') return sourceFact(s.kind === 'buffer' ? BUF : VAL, 'configured', `untrusted data returned by ${name} (configured source)`, n);
   }
   if (isUserReadAccessor(name)) return sourceFact(VAL, 'user-data', `value read from user memory by ${name}`, n, { loaded: true });
-  return undefined;
+  const m = env.macros(name);
+  return m && m.arity === args.length ? macroValue(src, m, n, args, state, guards, get, (a) => leavesGuarded(src, guards, a, false)) : undefined;
 }

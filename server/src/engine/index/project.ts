@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../analysis';
 import { BUF, kindsFromList, kindsToList, USER, VAL } from '../flow/sources';
 import { IoctlMethod, resolveCodeTags } from '../ioctl';
+import { macroJson, mergeMacro } from '../flow/macro-table';
+import { MacroSummary, readView } from '../flow/macro-values';
 import type { Range } from '../source';
 import type { Registration } from './entry-points';
 import type { ArgExplanation, ArgSummary, CallSummary, FileSummary, FunctionSummary } from './summary';
@@ -101,6 +103,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
   };
 
   const ioctls = ioctlMethods(files);
+  const macros = macroTable(files);
   const roles = new Map<string, { role: EntryPointRole; reg: Registration; file: string }>();
   for (const s of files) for (const reg of s.registrations) {
     const cur = roles.get(reg.function);
@@ -298,7 +301,22 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     },
     entryPoint: (name) => roles.get(name)?.role,
     ioctlMethod: ioctls,
+    macro: (name) => macros.get(name),
   };
+}
+
+/**
+ * Macros and single-return functions by name over every file (see flow/macro-table.ts): a name defined twice in
+ * different ways, or also as a function that is not one `return`, is null.
+ */
+function macroTable(files: readonly FileSummary[]): Map<string, MacroSummary | null> {
+  const out = new Map<string, MacroSummary | null>();
+  for (const s of files) for (const [name, m] of s.macros) mergeMacro(out, name, m);
+  for (const s of files) {
+    const own = new Set(s.macros.map(([name]) => name));
+    for (const fn of s.functions) if (!own.has(fn.name) && out.has(fn.name)) out.set(fn.name, null);
+  }
+  return out;
 }
 
 /** IOCTL methods by name over every file's definitions; a name defined with two methods has none. */
@@ -334,7 +352,8 @@ export function consumedNames(summary: FileSummary): string[] {
 
 /**
  * Every project-level fact `summary`'s file consumes: roles and parameter seeds of the functions it defines (see
- * `consumedNames`), and the methods of the IOCTL codes it refers to (`ioctlRefs`). Equal keys under two indexes
+ * `consumedNames`), the methods of the IOCTL codes it refers to (`ioctlRefs`) and the macro facts of the names its
+ * functions call (`macroRefs`: a header's change reaches the files using its macros). Equal keys under two indexes
  * mean identical lint results for the file.
  */
 export function dependencyKey(index: ProjectIndex, summary: FileSummary): string {
@@ -342,5 +361,7 @@ export function dependencyKey(index: ProjectIndex, summary: FileSummary): string
   let text = '';
   for (const n of names) text += `${n}\u0000${index.entryPoint(n) ?? ''}\u0000${seedText(index.paramTaint(n, summary.path))}\n`;
   for (const n of summary.ioctlRefs) text += `ioctl\u0000${n}\u0000${index.ioctlMethod(n) ?? ''}\n`;
+  const address = new Set(summary.addressRefs);
+  for (const n of summary.macroRefs) text += `macro\u0000${n}\u0000${macroJson(readView(index.macro(n), address.has(n)))}\n`;
   return createHash('sha256').update(text).digest('hex');
 }

@@ -7,7 +7,7 @@ import { AstNode, descendants, nodeText, TextSource } from '../ast';
 import { EMPTY_PROJECT, FileAnalysis } from '../analysis';
 import type { EngineConfig } from '../config';
 import { isTainted, Step, stepsOf } from '../flow/facts';
-import { pathOf } from '../flow/paths';
+import { pathOf, stripCasts } from '../flow/paths';
 import { registrySizeTested } from '../flow/registry-reads';
 import { isObjectParam, kindsToList, TaintKind } from '../flow/sources';
 import { callArguments, calleeName } from '../flow/taint';
@@ -18,8 +18,9 @@ import type { FunctionInfo } from './functions';
 import { isUserModeFile } from '../syntax';
 import { ioctlDefinitions, IoctlMethod } from '../ioctl';
 import { ioctlRefs } from '../user-memory/mapped';
+import { fileMacros, MacroEntries } from '../flow/macro-table';
 
-export const SUMMARY_VERSION = 7;
+export const SUMMARY_VERSION = 8;
 
 export interface FileSummary {
   readonly version: number;
@@ -30,6 +31,12 @@ export interface FileSummary {
   readonly ioctls: readonly (readonly [string, IoctlMethod])[];
   /** IOCTL names the file's lint looks up in the project (see `ioctlRefs`). */
   readonly ioctlRefs: readonly string[];
+  /** The file's function-like macros and single-return functions (see flow/macro-table.ts). */
+  readonly macros: MacroEntries;
+  /** Names the file's functions call, whose macro facts its lint may read from the project. */
+  readonly macroRefs: readonly string[];
+  /** Those of `macroRefs` called with an address (`&x`) among the arguments (see `readView`). */
+  readonly addressRefs: readonly string[];
   /**
    * Where each summarized argument is and how it got its taint, indexed by `ArgSummary.explain`. Only the call
    * sites that end up explaining a seed read it, so a stored summary may keep it apart and decode it on first use.
@@ -106,6 +113,13 @@ function isLoggingCallee(name: string): boolean {
   return /(^|[a-z0-9_])(Trace|Log|Print|Debug|Dbg)([A-Z_]|$)/.test(name);
 }
 
+function passesAddress(src: TextSource, call: AstNode): boolean {
+  return callArguments(call).some((a) => {
+    const s = stripCasts(a);
+    return s.type === 'pointer_expression' && nodeText(src, s).startsWith('&');
+  });
+}
+
 function hasVariableArgument(call: AstNode): boolean {
   return callArguments(call).some((a) => a.type !== 'number_literal' && a.type !== 'string_literal' && a.type !== 'null' && a.type !== 'true' && a.type !== 'false' && a.type !== 'concatenated_string');
 }
@@ -177,11 +191,15 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
   // A tool or service sharing the tree calls its own functions; matched by name, its calls would seed driver
   // functions that happen to have the same name, so user-mode files pass nothing on.
   const userMode = isUserModeFile(parsed);
+  const refs = new Set<string>();
+  const addressRefs = new Set<string>();
   for (const fn of a.functions) {
     const calls: CallSummary[] = [];
     const candidates: { call: AstNode; callee: string }[] = [];
     for (const call of descendants(fn.body, 'call_expression')) {
       const callee = calleeName(src, call);
+      refs.add(callee);
+      if (passesAddress(src, call)) addressRefs.add(callee);
       if (!callee || NOT_PROJECT_FUNCTIONS.has(callee)) continue;
       if (!userMode && !isSystemCallee(callee) && !isLoggingCallee(callee) && hasVariableArgument(call)) candidates.push({ call, callee });
     }
@@ -202,6 +220,9 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     registrations: findRegistrations(parsed, a.functions, config),
     ioctls: [...ioctlDefinitions(parsed)].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)),
     ioctlRefs: ioctlRefs(parsed),
+    macros: fileMacros(parsed, a.functions, config).entries,
+    macroRefs: [...refs].sort(),
+    addressRefs: [...addressRefs].sort(),
     explanations,
   };
 }
