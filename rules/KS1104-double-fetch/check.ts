@@ -5,7 +5,7 @@ import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { pathOf } from '../../server/src/engine/flow/paths';
 import { reachesWithout, valueReaches } from '../../server/src/engine/flow/reach';
 import type { ParsedFile } from '../../server/src/engine/parse/parse';
-import { calleeName, isArrayObject } from '../../server/src/engine/syntax';
+import { calleeName, isArrayObject, isLoggingCallee } from '../../server/src/engine/syntax';
 import { isNestedFunction, kernelModeOnly, operatorOf, readsUserMemory, UserAccess, writableMemory } from '../../server/src/engine/user-memory';
 
 /** A fetch of one user location: a read of a field or element, or a user-mode accessor call reading it (not `CopyToUser`). */
@@ -28,6 +28,14 @@ function outerOf(a: UserAccess): AstNode {
 function arrayAddress(file: ParsedFile, a: UserAccess, indexed: (location: string) => boolean): boolean {
   if (a.kind !== 'read' || a.node.type !== 'field_expression') return false;
   return isArrayObject(file, a.node) || (outerOf(a).parent?.type === 'argument_list' && indexed(a.location!));
+}
+
+/** A read only traced or printed (`DEBUGP(("%x", u->Type))`): its value decides nothing and is not kept. */
+function onlyLogged(file: ParsedFile, a: UserAccess): boolean {
+  for (let n = a.node.parent; n && n.type !== 'expression_statement' && n.type !== 'compound_statement'; n = n.parent) {
+    if (n.type === 'call_expression' && n !== a.node && isLoggingCallee(calleeName(file, n) ?? '')) return true;
+  }
+  return false;
 }
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
@@ -64,10 +72,7 @@ function sameLocation(file: ParsedFile, flow: FunctionFlow, first: UserAccess, s
 }
 
 /** A location read twice: `second` reads again what `first` read. */
-interface Twice {
-  readonly first: UserAccess;
-  readonly second: UserAccess;
-}
+type Twice = { readonly first: UserAccess; readonly second: UserAccess };
 
 /** The read again to report for one location: the first whose value is used, or failing that the first. */
 function readTwice(file: ParsedFile, flow: FunctionFlow, fetches: readonly UserAccess[]): Twice | undefined {
@@ -90,7 +95,6 @@ function rank(t: Twice): number {
 
 const lineOf = (file: ParsedFile, n: AstNode): number => file.source.positionAt(n.start).line + 1;
 
-
 /** The message for a second read, by the kind of memory read; `others`: the lines of the buffer's other locations read again. */
 function message(what: string, second: UserAccess, line: number, others: readonly number[]): string {
   const also = others.length ? ` This function reads ${others.length === 1 ? 'another location' : `${others.length} other locations`} of the same buffer twice too (line${others.length === 1 ? '' : 's'} ${others.join(', ')}).` : '';
@@ -110,12 +114,9 @@ export default defineCheck({
       // Locations per buffer (the pointer's origin): each mistake of reading one buffer in place is reported once.
       const buffers = new Map<AstNode, Map<string, UserAccess[]>>();
       for (const a of accesses) {
-        if (arrayAddress(file, a, indexed)) continue;
-        let locations = buffers.get(a.pointer.origin);
-        if (!locations) buffers.set(a.pointer.origin, (locations = new Map()));
-        const list = locations.get(a.location!);
-        if (list) list.push(a);
-        else locations.set(a.location!, [a]);
+        if (arrayAddress(file, a, indexed) || onlyLogged(file, a)) continue;
+        const locations = buffers.get(a.pointer.origin) ?? buffers.set(a.pointer.origin, new Map()).get(a.pointer.origin)!;
+        locations.set(a.location!, [...(locations.get(a.location!) ?? []), a]);
       }
       for (const locations of buffers.values()) {
         const twice: Twice[] = [];

@@ -35,7 +35,7 @@ const ks1104 = async (text: string): Promise<Finding[]> => (await lintText('ioct
 const lines = (f: Finding): number[] => f.related.map((s) => s.range.start.line + 1);
 
 test('the locations of one buffer read twice are one finding, led by the value checked and then used', async () => {
-  const text = handler('        v = req->Kind;\n        Trace(req->Kind);\n', '        Log(req->Flags);\n        Log(req->Flags);\n');
+  const text = handler('        v = req->Kind;\n        Keep(req->Kind);\n', '        Save(req->Flags);\n        Save(req->Flags);\n');
   const found = await ks1104(text);
   assert.equal(found.length, 1);
   const [f] = found;
@@ -47,14 +47,14 @@ test('the locations of one buffer read twice are one finding, led by the value c
 
 test('the leading location keeps the fingerprint it had alone, as a less telling location joins it', async () => {
   const [alone] = await ks1104(handler(''));
-  const [grouped] = await ks1104(handler('', '        Log(req->Flags);\n        Log(req->Flags);\n'));
+  const [grouped] = await ks1104(handler('', '        Save(req->Flags);\n        Save(req->Flags);\n'));
   assert.deepEqual(alone.related, []);
   assert.deepEqual(lines(grouped), [11]);
   assert.equal(grouped.fingerprint, alone.fingerprint);
 });
 
 test('related locations reach SARIF relatedLocations, the JSON report, the text report and the editor', async () => {
-  const text = handler('        v = req->Kind;\n        Trace(req->Kind);\n');
+  const text = handler('        v = req->Kind;\n        Keep(req->Kind);\n');
   const files = lintTexts(await getParsers(), [{ path: 'ioctl.c', text }], RULES, DEFAULT_ENGINE_CONFIG);
   const run = assembleRun({
     tool: { name: 'kslint', version: '0.0.0' },
@@ -72,8 +72,8 @@ test('related locations reach SARIF relatedLocations, the JSON report, the text 
     [[1, 9, f.related[0].label]],
   );
   const json = JSON.parse(FORMATS.json(run, sources)).findings.find((x: { ruleId: string }) => x.ruleId === 'KS1104');
-  assert.deepEqual(json.related, [{ file: 'ioctl.c', startLine: 9, startColumn: 15, endLine: 9, endColumn: 24, label: f.related[0].label }]);
-  assert.ok(writeText(run, { color: false, grouped: false }).includes(`ioctl.c:9:15: note: ${f.related[0].label}`));
+  assert.deepEqual(json.related, [{ file: 'ioctl.c', startLine: 9, startColumn: 14, endLine: 9, endColumn: 23, label: f.related[0].label }]);
+  assert.ok(writeText(run, { color: false, grouped: false }).includes(`ioctl.c:9:14: note: ${f.related[0].label}`));
   const d = toDiagnostic(f, { docs: new RuleDocs(RULES), version: 1, relatedInformation: true });
   assert.deepEqual(d.relatedInformation?.map((r) => r.message), [...f.path.map((s) => s.label), f.related[0].label]);
 });

@@ -319,3 +319,11 @@ export function isFormattedArgument(file: ParsedFile, arg: AstNode): boolean {
   }
   return false;
 }
+
+/**
+ * Tracing and logging helpers (`TracePrint`, `DebugPrint`, `LogEvent`) and debug-print macros (`DEBUGP`,
+ * `DBGPRINT`, `KD_PRINT`): their arguments reach no sink, and a value read only for them decides nothing.
+ */
+export function isLoggingCallee(name: string): boolean {
+  return /(^|[a-z0-9_])(Trace|Log|Print|Debug|Dbg)([A-Z_]|$)/.test(name) || /^(DEBUG|DBG|TRACE|LOG|KD_?PRINT|DPRINT)[A-Z0-9_]*$/.test(name);
+}

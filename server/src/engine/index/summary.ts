@@ -15,7 +15,7 @@ import type { ParsedFile } from '../parse/parse';
 import type { Range, SourceText } from '../source';
 import { findRegistrations, Registration } from './entry-points';
 import type { FunctionInfo } from './functions';
-import { isUserModeFile } from '../syntax';
+import { isLoggingCallee, isUserModeFile } from '../syntax';
 import { ioctlDefinitions, IoctlMethod } from '../ioctl';
 import { ioctlRefs } from '../user-memory/mapped';
 import { fileMacros, MacroEntries } from '../flow/macro-table';
@@ -106,11 +106,6 @@ const C_RUNTIME = new Set(['memcpy', 'memmove', 'memset', 'memcmp', 'strlen', 'w
 /** True for callees that cannot be functions of the linted project (so their arguments need no summary). */
 export function isSystemCallee(name: string): boolean {
   return NOT_PROJECT_FUNCTIONS.has(name) || C_RUNTIME.has(name) || SYSTEM_PREFIX.test(name) || /^[A-Z0-9_]+$/.test(name);
-}
-
-/** Tracing and logging helpers (`TracePrint`, `DebugPrint`, `LogEvent`): their arguments reach no sink. */
-function isLoggingCallee(name: string): boolean {
-  return /(^|[a-z0-9_])(Trace|Log|Print|Debug|Dbg)([A-Z_]|$)/.test(name);
 }
 
 function passesAddress(src: TextSource, call: AstNode): boolean {

@@ -19,10 +19,12 @@ const MAP_CALLS = new Set(['MmGetSystemAddressForMdlSafe', 'MmGetSystemAddressFo
 const RETRIEVE_OUTPUT = 'WdfRequestRetrieveOutputBuffer';
 const RETRIEVE_INPUT = 'WdfRequestRetrieveInputBuffer';
 const RETRIEVE_OUTPUT_MDL = 'WdfRequestRetrieveOutputWdmMdl';
+/** `NdisQueryMdl(Mdl, &Va, &Length, Priority)`: maps the MDL and stores the address through its second argument. */
+const QUERY_MDL = 'NdisQueryMdl';
 
 /** Whether a call gives the mapping of a request's output pages, when the request's code uses a direct method. */
 function mayMap(name: string | undefined): boolean {
-  return name === RETRIEVE_OUTPUT || (!!name && MAP_CALLS.has(name));
+  return name === RETRIEVE_OUTPUT || name === QUERY_MDL || (!!name && MAP_CALLS.has(name));
 }
 
 /**
@@ -88,21 +90,23 @@ function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources |
       const key = name === RETRIEVE_OUTPUT_MDL ? outTarget(file, callArgs(c)[1]) : undefined;
       if (key) outputMdls.add(key);
       // A buffer retrieved for another code is a kernel copy: the path no longer holds a mapping after it.
-      const other = name === RETRIEVE_INPUT || name === RETRIEVE_OUTPUT ? outTarget(file, callArgs(c)[2]) : undefined;
+      // So is one mapped from another MDL (a network buffer's).
+      const other = name === RETRIEVE_INPUT || name === RETRIEVE_OUTPUT ? outTarget(file, callArgs(c)[2]) : name === QUERY_MDL ? outTarget(file, callArgs(c)[1]) : undefined;
       if (other) outs.set(c, { key: other, ptr: undefined });
     }
     for (const { c, name } of calls) {
       if (!mayMap(name) || internalRequest(file, fn, c)) continue;
+      if (readWrite ? name === RETRIEVE_OUTPUT : !directOnly(codeGroups(file.source, c), method)) continue;
       const args = callArgs(c);
-      if (readWrite && name !== RETRIEVE_OUTPUT && requestOutputMdl(file, fn, args[0], outputMdls)) {
-        values.set(c, mapping(c, `${name}(${nodeText(file.source, args[0])}): the buffer of a read or write request to a DO_DIRECT_IO device`));
-      }
-      if (readWrite || !directOnly(codeGroups(file.source, c), method)) continue;
       if (name === RETRIEVE_OUTPUT) {
         const key = outTarget(file, args[2]);
         if (key) outs.set(c, { key, ptr: mapping(c, `${key}: the output buffer of a direct-I/O request (${RETRIEVE_OUTPUT})`) });
       } else if (requestOutputMdl(file, fn, args[0], outputMdls)) {
-        values.set(c, mapping(c, `${name}(${nodeText(file.source, args[0])}): the output buffer of a direct-I/O request`));
+        const what = readWrite ? 'the buffer of a read or write request to a DO_DIRECT_IO device' : 'the output buffer of a direct-I/O request';
+        const ptr = mapping(c, `${name}(${nodeText(file.source, args[0])}): ${what}`);
+        const key = name === QUERY_MDL ? outTarget(file, args[1]) : undefined;
+        if (key) outs.set(c, { key, ptr });
+        else if (name !== QUERY_MDL) values.set(c, ptr);
       }
     }
   }
