@@ -102,13 +102,18 @@ function callEffects(env: TaintEnv, m: MutState, guards: GuardState, n: AstNode)
   }
 }
 
-/** A value computed only from range-checked untrusted leaves is itself bounded (`n = hdr->Count` after a check). */
-function checked(env: TaintEnv, state: TaintState, guards: GuardState, expr: AstNode, v: Fact | undefined): Fact | undefined {
+/**
+ * The value of `expr` in `state`; bounded when it is computed only from range-checked untrusted leaves
+ * (`n = hdr->Count` after a check). The leaves are read from the same evaluation rather than evaluated again.
+ */
+function checkedValue(env: TaintEnv, state: TaintState, guards: GuardState, expr: AstNode): Fact | undefined {
+  const memo = new Map<AstNode, Fact | undefined>();
+  const v = evalExpr(env, state, guards, expr, memo);
   if (!isTainted(v) || v.bounded) return v;
   const leaves = leavesOf(env.src, expr);
   if (!leaves.length) return v;
   for (const l of leaves) {
-    if (!isTainted(evalExpr(env, state, guards, l.node))) continue;
+    if (!isTainted(evalExpr(env, state, guards, l.node, memo))) continue;
     if (!(guards.facts.get(l.path) ?? []).some(provesUpper)) return v;
   }
   return { ...v, bounded: true, arith: undefined };
@@ -155,10 +160,10 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         const p = left && pathOf(src, left);
         if (!p || !right) break;
         const op = opText(src, n);
-        const v = storedInto(src, checked(env, cur(), guards, right, evalExpr(env, cur(), guards, right)), op === '=' ? right : undefined, placeMax(env.types, p));
+        const v = storedInto(src, checkedValue(env, cur(), guards, right), op === '=' ? right : undefined, placeMax(env.types, p));
         // `x -= y` keeps what is known of x: a range-checked x stays checked. A buffer pointer moved by a value
         // (`cursor += len`) is still the same buffer pointer, as for `p + n`.
-        const old = op === '=' ? undefined : checked(env, cur(), guards, left!, evalExpr(env, cur(), guards, left!));
+        const old = op === '=' ? undefined : checkedValue(env, cur(), guards, left!);
         const movesPointer = (op === '+=' || op === '-=') && isTainted(old) && !!(old.kinds & (BUF | USER)) && !(isTainted(v) && v.kinds & (BUF | USER));
         const joined = op === '=' ? v : movesPointer ? old : union(old, v);
         // A compound assignment keeps a quotient only when it cannot make it larger (`n -= i + 1` with i < n).
@@ -174,7 +179,7 @@ export function taintTransfer(env: TaintEnv, node: CfgNode, input: TaintState, g
         for (const d of declarations(n)) {
           const name = declaratorName(src, d.declarator);
           if (!name) continue;
-          const v = d.value ? storedInto(src, checked(env, cur(), guards, d.value, evalExpr(env, cur(), guards, d.value)), d.value, placeMax(env.types, name)) : undefined;
+          const v = d.value ? storedInto(src, checkedValue(env, cur(), guards, d.value), d.value, placeMax(env.types, name)) : undefined;
           if (!isTainted(v) && !holdsAtOrBelow(cur(), name)) continue;
           mut().set(name, isTainted(v) ? withStep(v, { node: d.declarator, label: assignLabel(name) }) : undefined);
         }

@@ -111,17 +111,25 @@ function knownNonZero(src: TextSource, guards: GuardState, operand: AstNode): bo
 export function evalExpr(env: ExprEnv, state: TaintState, guards: GuardState, root: AstNode, memo?: Map<AstNode, Fact | undefined>): Fact | undefined {
   if (memo?.has(root)) return memo.get(root);
   const results = memo ?? new Map<AstNode, Fact | undefined>();
-  const stack: { n: AstNode; done: boolean }[] = [{ n: root, done: false }];
-  while (stack.length) {
-    const top = stack.pop()!;
-    const n = top.n;
-    if (!top.done) {
+  const get = (c: AstNode | undefined): Fact | undefined => (c ? results.get(c) : undefined);
+  // Two parallel stacks rather than one of `{ n, done }` pairs, and one `get` per call: this runs for every
+  // expression node of every transfer and query.
+  const nodes: AstNode[] = [root];
+  const done: boolean[] = [false];
+  while (nodes.length) {
+    const n = nodes.pop()!;
+    if (!done.pop()) {
       if (SKIP.has(n.type) || results.has(n)) continue;
-      stack.push({ n, done: true });
-      for (let i = n.children.length - 1; i >= 0; i--) if (n.children[i].named) stack.push({ n: n.children[i], done: false });
+      nodes.push(n);
+      done.push(true);
+      for (let i = n.children.length - 1; i >= 0; i--) {
+        if (!n.children[i].named) continue;
+        nodes.push(n.children[i]);
+        done.push(false);
+      }
       continue;
     }
-    results.set(n, compute(env, state, guards, n, (c) => (c ? results.get(c) : undefined)));
+    results.set(n, compute(env, state, guards, n, get));
   }
   return results.get(root);
 }
