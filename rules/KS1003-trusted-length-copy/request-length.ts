@@ -4,14 +4,15 @@
  * function allocated with a constant size). A caller that sends a longer buffer, or asks for a longer reply,
  * makes the copy run past that memory.
  */
-import { AstNode, child, nodeText, TextSource, walk } from '../../server/src/engine/ast';
+import { AstNode, child, nodeText, TextSource } from '../../server/src/engine/ast';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import type { Taint } from '../../server/src/engine/flow/taint-answer';
 import type { ReportSpec } from '../../server/src/engine/rule';
 import { onlyAnnotated } from '../../server/src/engine/untrusted';
-import { arrayDeclOf, isLocalObject } from '../../server/src/engine/flow/arrays';
-import { opOf, pathOf, stripCasts } from '../../server/src/engine/flow/paths';
-import { declaratorName } from '../../server/src/engine/flow/solve';
+import { arrayDeclOf, isLocalObject, valuesStoredTo } from '../../server/src/engine/flow/arrays';
+import { isZeroLiteral } from '../../server/src/engine/flow/guard-transfer';
+import { SIZE_CALLS } from '../../server/src/engine/flow/narrow';
+import { opOf, stripCasts } from '../../server/src/engine/flow/paths';
 import { ALLOCATION_SIZE_ARGS } from '../../server/src/engine/flow/sources';
 import { callArguments, calleeName } from '../../server/src/engine/flow/taint';
 import type { FunctionInfo } from '../../server/src/engine/index/functions';
@@ -23,8 +24,6 @@ interface FixedCapacity {
   /** Its size as the code would write it in a check. */
   readonly size: string;
 }
-
-const SIZE_CALLS = /^(FIELD_OFFSET|RTL_SIZEOF_THROUGH_FIELD|RTL_FIELD_SIZE|offsetof)$/;
 
 /** A size the code wrote down: numbers, `sizeof`, upper-case constants and arithmetic on them. */
 function isConstantSize(src: TextSource, n: AstNode): boolean {
@@ -48,10 +47,6 @@ function isConstantSize(src: TextSource, n: AstNode): boolean {
   }
 }
 
-function isNull(src: TextSource, v: AstNode): boolean {
-  return v.type === 'null' || (v.type === 'identifier' && nodeText(src, v) === 'NULL') || (v.type === 'number_literal' && nodeText(src, v) === '0');
-}
-
 /**
  * The constant size `target` was allocated with in this function, when every value the function gives it is such
  * an allocation or NULL (a pointer also set from elsewhere, or allocated with a computed size, has no fixed capacity).
@@ -59,25 +54,16 @@ function isNull(src: TextSource, v: AstNode): boolean {
 function constantAllocation(file: ParsedFile, fn: FunctionInfo, target: string): AstNode | undefined {
   const src = file.source;
   let size: AstNode | undefined;
-  let other = false;
-  const seen = (value: AstNode | undefined): void => {
-    const v = value && stripCasts(value);
-    if (v && isNull(src, v)) return;
-    const name = v?.type === 'call_expression' ? calleeName(src, v) : '';
+  for (const value of valuesStoredTo(src, fn.body, target)) {
+    const v = stripCasts(value);
+    if (isZeroLiteral(src, v)) continue;
+    const name = v.type === 'call_expression' ? calleeName(src, v) : '';
     const index = ALLOCATION_SIZE_ARGS.get(name);
-    const arg = v && index !== undefined ? callArguments(v)[index] : undefined;
-    if (arg && isConstantSize(src, arg) && (!size || nodeText(src, size) === nodeText(src, arg))) size = arg;
-    else other = true;
-  };
-  walk(fn.body, (n) => {
-    if (other) return false;
-    if (n.type === 'assignment_expression') {
-      const l = child(n, 'left');
-      if (l && pathOf(src, l) === target) seen(child(n, 'right'));
-    } else if (n.type === 'init_declarator' && declaratorName(src, child(n, 'declarator')) === target) seen(child(n, 'value'));
-    return true;
-  });
-  return other ? undefined : size;
+    const arg = index !== undefined ? callArguments(v)[index] : undefined;
+    if (!arg || !isConstantSize(src, arg) || (size && nodeText(src, size) !== nodeText(src, arg))) return undefined;
+    size = arg;
+  }
+  return size;
 }
 
 /** The fixed capacity of a copy's destination or source, when the code shows one. */

@@ -18,25 +18,28 @@ const SIZE_ARGS: ReadonlyMap<string, { arg: number; what: string }> = new Map([
 ]);
 
 /** Sinks: size arguments, copy lengths, `new T[n]` counts and loop bounds. */
-function sinks(ctx: RuleContext, body: AstNode): { expr: AstNode; what: string; copy: boolean; size: boolean }[] {
+/** A size can wrap to a small value that passes a cap; a copy length or loop bound, once capped, cannot exceed it. */
+type SinkKind = 'size' | 'copy' | 'loop';
+
+function sinks(ctx: RuleContext, body: AstNode): { expr: AstNode; what: string; kind: SinkKind }[] {
   const src = ctx.file.source;
-  const out: { expr: AstNode; what: string; copy: boolean; size: boolean }[] = [];
+  const out: { expr: AstNode; what: string; kind: SinkKind }[] = [];
   for (const n of descendants(body, new Set(['call_expression', 'new_declarator', 'for_statement', 'while_statement']))) {
     if (n.type === 'call_expression') {
       const name = calleeName(src, n) ?? '';
       const size = SIZE_ARGS.get(name);
       const copy = COPY_CALLS.get(name);
       const arg = size ? callArguments(n)[size.arg] : copy ? callArguments(n)[copy.len] : undefined;
-      if (arg) out.push({ expr: arg, what: size ? `${size.what} of ${name}` : `length of ${name}`, copy: !!copy, size: !!size });
+      if (arg) out.push({ expr: arg, what: size ? `${size.what} of ${name}` : `length of ${name}`, kind: size ? 'size' : 'copy' });
     } else if (n.type === 'new_declarator') {
       const len = child(n, 'length');
-      if (len) out.push({ expr: len, what: 'element count of new[]', copy: false, size: true });
+      if (len) out.push({ expr: len, what: 'element count of new[]', kind: 'size' });
     } else {
       const cond = child(n, 'condition');
       const c = cond && stripCasts(cond);
       const op = c?.type === 'binary_expression' ? nodeText(src, child(c, 'operator') ?? c) : '';
       const right = c && (op === '<' || op === '<=') ? child(c, 'right') : undefined;
-      if (right) out.push({ expr: right, what: 'loop bound', copy: false, size: false });
+      if (right) out.push({ expr: right, what: 'loop bound', kind: 'loop' });
     }
   }
   return out;
@@ -81,10 +84,10 @@ export default defineCheck({
         const t = flow.taint(sink.expr);
         const arith = t?.arith;
         // Copy lengths that are unchecked data themselves are KS1003's (its message covers the arithmetic).
-        if (!t || !arith || seen.has(arith.start) || (sink.copy && !!uncheckedDataLength(flow, sink.expr))) continue;
+        if (!t || !arith || seen.has(arith.start) || (sink.kind === 'copy' && !!uncheckedDataLength(flow, sink.expr))) continue;
         // A copy length or loop bound capped here (`if (n > Max) n = Max;`) is at most the cap whatever the sum did;
         // a size, by contrast, may have wrapped to a small value that passes the cap.
-        if (!sink.size && flow.isBounded(sink.expr)) continue;
+        if (sink.kind !== 'size' && flow.isBounded(sink.expr)) continue;
         // The arithmetic itself must see untrusted data here, not only parameters no caller taints.
         const at = flow.taint(arith);
         if (!at || at.bounded) continue;

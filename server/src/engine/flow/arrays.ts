@@ -194,37 +194,39 @@ export function allocatedWith(file: ParsedFile, fn: FunctionInfo, base: AstNode,
   const target = pathOf(file.source, base);
   if (!target || !paths.length) return false;
   const src = file.source;
-  let found = false;
-  const check = (value: AstNode | undefined): void => {
-    const v = value && stripCasts(value);
+  const mentions = (n: AstNode): boolean => leavesOf(src, n).some((l) => paths.includes(l.path));
+  return valuesStoredTo(src, fn.body, target).some((value) => {
+    const v = stripCasts(value);
     // `new (NonPagedPoolNx, tag) T[n]`: the element count is in the new-declarator.
-    if (v?.type === 'new_expression') {
-      for (const d of descendants(v, 'new_declarator')) {
+    if (v.type === 'new_expression') {
+      return descendants(v, 'new_declarator').some((d) => {
         const len = child(d, 'length');
-        for (const l of len ? leavesOf(src, len) : []) if (paths.includes(l.path)) found = true;
-      }
-      return;
+        return !!len && mentions(len);
+      });
     }
-    if (!v || v.type !== 'call_expression') return;
+    if (v.type !== 'call_expression') return false;
     const f = child(v, 'function');
-    if (!f || !ALLOCATORS.test(nodeText(src, f))) return;
+    if (!f || !ALLOCATORS.test(nodeText(src, f))) return false;
     const args = child(v, 'arguments');
-    for (const a of args ? args.children : []) {
-      if (!a.named) continue;
-      for (const l of leavesOf(src, a)) if (paths.includes(l.path)) found = true;
-    }
-  };
-  walk(fn.body, (n) => {
-    if (found) return false;
+    return (args ? args.children : []).some((a) => a.named && mentions(a));
+  });
+}
+
+/** The values `body` stores to `target`: right sides of `target = v` (and `target op= v`) and initialisers of `T target = v`. */
+export function valuesStoredTo(src: TextSource, body: AstNode, target: string): AstNode[] {
+  const out: AstNode[] = [];
+  walk(body, (n) => {
+    let value: AstNode | undefined;
     if (n.type === 'assignment_expression') {
       const l = child(n, 'left');
-      if (l && pathOf(src, l) === target) check(child(n, 'right'));
-    } else if (n.type === 'init_declarator') {
-      if (declaratorName(src, child(n, 'declarator')) === target) check(child(n, 'value'));
+      if (l && pathOf(src, l) === target) value = child(n, 'right');
+    } else if (n.type === 'init_declarator' && declaratorName(src, child(n, 'declarator')) === target) {
+      value = child(n, 'value');
     }
+    if (value) out.push(value);
     return true;
   });
-  return found;
+  return out;
 }
 
 /** `paths` plus the locals computed from them (`length = sizeof(T) * count;`), one level deep. */

@@ -33,7 +33,8 @@ function opText(src: TextSource, n: AstNode): string {
   return op ? nodeText(src, op) : '';
 }
 
-function isZeroLiteral(src: TextSource, n: AstNode): boolean {
+/** A zero or null-pointer literal, through casts (`0`, `NULL`, `nullptr`, `(PVOID)0`, ...). */
+export function isZeroLiteral(src: TextSource, n: AstNode): boolean {
   const s = stripCasts(n);
   const t = nodeText(src, s);
   return s.type === 'null' || t === '0' || t === 'NULL' || t === 'nullptr' || t === 'FALSE' || t === '0L' || t === '0U' || t === '0UL';

@@ -16,7 +16,8 @@ const U32_MAX = 0xffffffff;
 const TYPE_SIZE_MAX = 0x7fffffff;
 /** The narrowest integer place: a field or element of unknown type may be this small. */
 const UNKNOWN_WIDTH_MAX = 0xff;
-const SIZE_CALLS = /^(FIELD_OFFSET|offsetof|RTL_SIZEOF_THROUGH_FIELD|RTL_FIELD_SIZE)$/;
+/** Macros whose value is a size or offset fixed by a type (`FIELD_OFFSET(T, f)`). */
+export const SIZE_CALLS = /^(FIELD_OFFSET|offsetof|RTL_SIZEOF_THROUGH_FIELD|RTL_FIELD_SIZE)$/;
 
 /** Byte swaps of a 16-bit value: their result is at most 0xFFFF whatever their argument's type. */
 export const SWAP16_CALLS: ReadonlySet<string> = new Set(['RtlUshortByteSwap', '_byteswap_ushort', 'ntohs', 'htons', 'be16_to_cpu', 'le16_to_cpu', 'cpu_to_le16', 'cpu_to_be16', 'get_unaligned_le16', 'get_unaligned_be16']);

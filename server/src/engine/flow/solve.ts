@@ -103,6 +103,18 @@ function computeEffects(cfg: Cfg, node: CfgNode): AstNode[] {
   return out.length ? out : NONE;
 }
 
+/**
+ * Pushes `n`'s named children on the parallel stacks of a post-order walk, last first, each not yet visited, so
+ * that they come off the stack in source order.
+ */
+export function pushNamedChildren(n: AstNode, nodes: AstNode[], done: boolean[]): void {
+  for (let i = n.children.length - 1; i >= 0; i--) {
+    if (!n.children[i].named) continue;
+    nodes.push(n.children[i]);
+    done.push(false);
+  }
+}
+
 function postOrder(cfg: Cfg, roots: AstNode[], self: AstNode): AstNode[] {
   const out: AstNode[] = [];
   // Two parallel stacks rather than one of `{ node, done }` pairs: this runs for every CFG node of every body.
@@ -124,11 +136,7 @@ function postOrder(cfg: Cfg, roots: AstNode[], self: AstNode): AstNode[] {
       nodes.push(n);
       done.push(true);
     }
-    for (let i = n.children.length - 1; i >= 0; i--) {
-      if (!n.children[i].named) continue;
-      nodes.push(n.children[i]);
-      done.push(false);
-    }
+    pushNamedChildren(n, nodes, done);
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { leavesOf, literalValue, opOf as opText, parenCastOperand, pathOf, strip
 
 export { literalValue } from './paths';
 import { divisorKey, quotientProduct } from './quotient';
+import { pushNamedChildren } from './solve';
 import { BUF, CALL_SOURCES, isUserReadAccessor, MAX_CALLS, MIN_CALLS, pathSource, POINTER_CALLS, trustedField, USER, VAL } from './sources';
 import { castMax, NameType, narrowTypeMax } from './types';
 import { narrowResult, storedInto, SWAP16_CALLS, SWAP_CALLS } from './narrow';
@@ -122,11 +123,7 @@ export function evalExpr(env: ExprEnv, state: TaintState, guards: GuardState, ro
       if (SKIP.has(n.type) || results.has(n)) continue;
       nodes.push(n);
       done.push(true);
-      for (let i = n.children.length - 1; i >= 0; i--) {
-        if (!n.children[i].named) continue;
-        nodes.push(n.children[i]);
-        done.push(false);
-      }
+      pushNamedChildren(n, nodes, done);
       continue;
     }
     results.set(n, compute(env, state, guards, n, get));
