@@ -18,12 +18,10 @@ export function opOf(src: TextSource, n: AstNode): string {
  */
 export function parenCastOperand(n: AstNode, src?: TextSource): AstNode | undefined {
   if (n.type !== 'call_expression') return undefined;
-  const fn = child(n, 'function');
+  const name = parenthesizedName(child(n, 'function'));
   const args = child(n, 'arguments');
-  if (fn?.type !== 'parenthesized_expression' || !args) return undefined;
-  const inner = namedChildren(fn).filter((c) => c.type !== 'comment');
-  if (inner.length !== 1 || (inner[0].type !== 'identifier' && inner[0].type !== 'type_identifier')) return undefined;
-  if (src && !/^[A-Z_][A-Z0-9_]*$/.test(nodeText(src, inner[0]))) return undefined;
+  if (!name || !args) return undefined;
+  if (src && !/^[A-Z_][A-Z0-9_]*$/.test(nodeText(src, name))) return undefined;
   const a = namedChildren(args).filter((c) => c.type !== 'comment');
   return a.length === 1 ? a[0] : undefined;
 }
@@ -36,10 +34,19 @@ export function parenCastOperand(n: AstNode, src?: TextSource): AstNode | undefi
  */
 export function parenCastDeref(n: AstNode | undefined, src: TextSource): AstNode | undefined {
   if (n?.type !== 'binary_expression' || opOf(src, n) !== '*') return undefined;
-  const left = child(n, 'left');
-  const inner = left?.type === 'parenthesized_expression' ? namedChildren(left).filter((c) => c.type !== 'comment') : [];
-  if (inner.length !== 1 || inner[0].type !== 'identifier' || !/^([A-Z_][A-Z0-9_]*|[a-z][a-z0-9_]*_t)$/.test(nodeText(src, inner[0]))) return undefined;
+  const name = parenthesizedName(child(n, 'left'));
+  if (name?.type !== 'identifier' || !/^([A-Z_][A-Z0-9_]*|[a-z][a-z0-9_]*_t)$/.test(nodeText(src, name))) return undefined;
   return child(n, 'right');
+}
+
+/**
+ * The name inside `(NAME)`, comments aside: what the grammar makes of a cast to a typedef it does not know is a type
+ * (`(PREQ)(p)` as a call, `(ULONG)*p` as a product, `(PULONG) &x` as a bitwise and).
+ */
+export function parenthesizedName(n: AstNode | undefined): AstNode | undefined {
+  if (n?.type !== 'parenthesized_expression') return undefined;
+  const inner = namedChildren(n).filter((c) => c.type !== 'comment');
+  return inner.length === 1 && (inner[0].type === 'identifier' || inner[0].type === 'type_identifier') ? inner[0] : undefined;
 }
 
 /** The value of an integer literal (`16`, `0x1F`, `255UL`), or undefined. */

@@ -10,7 +10,7 @@ import { AstNode, child, descendants, namedChildren, nodeText, TextSource, walk 
 import type { FunctionInfo } from '../index/functions';
 import type { FunctionFlow } from './function-flow';
 import { Guard, provesCompared } from './guards';
-import { insideSizeContext, opOf, parenCastDeref, parenCastOperand, pathOf, pathRoot, stripCasts } from './paths';
+import { insideSizeContext, opOf, parenCastDeref, parenCastOperand, parenthesizedName, pathOf, pathRoot, stripCasts } from './paths';
 import { valueReaches } from './reach';
 import { declaratorName } from './solve';
 import { COPY_CALLS } from './sources';
@@ -107,8 +107,8 @@ function climb(src: TextSource, d: AstNode): { top: AstNode; as: string | undefi
     const paren = p.type === 'argument_list' && p.parent && parenCastOperand(p.parent, src) === cur ? p.parent : undefined;
     // `(PULONG) &info->Data` parses as a bitwise and of a parenthesised name: a cast of the address all the same.
     const andCast = p.type === 'binary_expression' && opOf(src, p) === '&' && cur.field === 'right' ? child(p, 'left') : undefined;
-    const andNames = andCast?.type === 'parenthesized_expression' ? namedChildren(andCast).filter((c) => c.type !== 'comment') : [];
-    const andType = andNames.length === 1 && andNames[0].type === 'identifier' ? widerPointer(src, andNames[0]) : undefined;
+    const andName = parenthesizedName(andCast);
+    const andType = andName?.type === 'identifier' ? widerPointer(src, andName) : undefined;
     if (p.type === 'parenthesized_expression' || (p.type === 'pointer_expression' && opOf(src, p) === '&')) cur = p;
     else if (p.type === 'cast_expression' && cur.field === 'value') [cur, as] = [p, widerPointer(src, child(p, 'type')!)];
     else if (paren) [cur, as] = [paren, widerPointer(src, namedChildren(child(paren, 'function')!)[0] ?? paren)];
