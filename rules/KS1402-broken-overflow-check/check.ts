@@ -1,0 +1,52 @@
+import { defineCheck } from '../../server/src/engine/rule';
+import { AstNode, TextSource, walk } from '../../server/src/engine/ast';
+import { insideSizeContext, opOf } from '../../server/src/engine/flow/paths';
+import { declaredTypes } from '../../server/src/engine/flow/types';
+import { targetBuild, WINDOWS_BUILDS } from '../../server/src/engine/target-os';
+import { isUserModeFile } from '../../server/src/engine/syntax';
+import { brokenWrapTest, RELATIONAL, sumSide } from './wrap-test';
+import { rawUserRequest, wrappingSum } from './wrapping-sum';
+
+/** Relational comparisons of a function body that are evaluated at run time. */
+function comparisons(src: TextSource, body: AstNode): AstNode[] {
+  const out: AstNode[] = [];
+  walk(body, (n) => {
+    if (n.type === 'lambda_expression') return false;
+    if (n.type === 'binary_expression' && RELATIONAL.has(opOf(src, n)) && !insideSizeContext(src, n)) out.push(n);
+    return true;
+  });
+  return out;
+}
+
+export default defineCheck({
+  check(ctx) {
+    const file = ctx.file;
+    const src = file.source;
+    if (isUserModeFile(file)) return;
+    // Windows 11 has no 32-bit x86 kernel: a SIZE_T sum is 64 bits wide on every target.
+    const build = targetBuild(ctx.options.minimumTargetOs);
+    const noX86 = build !== undefined && build >= WINDOWS_BUILDS.win11;
+    for (const fn of ctx.analysis.functions) {
+      if (fn.damaged) continue;
+      const cmps = comparisons(src, fn.body);
+      if (!cmps.length) continue;
+      const types = declaredTypes(src, fn);
+      // Comparisons of a sum with something else: candidates for the data-flow check.
+      const sums: AstNode[] = [];
+      for (const cmp of cmps) {
+        const broken = brokenWrapTest(file, types, cmp);
+        if (broken) ctx.report(broken);
+        else if (sumSide(file, cmp)) sums.push(cmp);
+      }
+      if (!sums.length || !ctx.analysis.hasTaint(fn)) continue;
+      const flow = ctx.analysis.flow(fn);
+      if (!flow) continue;
+      let rawRequest: boolean | undefined;
+      const raw = (): boolean => (rawRequest ??= rawUserRequest(file, flow));
+      for (const cmp of sums) {
+        const finding = wrappingSum(file, flow, types, cmp, raw, noX86);
+        if (finding) ctx.report(finding);
+      }
+    }
+  },
+});
