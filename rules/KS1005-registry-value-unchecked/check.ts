@@ -1,7 +1,7 @@
 import { defineCheck, RuleContext } from '../../server/src/engine/rule';
 import { AstNode, descendants, nodeText } from '../../server/src/engine/ast';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { QUERIES, RegistryRead, uncheckedRegistryReads } from '../../server/src/engine/flow/registry-reads';
+import { QUERIES, RegistryRead, returnsRegistryData, uncheckedRegistryReads } from '../../server/src/engine/flow/registry-reads';
 import { calleeName, isUserModeFile } from '../../server/src/engine/syntax';
 import { directEntries } from './query-table';
 
@@ -64,7 +64,8 @@ export default defineCheck({
     // One walk over the file's calls serves both halves; most files make neither kind of query.
     const calls = descendants(ctx.file.root, 'call_expression');
     reportDirect(ctx, calls);
-    const querying = new Set<FunctionInfo | undefined>(calls.filter((c) => QUERIES.has(calleeName(ctx.file, c) ?? '')).map((c) => ctx.analysis.functionAt(c)));
+    const queries = (name: string): boolean => QUERIES.has(name) || returnsRegistryData(ctx.analysis.macros, name);
+    const querying = new Set<FunctionInfo | undefined>(calls.filter((c) => queries(calleeName(ctx.file, c) ?? '')).map((c) => ctx.analysis.functionAt(c)));
     for (const { fn, flow } of ctx.analysis.flowsWhere((fn) => querying.has(fn) || receivesValues(ctx, fn))) {
       for (const r of uncheckedRegistryReads(fn, flow)) {
         const source = r.query ? [{ node: r.query, label: `value data, type and size returned by '${calleeName(ctx.file, r.query)}'` }] : r.from;

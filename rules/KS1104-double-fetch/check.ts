@@ -101,6 +101,9 @@ function message(what: string, second: UserAccess, line: number, others: readonl
   if (second.pointer.kind === 'locked-mapping') {
     return `'${what}' reads a direct-I/O buffer (${second.pointer.label}) that was already read on line ${line}. The buffer is the system mapping of the caller's locked pages (direct I/O), which the caller's other threads can still write, so a value checked at the first read is not the value used here (double fetch).${also} Copy the buffer into pool once, validate the copy, and use only the copy.`;
   }
+  if (second.pointer.kind === 'returned-buffer') {
+    return `'${what}' reads the caller's buffer as a helper returns it (${second.pointer.label}), which was already read on line ${line}. The caller's other threads can still write it, so a value checked at the first read is not the value used here (double fetch).${also} Copy the buffer into pool once, validate the copy, and use only the copy.`;
+  }
   return `'${what}' reads user-mode memory (${second.pointer.label}) that was already read on line ${line}: another thread of the caller can change it in between, so a value checked at the first read is not the value used here (double fetch).${also} Copy the data into a kernel variable once, validate the copy, and use only the copy.`;
 }
 
@@ -137,7 +140,7 @@ export default defineCheck({
           message: message(ctx.text(second.node).replace(/\s+/g, ' '), second, lineOf(file, first.node), others.map((t) => lineOf(file, t.second.node))),
           path: [
             { node: second.pointer.origin, label: second.pointer.label },
-            { node: first.node, label: mapped ? "first read of the caller's locked pages" : 'first read of the user location' },
+            { node: first.node, label: mapped ? "first read of the caller's locked pages" : second.pointer.kind === 'returned-buffer' ? "first read of the caller's buffer" : 'first read of the user location' },
             { node: second.node, label: 'read again: the value may have changed' },
           ],
           related: others.map((t) => ({ node: t.second.node, label: `'${ctx.text(t.second.node).replace(/\s+/g, ' ')}' is read again here (first read on line ${lineOf(file, t.first.node)})` })),

@@ -178,7 +178,7 @@ export class FileAnalysis {
     const built = this.flows.get(fn);
     if (built) return built.hasTaint;
     let t = this.tainted.get(fn);
-    if (t === undefined) this.tainted.set(fn, (t = functionHasTaint(fn, this.file, this.project.paramTaint(fn.name, this.file.path), this.config)));
+    if (t === undefined) this.tainted.set(fn, (t = functionHasTaint(fn, this.file, this.project.paramTaint(fn.name, this.file.path), this.config, this.macros)));
     return t;
   }
 

@@ -194,7 +194,7 @@ export function directOnly(groups: readonly (readonly string[])[], method: (name
  * Taint tag carrying `codeGroups` across calls until the project's definitions resolve it (see `resolveCodeTags`):
  * `ioctl-cases:A,B/C`, groups innermost first.
  */
-const CASES_PREFIX = 'ioctl-cases:';
+export const CASES_PREFIX = 'ioctl-cases:';
 /** The tag a parameter seed gets when some caller passes it the mapping of a direct-I/O output buffer. */
 export const LOCKED_MAPPING_TAG = 'locked-user-mapping';
 

@@ -189,6 +189,11 @@ export class FunctionFlow implements SeedChecker {
     return !!n && this.dominators.reachable(n.id);
   }
 
+  /** The macros and project functions whose values this flow read (`FileAnalysis.macros`). */
+  get macros(): MacroLookup {
+    return this.env.macros;
+  }
+
   /** Whether anything untrusted can reach this function: a source inside it or a parameter seeded by a caller. */
   get hasTaint(): boolean {
     if (this.hasTaintCache === undefined) this.hasTaintCache = this.computeHasTaint();
@@ -196,7 +201,7 @@ export class FunctionFlow implements SeedChecker {
   }
 
   private computeHasTaint(): boolean {
-    return functionHasTaint(this.fn, this.file, this.seeds, this.options.config);
+    return functionHasTaint(this.fn, this.file, this.seeds, this.options.config, this.env.macros);
   }
 
   private guardSolution(): Solution<GuardState> {

@@ -13,41 +13,46 @@ import { Fact, paramFact, TaintState } from './facts';
 import { pathOf } from './paths';
 import { BUF, CALL_SOURCES, isObjectParam, isUserReadAccessor, pathSource, salInputBuffer, USER, VAL } from './sources';
 import { calleeName } from './taint';
+import type { MacroLookup } from './macro-values';
 
 /**
  * Whether anything untrusted can reach a function: a parameter seeded by a caller, an input-buffer annotation, or a
  * source inside the body. Needs no CFG, so callers can skip building one for the many functions that touch nothing
  * untrusted.
  */
-export function functionHasTaint(fn: FunctionInfo, file: ParsedFile, seeds: ReadonlyMap<number, ParamSeed> | undefined, config: EngineConfig): boolean {
+export function functionHasTaint(fn: FunctionInfo, file: ParsedFile, seeds: ReadonlyMap<number, ParamSeed> | undefined, config: EngineConfig, macros?: MacroLookup): boolean {
   if (seeds && seeds.size) return true;
   if (fn.params.some((p) => salInputBuffer(p.annotations) || /\b__user\b/.test(p.typeText))) return true;
   let known = sourcesInBody.get(fn.body);
-  if (known?.sources !== config.sources) sourcesInBody.set(fn.body, (known = { sources: config.sources, found: bodyHasSource(file, fn.body, config) }));
-  return known.found;
+  if (known?.sources !== config.sources) sourcesInBody.set(fn.body, (known = { sources: config.sources, ...bodySources(file, fn.body, config) }));
+  // A project function whose value is a source (returned-sources.ts) is one too.
+  return known.found || (!!macros && known.callees.some((name) => !!macros(name)?.returns.length));
 }
 
 /**
- * Whether a body contains a source, per body node and configured source list. A node keeps its identity across an
- * editor re-parse only while the text it covers is unchanged (see buildAst), so the answer stays right.
+ * Whether a body contains a source, and the other names it calls, per body node and configured source list. A node
+ * keeps its identity across an editor re-parse only while the text it covers is unchanged (see buildAst), so the
+ * answer stays right.
  */
-const sourcesInBody = new WeakMap<AstNode, { sources: EngineConfig['sources']; found: boolean }>();
+const sourcesInBody = new WeakMap<AstNode, { sources: EngineConfig['sources']; found: boolean; callees: readonly string[] }>();
 
 const SOURCE_SITES: ReadonlySet<string> = new Set(['field_expression', 'call_expression']);
 
-function bodyHasSource(file: ParsedFile, body: AstNode, config: EngineConfig): boolean {
+function bodySources(file: ParsedFile, body: AstNode, config: EngineConfig): { found: boolean; callees: string[] } {
   const src = file.source;
   const cfgSources = new Set(config.sources.map((s) => s.function));
+  const callees = new Set<string>();
   for (const n of descendants(body, SOURCE_SITES)) {
     if (n.type === 'field_expression') {
       const p = pathOf(src, n);
-      if (p && pathSource(p)) return true;
+      if (p && pathSource(p)) return { found: true, callees: [] };
     } else {
       const name = calleeName(src, n);
-      if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') return true;
+      if (CALL_SOURCES.has(name) || cfgSources.has(name) || isUserReadAccessor(name) || name === 'get_user') return { found: true, callees: [] };
+      callees.add(name);
     }
   }
-  return false;
+  return { found: false, callees: [...callees] };
 }
 
 /** Parameters are symbolic (`param i`); SAL input buffers and `__user` pointers are concrete sources too. */

@@ -17,6 +17,7 @@ import { pathOf, pathRoot, stripCasts } from './paths';
 import { bodyExpression, macroDefinitions, macroWritesNothing } from './pure-macros';
 import { evalExpr } from './taint';
 import { declaredTypes } from './types';
+import { returnedSource } from './returned-sources';
 
 const LEAVES = new Set(['goto_statement', 'return_statement', 'seh_leave_statement']);
 
@@ -140,7 +141,7 @@ export function fileMacros(file: ParsedFile, functions: readonly FunctionInfo[],
 }
 
 /** Parameter names; `(void)` declares none. */
-function namedParams(fn: FunctionInfo): string[] {
+export function namedParams(fn: FunctionInfo): string[] {
   return fn.params.length === 1 && !fn.params[0].name && fn.params[0].typeText.trim() === 'void' ? [] : fn.params.map((p) => p.name);
 }
 
@@ -167,6 +168,7 @@ function summarize(file: ParsedFile, config: EngineConfig, c: Candidate, lookup:
     access: root >= 0 && suffix && !named ? { param: root, suffix } : null,
     readOnly: c.kind === 'macro' && macroWritesNothing(file, c.name, isPureCall),
     nullTests: c.kind === 'macro' && c.body ? nullTestedParams(file, c.body, c.params) : [],
+    returns: c.value && !named ? [returnedSource(file.source, f, c.params)].filter((r) => r !== undefined) : [],
   };
   return s;
 }

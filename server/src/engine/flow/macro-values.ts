@@ -9,6 +9,7 @@ import { Fact, isTainted, load, TaintState, union, withStep } from './facts';
 import { BUF, USER } from './sources';
 import { opOf, pathOf, stripCasts } from './paths';
 import { GuardState, provesUpper } from './guards';
+import { ReturnedSource, returnedValue } from './returned-sources';
 
 export interface MacroSummary {
   readonly name: string;
@@ -28,6 +29,11 @@ export interface MacroSummary {
   readonly readOnly: boolean;
   /** Parameters the body tests against NULL, leaving the caller (goto, return, `__leave`) when they are. */
   readonly nullTests: readonly number[];
+  /**
+   * The untrusted sources the value is on some path (returned-sources.ts): for a function of any body, what its
+   * `return` statements give.
+   */
+  readonly returns: readonly ReturnedSource[];
 }
 
 /** A macro or single-return function known by name, undefined when unknown or defined differently twice. */
@@ -39,7 +45,7 @@ export type MacroLookup = (name: string) => MacroSummary | undefined;
  * Dependency keys hash only this, so a file calling a header's logging macros does not depend on the header.
  */
 export function effective(m: MacroSummary | null | undefined): MacroSummary | undefined {
-  return m && (m.flows.length || m.readOnly || m.nullTests.length) ? m : undefined;
+  return m && (m.flows.length || m.readOnly || m.nullTests.length || m.returns.length) ? m : undefined;
 }
 
 /**
@@ -74,8 +80,9 @@ export function accessPath(src: TextSource, m: MacroSummary, args: readonly AstN
  * or when the caller checked the path the value reads.
  */
 export function macroValue(src: TextSource, m: MacroSummary, call: AstNode, args: readonly AstNode[], state: TaintState, guards: GuardState, get: (n: AstNode | undefined) => Fact | undefined, guarded: (arg: AstNode) => boolean): Fact | undefined {
+  const returned = m.returns.length ? returnedValue(src, m.name, m.returns, call, args) : undefined;
   // What `effective` drops is read as unknown here too: dependency keys hash only that.
-  if (!m.flows.length) return undefined;
+  if (!m.flows.length) return returned;
   const path = accessPath(src, m, args);
   let u: Fact | undefined;
   // A path the caller wrote to holds what was written, as the expanded text would read it.
@@ -94,9 +101,9 @@ export function macroValue(src: TextSource, m: MacroSummary, call: AstNode, args
     const pointers = parts.filter((f) => f.kinds & (BUF | USER));
     for (const f of pointers.length ? pointers : parts) u = union(u, f);
   }
-  if (!isTainted(u)) return undefined;
-  if (m.same) return u;
+  if (!isTainted(u)) return returned;
+  if (m.same) return union(u, returned);
   const checked = m.bounded || (path !== undefined && (guards.facts.get(path) ?? []).some(provesUpper));
   const v: Fact = { ...u, divisor: undefined, length: false, max: m.max ?? undefined, ...(checked ? { bounded: true, arith: undefined, looseParams: undefined } : {}) };
-  return withStep(v, { node: call, label: `computed by ${m.name}()` });
+  return union(withStep(v, { node: call, label: `computed by ${m.name}()` }), returned);
 }

@@ -16,6 +16,7 @@ import { declaratorName } from './solve';
 import { COPY_CALLS } from './sources';
 import { callArguments, calleeName } from './taint';
 import type { FlowStep } from './taint-answer';
+import type { MacroLookup } from './macro-values';
 
 export type RegistryReadKind = 'typed' | 'copy' | 'string';
 
@@ -71,8 +72,19 @@ function originOf(flow: FunctionFlow, base: AstNode): Origin | undefined {
   const call = t.steps[0]?.node;
   if (!call) return !t.sizeChecked && t.has('buffer') && t.steps[0]?.file !== undefined ? { key: `param:${pathRoot(pathOf(src, base) ?? '')}`, query: undefined, from: t.steps } : undefined;
   if (call.type !== 'call_expression' || call.start < flow.fn.body.start || call.end > flow.fn.body.end) return undefined;
+  const name = calleeName(src, call);
+  // A helper that tested the size before returning the structure leaves nothing for the caller to test.
+  if (returnsRegistryData(flow.macros, name)) return t.sizeChecked ? undefined : { key: call, query: call, from: [] };
   const cls = callArguments(call)[2];
-  return QUERIES.has(calleeName(src, call)) && cls && DATA_CLASSES.has(nodeText(src, stripCasts(cls))) ? { key: call, query: call, from: [] } : undefined;
+  return QUERIES.has(name) && cls && DATA_CLASSES.has(nodeText(src, stripCasts(cls))) ? { key: call, query: call, from: [] } : undefined;
+}
+
+/**
+ * A project function that returns a structure a query filled (`info = GetRegistryOption(Path, Name)`, see
+ * returned-sources.ts): its call is the query for the caller.
+ */
+export function returnsRegistryData(macros: MacroLookup, name: string): boolean {
+  return !!macros(name)?.returns.some((r) => r.tags.includes('registry-data'));
 }
 
 /** `info->Data`, `(PUCHAR)info + info->DataOffset` or `Add2Ptr(info, info->DataOffset)`: the structure, or undefined. */

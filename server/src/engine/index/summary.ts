@@ -18,9 +18,11 @@ import type { FunctionInfo } from './functions';
 import { isLoggingCallee, isUserModeFile } from '../syntax';
 import { ioctlDefinitions, IoctlMethod } from '../ioctl';
 import { ioctlRefs } from '../user-memory/mapped';
-import { fileMacros, MacroEntries } from '../flow/macro-table';
+import { fileMacros, MacroEntries, mergeMacro, namedParams } from '../flow/macro-table';
+import type { MacroSummary } from '../flow/macro-values';
+import { returnedSource, returnValues, sortedSources } from '../flow/returned-sources';
 
-export const SUMMARY_VERSION = 8;
+export const SUMMARY_VERSION = 9;
 
 export interface FileSummary {
   readonly version: number;
@@ -31,7 +33,10 @@ export interface FileSummary {
   readonly ioctls: readonly (readonly [string, IoctlMethod])[];
   /** IOCTL names the file's lint looks up in the project (see `ioctlRefs`). */
   readonly ioctlRefs: readonly string[];
-  /** The file's function-like macros and single-return functions (see flow/macro-table.ts). */
+  /**
+   * The file's function-like macros and single-return functions (see flow/macro-table.ts), and its other functions
+   * whose `return` values carry a source (flow/returned-sources.ts).
+   */
   readonly macros: MacroEntries;
   /** Names the file's functions call, whose macro facts its lint may read from the project. */
   readonly macroRefs: readonly string[];
@@ -177,6 +182,41 @@ function hasLocalSource(a: FileAnalysis, fn: FileAnalysis['functions'][number]):
   return !fn.damaged && a.hasTaint(fn);
 }
 
+/** The sources a function's `return` values carry, from its phase-1 flow (which knows no other file's facts). */
+function functionReturns(a: FileAnalysis, fn: FunctionInfo): MacroSummary['returns'] {
+  const values = returnValues(fn);
+  const flow = values.length && hasLocalSource(a, fn) ? a.flow(fn) : undefined;
+  if (!flow) return [];
+  const names = namedParams(fn);
+  const nodes = fn.params.map((p) => p.node);
+  return sortedSources(
+    values.map((v) => {
+      const f = flow.reachable(v) ? flow.rawTaint(v) : undefined;
+      const sized = !!f && (flow.lengthChecked(v, true) || (f.tags.includes('registry-data') && registrySizeTested(flow, v)));
+      return returnedSource(a.file.source, f, names, nodes, sized);
+    }),
+  );
+}
+
+/**
+ * The macro entries with the file's other functions whose values carry a source, each an entry of kind `function`
+ * with nothing but `returns` (names the entries hold already are left as they are; two definitions of a name in the
+ * file that differ give none, as a function that is not one `return` gives none: the project reads it as unknown).
+ */
+function withReturns(a: FileAnalysis, entries: MacroEntries): MacroEntries {
+  const own = new Set(entries.map(([name]) => name));
+  const merged = new Map<string, MacroSummary | null>();
+  for (const fn of a.functions) {
+    if (own.has(fn.name)) continue;
+    const returns = fn.damaged ? [] : functionReturns(a, fn);
+    const arity = namedParams(fn).length;
+    mergeMacro(merged, fn.name, returns.length ? { name: fn.name, kind: 'function', arity, flows: [], same: false, bounded: false, max: null, access: null, readOnly: false, nullTests: [], returns } : null);
+  }
+  const added = [...merged].filter((e): e is [string, MacroSummary] => e[1] !== null);
+  if (!added.length) return entries;
+  return [...entries, ...added].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+}
+
 /** Phase 1: the file's contribution to the project index. Deterministic and JSON-serializable. */
 export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis?: FileAnalysis): FileSummary {
   const a = analysis ?? new FileAnalysis(parsed, EMPTY_PROJECT, config);
@@ -215,7 +255,7 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     registrations: findRegistrations(parsed, a.functions, config),
     ioctls: [...ioctlDefinitions(parsed)].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)),
     ioctlRefs: ioctlRefs(parsed),
-    macros: fileMacros(parsed, a.functions, config).entries,
+    macros: withReturns(a, fileMacros(parsed, a.functions, config).entries),
     macroRefs: [...refs].sort(),
     addressRefs: [...addressRefs].sort(),
     explanations,

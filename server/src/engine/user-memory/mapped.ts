@@ -13,7 +13,8 @@ import type { ParsedFile } from '../parse/parse';
 import { callArgs, calleeName } from '../syntax';
 import { collectAccesses, isNestedFunction, UserMemoryModel, userMemory } from './accesses';
 import { fieldName, pathOf, stripCasts } from './expr';
-import { collectAliases, ExtraSources, internalRequest, isIrpName, isMessageNotify, UserPointer } from './pointers';
+import { collectAliases, ExtraSources, internalRequest, isIrpName, isMessageNotify, ownIrp, UserPointer } from './pointers';
+import { USER } from '../flow/sources';
 
 const MAP_CALLS = new Set(['MmGetSystemAddressForMdlSafe', 'MmGetSystemAddressForMdl']);
 const RETRIEVE_OUTPUT = 'WdfRequestRetrieveOutputBuffer';
@@ -69,6 +70,40 @@ function requestOutputMdl(file: ParsedFile, fn: FunctionInfo, arg: AstNode | und
   return b.type === 'identifier' ? isIrpName(file, fn, nodeText(file.source, b)) : /irp$/i.test(fieldName(file, b) ?? '');
 }
 
+/** An IRP the caller received, named by an argument (`Irp`, `Context->Irp`), not one the function builds itself. */
+function receivedIrp(file: ParsedFile, fn: FunctionInfo, arg: AstNode): boolean {
+  const a = stripCasts(arg);
+  if (a.type !== 'identifier') return /irp$/i.test(fieldName(file, a) ?? '');
+  const name = nodeText(file.source, a);
+  return isIrpName(file, fn, name) && !ownIrp(file, fn, name);
+}
+
+/**
+ * The value of a project function that returns the caller's request buffer (flow/returned-sources.ts):
+ * `buf = map_user_buffer(Irp, p)` with a helper returning `Irp->UserBuffer` or the mapping of `Irp->MdlAddress`.
+ * Memory the caller can still write when one form it returns is, as that form written at the call would be: the raw
+ * user address of a request the function received, or the mapping of its MDL where a direct mapping counts
+ * (`direct()`: under direct codes, or in a read or write handler of a direct-I/O device).
+ */
+function returnedBuffer(analysis: FileAnalysis, fn: FunctionInfo, call: AstNode, name: string, direct: () => boolean): UserPointer | undefined {
+  const file = analysis.file;
+  const m = analysis.macros(name);
+  const args = callArgs(call);
+  if (!m?.returns.length || m.arity !== args.length || internalRequest(file, fn, call)) return undefined;
+  const forms: string[] = [];
+  let writable = false;
+  for (const r of m.returns) {
+    const arg = r.param === null ? undefined : args[r.param];
+    if (!arg || r.suffix === null) continue;
+    const text = nodeText(file.source, stripCasts(arg)) + r.suffix.replace(/^\./, '->');
+    if (r.map) forms.push(`the system mapping of ${text}`);
+    else if (r.kinds & USER) forms.push(`${text}, the caller's raw user-mode address`);
+    else continue;
+    writable ||= (!r.map || direct()) && (r.suffix.startsWith('.Parameters.') || receivedIrp(file, fn, arg));
+  }
+  return writable ? { kind: 'returned-buffer', origin: call, label: `${name}(): ${forms.join(', or ')}`, probedBySystem: true } : undefined;
+}
+
 /** The mapping sources of a function: parameters callers pass one in, and mapping calls under direct codes only. */
 function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources | undefined {
   const file = analysis.file;
@@ -81,10 +116,14 @@ function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources |
   const outs = new Map<AstNode, { key: string; ptr: UserPointer | undefined }>();
   const values = new Map<AstNode, UserPointer>();
   const calls = descendants(fn.body, 'call_expression').map((c) => ({ c, name: calleeName(file, c) }));
+  const method = methods(analysis);
+  // A read or write handler of a direct-I/O device: its request's MDL is the caller's pages, whatever the code.
+  const readWrite = analysis.project.entryPoint(fn.name) === 'wdm-direct-read-write';
+  for (const { c, name } of calls) {
+    const ptr = name && !mayMap(name) ? returnedBuffer(analysis, fn, c, name, () => readWrite || directOnly(codeGroups(file.source, c), method)) : undefined;
+    if (ptr) values.set(c, ptr);
+  }
   if (calls.some((x) => mayMap(x.name))) {
-    const method = methods(analysis);
-    // A read or write handler of a direct-I/O device: its request's MDL is the caller's pages, whatever the code.
-    const readWrite = analysis.project.entryPoint(fn.name) === 'wdm-direct-read-write';
     const outputMdls = new Set<string>();
     for (const { c, name } of calls) {
       const key = name === RETRIEVE_OUTPUT_MDL ? outTarget(file, callArgs(c)[1]) : undefined;

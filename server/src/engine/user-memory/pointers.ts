@@ -16,7 +16,9 @@ export type UserPointerKind =
   | 'port-message-buffer'
   | 'probed-address'
   | 'embedded-pointer'
-  | 'locked-mapping';
+  | 'locked-mapping'
+  /** The caller's buffer as a project function returns it (see `writableMemory`). */
+  | 'returned-buffer';
 
 export interface UserPointer {
   readonly kind: UserPointerKind;
@@ -81,7 +83,7 @@ const IRP_BUILDERS = new Set(['IoAllocateIrp', 'IoBuildDeviceIoControlRequest', 
 const IRP_OWNER_CALLS = new Set(['IoFreeIrp', 'IoReuseIrp', 'IoInitializeIrp']);
 
 /** An IRP the function builds (or frees) itself: its `UserBuffer` is the driver's own buffer. */
-function ownIrp(file: ParsedFile, fn: FunctionInfo, name: string): boolean {
+export function ownIrp(file: ParsedFile, fn: FunctionInfo, name: string): boolean {
   for (const call of descendants(fn.body, 'call_expression')) {
     const callee = calleeName(file, call);
     if (callee && IRP_OWNER_CALLS.has(callee)) {
