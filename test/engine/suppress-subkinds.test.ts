@@ -103,3 +103,23 @@ test('sub-kinds are declared by the rule: any rule, aliases shared between check
   assert.deepEqual(active(r.findings), ['2:KS1301/format', '3:KS1301/append', '3:KS1301/format']);
   assert.equal(suppressed(r.findings).length, 6);
 });
+
+test('a Code Analysis number shared by two rules (C6011) hides both, and is unused only when it hides neither', async () => {
+  const src = [
+    'typedef struct _O { int V; } O, *PO;', // 1
+    'int f(PO o) {', // 2
+    '  if (o == NULL) { DbgPrint("none"); }', // 3
+    '  // kslint-disable-next-line C6011 -- the caller never passes NULL', // 4
+    '  int v = o->V;', // 5
+    '  PO p = ExAllocatePool2(POOL_FLAG_NON_PAGED, sizeof(O), 0x6b4f6b4f);', // 6
+    '  // kslint-disable-next-line 6011 -- allocation cannot fail here', // 7
+    '  p->V = v;', // 8
+    '  // kslint-disable-next-line C6011 -- nothing to hide', // 9
+    '  return v;', // 10
+    '}',
+  ].join('\n');
+  const r = await lintText('shared.c', src);
+  assert.deepEqual(suppressed(r.findings), ['5:KS1206', '8:KS1202']);
+  assert.deepEqual(active(r.findings), ['9:KS0002']);
+  assert.equal(r.findings.filter((f) => f.ruleId === 'KS0002').length, 1, 'one report for the one unused name');
+});

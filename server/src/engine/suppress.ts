@@ -58,18 +58,19 @@ const COMMENT_DIRECTIVE = /^(kslint-disable-next-line|kslint-disable-line|kslint
 
 /**
  * Maps every id, name and alias (case-insensitive) to what it names. Names of whole rules come first, so a
- * check's alias never takes over a name another rule already answers to.
+ * check's alias never takes over a name another rule already answers to. A Code Analysis number may stand for
+ * several whole rules (C6011, dereferencing NULL, is both an unchecked allocation and a pointer known NULL).
  */
-export function ruleNameTable(rules: readonly Rule[]): Map<string, Named> {
-  const table = new Map<string, Named>();
-  const add = (name: string, named: Named): void => {
-    const key = name.toLowerCase();
-    if (!table.has(key)) table.set(key, named);
-  };
+export function ruleNameTable(rules: readonly Rule[]): Map<string, readonly Named[]> {
+  const table = new Map<string, Named[]>();
   for (const r of rules) {
     const whole: Named = { ruleId: r.meta.id, subKinds: undefined };
-    for (const name of [r.meta.id, r.meta.name, ...r.meta.aliases]) add(name, whole);
+    for (const name of new Set([r.meta.id, r.meta.name, ...r.meta.aliases].map((x) => x.toLowerCase()))) table.set(name, [...(table.get(name) ?? []), whole]);
   }
+  const add = (name: string, named: Named): void => {
+    const key = name.toLowerCase();
+    if (!table.has(key)) table.set(key, [named]);
+  };
   for (const r of rules) {
     // One alias may stand for several checks (a Code Analysis number that covers two of them).
     const kinds = new Map<string, string[]>();
@@ -93,21 +94,23 @@ function splitNames(list: string): string[] {
 }
 
 /** The rules `names` name; a rule named both whole and by a check is named whole. */
-function resolveNames(names: readonly string[], table: ReadonlyMap<string, Named>): { targets: Target[]; unknown: string[] } {
+function resolveNames(names: readonly string[], table: ReadonlyMap<string, readonly Named[]>): { targets: Target[]; unknown: string[] } {
   const targets: Target[] = [];
   const unknown: string[] = [];
   for (const n of names) {
-    const named = table.get(n.toLowerCase());
-    if (!named) {
+    const all = table.get(n.toLowerCase());
+    if (!all) {
       unknown.push(n);
       continue;
     }
-    const k = targets.findIndex((t) => t.ruleId === named.ruleId);
-    const prev = k < 0 ? undefined : targets[k];
-    const subKinds = !prev ? named.subKinds : prev.subKinds && named.subKinds ? [...new Set([...prev.subKinds, ...named.subKinds])] : undefined;
-    const target = { ruleId: named.ruleId, subKinds, names: [...(prev?.names ?? []), n] };
-    if (prev) targets[k] = target;
-    else targets.push(target);
+    for (const named of all) {
+      const k = targets.findIndex((t) => t.ruleId === named.ruleId);
+      const prev = k < 0 ? undefined : targets[k];
+      const subKinds = !prev ? named.subKinds : prev.subKinds && named.subKinds ? [...new Set([...prev.subKinds, ...named.subKinds])] : undefined;
+      const target = { ruleId: named.ruleId, subKinds, names: [...(prev?.names ?? []), n] };
+      if (prev) targets[k] = target;
+      else targets.push(target);
+    }
   }
   return { targets, unknown };
 }
@@ -117,7 +120,7 @@ function covers(t: Target, f: Finding): boolean {
   return t.ruleId === f.ruleId && (t.subKinds === undefined || (f.subKind !== undefined && t.subKinds.includes(f.subKind)));
 }
 
-function parseComment(file: ParsedFile, node: AstNode, table: ReadonlyMap<string, Named>): Directive | undefined {
+function parseComment(file: ParsedFile, node: AstNode, table: ReadonlyMap<string, readonly Named[]>): Directive | undefined {
   const body = commentBody(file.source.text.slice(node.start, node.end));
   const m = COMMENT_DIRECTIVE.exec(body);
   if (!m) return undefined;
@@ -226,7 +229,7 @@ function nextCodeLine(file: ParsedFile, offset: number): number | undefined {
 
 const DIRECTIVE_NODES: ReadonlySet<string> = new Set(['comment', 'preproc_call']);
 
-function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, Named>): Directive[] {
+function collectDirectives(file: ParsedFile, table: ReadonlyMap<string, readonly Named[]>): Directive[] {
   const comments: AstNode[] = [];
   const pragmas: AstNode[] = [];
   for (const n of descendants(file.root, DIRECTIVE_NODES)) {
@@ -337,9 +340,12 @@ export function applySuppressions(file: ParsedFile, findings: readonly Finding[]
       out.push({ ...unused, spec: { ...where, message: `'${name}' is not a kslint rule id, name or alias, so this suppression does nothing for it. Correct the id (see kslint --list-rules) or remove it.` } });
     }
     const scope = d.scope === 'next-line' ? ' on the next line' : d.scope === 'line' ? ' on this line' : ' in this file';
-    for (const t of d.targets) {
+    // A name shared by several rules (`C6011`) is used when any of them used it, and reported once otherwise.
+    const coveredBy = (t: Target, o: Target, i: number, j: number): boolean => o !== t && t.names.every((n) => o.names.includes(n)) && (used[k].has(o.ruleId) || j < i);
+    for (const [i, t] of d.targets.entries()) {
       const id = t.ruleId;
       const rule = byId.get(id);
+      if (d.targets.some((o, j) => coveredBy(t, o, i, j))) continue;
       if (used[k].has(id) || !rule || severityOf(rule) === 'off' || id === UNJUSTIFIED_SUPPRESSION || id === UNUSED_SUPPRESSION) continue;
       out.push({ ...unused, spec: { ...where, message: unusedMessage(rule, t, scope, missed[k].get(id)) } });
     }

@@ -1,0 +1,320 @@
+/**
+ * Dereferences of a pointer that is certainly NULL when they run: every path from a point where the pointer is
+ * known to be NULL (`p = NULL;`, or the branch of `if (p == NULL)` / `if (!p)` / a loop's `while (p)` exit)
+ * reaches a dereference of it with no new value, no test that would reject NULL, and no way out of the function
+ * first. The question behind KS1206.
+ *
+ * The claim is "must", not "may": a single path that leaves the function, gives the pointer a value, or takes a
+ * branch that only a non-NULL pointer can take makes the point silent. What remains can only be wrong if the
+ * NULL point itself never runs.
+ */
+import { AstNode, child, descendants, nodeText, TextSource, walk } from '../ast';
+import type { FunctionInfo } from '../index/functions';
+import type { CfgNode } from './cfg';
+import type { FunctionFlow } from './function-flow';
+import { isZeroLiteral } from './guard-transfer';
+import { insideSizeContext, opOf, parenthesizedName, stripCasts } from './paths';
+import { declaratorName, declarations } from './solve';
+import { callArguments, calleeName } from './taint';
+
+export type NullOrigin = 'stored' | 'tested';
+
+export interface NullDereference {
+  readonly name: string;
+  /** Where the pointer became known NULL: the assignment or declarator, or the tested condition. */
+  readonly origin: AstNode;
+  readonly kind: NullOrigin;
+  readonly deref: AstNode;
+}
+
+/** `stop`: the pointer may have a new value here, or the path may end: nothing is certain past this point. */
+type Event = 'deref' | 'stop' | undefined;
+
+const DEREF_TYPES: ReadonlySet<string> = new Set(['field_expression', 'pointer_expression', 'subscript_expression']);
+
+/** Assertions and analysis hints: the author states the pointer is valid here, which this rule does not argue with. */
+const ASSERTION = /assert|assume|verify/i;
+/** Statement macros that only log or mark: they cannot leave the function. */
+const INERT_MACRO = /PRINT|TRACE|LOG|DBG|DPF|UNREFERENCED|PAGED_CODE|ASSERT|VERIFY/;
+
+/**
+ * `BAIL_ON_FAILURE(status);`, `HLPR_BAIL;`: a statement that is one call or one name in capitals is a macro, and
+ * may `goto` or `return` (an expression inside a larger one cannot).
+ */
+function mayLeave(n: AstNode, name: string): boolean {
+  let up = n;
+  while (up.parent?.type === 'parenthesized_expression') up = up.parent;
+  return up.parent?.type === 'expression_statement' && /^[A-Z_][A-Z0-9_]*$/.test(name) && !INERT_MACRO.test(name);
+}
+
+/** The call is an assertion (or analysis hint) about the pointer. */
+function asserts(src: TextSource, call: AstNode, callee: string, name: string): boolean {
+  return ASSERTION.test(callee) && descendants(call, 'identifier').some((i) => nodeText(src, i) === name);
+}
+
+/** `p`, `(p)`, `(PFOO)p` as the plain name `name`. */
+function isName(src: TextSource, n: AstNode | undefined, name: string): boolean {
+  const s = n && stripCasts(n, src);
+  return !!s && s.type === 'identifier' && nodeText(src, s) === name;
+}
+
+/** `&p->f`, `&p[i]`, `&p->a.b[2]`: an address computed from the pointer, not a load through it. */
+function addressOnly(n: AstNode): boolean {
+  let up = n;
+  while (up.parent && ((up.parent.type === 'field_expression' || up.parent.type === 'subscript_expression') && up.field === 'argument' || up.parent.type === 'parenthesized_expression')) up = up.parent;
+  const p = up.parent;
+  if (p?.type === 'pointer_expression') return p.children.some((c) => c.type === '&');
+  // `(SIZE_T)&p->f`: a cast to a typedef the grammar does not know parses as a bitwise and.
+  return p?.type === 'binary_expression' && up.field === 'right' && p.children.some((c) => c.type === '&') && !!parenthesizedName(child(p, 'left'));
+}
+
+/** The node reads or writes memory through `name`: `name->f`, `*name`, `name[i]`. */
+export function dereferences(src: TextSource, n: AstNode, name: string): boolean {
+  if (n.type === 'field_expression') {
+    if (!n.children.some((c) => c.type === '->') || !isName(src, child(n, 'argument'), name)) return false;
+  } else if (n.type === 'pointer_expression') {
+    if (!n.children.some((c) => c.type === '*') || !isName(src, child(n, 'argument'), name)) return false;
+  } else if (n.type === 'subscript_expression') {
+    if (!isName(src, child(n, 'argument'), name)) return false;
+  } else return false;
+  return !addressOnly(n) && !insideSizeContext(src, n);
+}
+
+/** The name an atomic condition tests against NULL (`p`, `p == NULL`, `NULL != p`), and whether it holds when `p` is NULL. */
+function nullTest(src: TextSource, cond: AstNode): { name: string; whenNull: boolean } | undefined {
+  const c = stripCasts(cond, src);
+  if (c.type === 'identifier') return { name: nodeText(src, c), whenNull: false };
+  if (c.type !== 'binary_expression') return undefined;
+  const op = opOf(src, c);
+  if (op !== '==' && op !== '!=') return undefined;
+  const l = child(c, 'left');
+  const r = child(c, 'right');
+  const tested = l && r && (isZeroLiteral(src, r) ? stripCasts(l, src) : isZeroLiteral(src, l) ? stripCasts(r, src) : undefined);
+  return tested?.type === 'identifier' ? { name: nodeText(src, tested), whenNull: op === '==' } : undefined;
+}
+
+/** What an atomic condition assumed with `polarity` says about `name`: NULL (true), not NULL (false), or nothing. */
+function impliedNull(src: TextSource, cond: AstNode, polarity: boolean, name: string): boolean | undefined {
+  const t = nullTest(src, cond);
+  return t?.name === name ? t.whenNull === polarity : undefined;
+}
+
+/** The first thing the part of `root` that CFG node `owner` evaluates after offset `after` does to `name`. */
+function firstEvent(flow: FunctionFlow, root: AstNode, name: string, after: number, owner: number, cpp: boolean): { event: Event; node?: AstNode } {
+  const src = flow.file.source;
+  let found: { event: Event; node?: AstNode } = { event: undefined };
+  const visit = (n: AstNode): void => {
+    if (found.event || n.end <= after) return;
+    if (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner) return;
+    if (n.type === 'declaration') {
+      for (const d of declarations(n)) {
+        if (d.value) visit(d.value);
+        if (!found.event && declaratorName(src, d.declarator) === name && n.start >= after) found = { event: 'stop' };
+        if (found.event) return;
+      }
+      return;
+    }
+    if (n.type === 'identifier' && mayLeave(n, nodeText(src, n))) {
+      found = { event: 'stop' };
+      return;
+    }
+    if (n.type === 'assignment_expression') {
+      const right = child(n, 'right');
+      const left = child(n, 'left');
+      if (right) visit(right);
+      if (!found.event && left && isName(src, left, name)) found = { event: 'stop' };
+      else if (left && !found.event) visit(left);
+      return;
+    }
+    if (n.type === 'update_expression' && isName(src, child(n, 'argument'), name)) {
+      found = { event: 'stop' };
+      return;
+    }
+    if (n.start >= after && dereferences(src, n, name)) {
+      found = { event: 'deref', node: n };
+      return;
+    }
+    if (n.type === 'call_expression' && n.start >= after) {
+      const callee = calleeName(src, n) ?? '';
+      if (asserts(src, n, callee, name) || mayLeave(n, callee)) {
+        found = { event: 'stop' };
+        return;
+      }
+    }
+    for (const c of n.children) visit(c);
+    // A C++ reference parameter, or a macro (named in capitals), may give the pointer a value.
+    if (!found.event && n.type === 'call_expression' && n.start >= after) {
+      const callee = calleeName(src, n) ?? '';
+      if ((cpp || /^[A-Z0-9_]+$/.test(callee)) && callArguments(n).some((a) => isName(src, a, name))) found = { event: 'stop' };
+    }
+  };
+  visit(root);
+  return found;
+}
+
+/** Handler entries of `__except` and `catch` clauses: edges into them are exceptions, not normal paths. */
+function handlerEntries(flow: FunctionFlow): ReadonlySet<number> {
+  const out = new Set<number>();
+  const inHandler = (n: CfgNode): boolean => {
+    for (let up = n.ast?.parent; up; up = up.parent) if (up.type === 'seh_except_clause' || up.type === 'catch_clause') return true;
+    return false;
+  };
+  for (const n of flow.cfg.nodes) {
+    if (n.kind !== 'join' || n.ast || !n.succs.length) continue;
+    if (n.succs.every((s) => inHandler(flow.cfg.nodes[s]))) out.add(n.id);
+  }
+  return out;
+}
+
+/** Follows every path from `start` (the part of it after `after`); the first dereference if all of them dereference `name`. */
+function mustDereference(flow: FunctionFlow, start: CfgNode, after: number, name: string, handlers: ReadonlySet<number>, cpp: boolean): AstNode | undefined {
+  const src = flow.file.source;
+  const seen = new Set<number>([start.id]);
+  const stack: { node: CfgNode; after: number }[] = [{ node: start, after }];
+  let first: AstNode | undefined;
+  while (stack.length) {
+    const { node, after: from } = stack.pop()!;
+    if (node.kind === 'exit') return undefined;
+    if (node.kind === 'assume' && node.ast && from < 0) {
+      const isNull = impliedNull(src, node.ast, node.polarity, name);
+      if (isNull === false) continue; // only a non-NULL pointer takes this branch
+    }
+    if (node.ast && (node.kind === 'stmt' || node.kind === 'cond')) {
+      const ev = firstEvent(flow, node.ast, name, from, node.id, cpp);
+      if (ev.event === 'stop') return undefined;
+      if (ev.event === 'deref') {
+        if (!first || ev.node!.start < first.start) first = ev.node;
+        continue;
+      }
+    }
+    for (const s of node.succs) {
+      if (seen.has(s) || handlers.has(s)) continue;
+      seen.add(s);
+      stack.push({ node: flow.cfg.nodes[s], after: -1 });
+    }
+  }
+  return first;
+}
+
+/** The condition is part of an assertion's expression (`NT_ASSERT(p != NULL)`), not a test the code acts on. */
+function insideAssertion(src: TextSource, n: AstNode): boolean {
+  for (let up = n.parent; up; up = up.parent) {
+    if (up.type === 'call_expression' && ASSERTION.test(calleeName(src, up) ?? '')) return true;
+    if (up.type === 'expression_statement' || up.type === 'compound_statement') return false;
+  }
+  return false;
+}
+
+/** Where each local pointer of `fn` becomes known NULL, with the start of the search from there. */
+function nullOrigins(flow: FunctionFlow, fn: FunctionInfo, names: ReadonlySet<string>): { name: string; origin: AstNode; kind: NullOrigin; node: CfgNode; after: number }[] {
+  const src = flow.file.source;
+  const out: { name: string; origin: AstNode; kind: NullOrigin; node: CfgNode; after: number }[] = [];
+  const stored = (name: string | undefined, origin: AstNode, value: AstNode | undefined, whole: AstNode): void => {
+    const node = flow.cfg.ownerOf(whole);
+    if (name !== undefined && names.has(name) && value && isZeroLiteral(src, value) && node && flow.reachable(whole)) out.push({ name, origin, kind: 'stored', node, after: whole.end });
+  };
+  for (const a of descendants(fn.body, 'assignment_expression')) {
+    const left = child(a, 'left');
+    if (opOf(src, a) === '=' && left?.type === 'identifier') stored(nodeText(src, left), a, child(a, 'right'), a);
+  }
+  for (const d of descendants(fn.body, 'declaration')) for (const x of declarations(d)) stored(declaratorName(src, x.declarator), x.declarator, x.value, d);
+  for (const n of flow.cfg.nodes) {
+    if (n.kind !== 'assume' || !n.ast || insideAssertion(src, n.ast)) continue;
+    const t = nullTest(src, n.ast);
+    if (t && names.has(t.name) && t.whenNull === n.polarity) out.push({ name: t.name, origin: n.ast, kind: 'tested', node: n, after: n.ast.end });
+  }
+  return out;
+}
+
+/**
+ * A dereference of `name` on every path to the test, with no new value between: had the pointer been NULL, that
+ * dereference would already have faulted, so the test's NULL branch cannot run (the test is only defensive).
+ */
+function dereferencedBefore(flow: FunctionFlow, derefs: readonly AstNode[], writes: readonly AstNode[], test: CfgNode): boolean {
+  const at = test.ast!.start;
+  for (const d of derefs) {
+    const owner = flow.cfg.ownerOf(d);
+    if (!owner || owner.id === test.id || d.end > at || !flow.dominators.dominates(owner.id, test.id)) continue;
+    if (!writes.some((w) => w.start >= d.end && w.end <= at)) return true;
+  }
+  return false;
+}
+
+/** Assignments and increments of each name, as written. */
+function writesByName(src: TextSource, body: AstNode): Map<string, AstNode[]> {
+  const out = new Map<string, AstNode[]>();
+  for (const n of descendants(body, new Set(['assignment_expression', 'update_expression']))) {
+    const target = child(n, n.type === 'assignment_expression' ? 'left' : 'argument');
+    const s = target && stripCasts(target, src);
+    if (s?.type === 'identifier') out.set(nodeText(src, s), [...(out.get(nodeText(src, s)) ?? []), n]);
+  }
+  return out;
+}
+
+/** The local pointers a function dereferences (the only ones that can matter), with what may dereference them. */
+export interface NullCandidates {
+  /** Per name, the `p->f`, `*p` and `p[i]` nodes (some may be in `sizeof` or under `&`: see `dereferences`). */
+  readonly derefs: ReadonlyMap<string, readonly AstNode[]>;
+}
+
+/**
+ * Syntax only and one walk, so that functions without candidates never build their flow: names the body
+ * dereferences that are parameters or its own non-static locals, minus those whose address is taken (a call may
+ * store through it) and objects used with `.` (a C++ smart pointer's methods may give it a value).
+ */
+export function nullCandidates(src: TextSource, fn: FunctionInfo): NullCandidates | undefined {
+  const derefs = new Map<string, AstNode[]>();
+  const excluded = new Set<string>();
+  const declared = new Set(fn.params.map((p) => p.name));
+  walk(fn.body, (n) => {
+    if (n.type === 'declaration') {
+      if (!n.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)))) {
+        for (const x of declarations(n)) {
+          const name = declaratorName(src, x.declarator);
+          if (name !== undefined) declared.add(name);
+        }
+      }
+      return;
+    }
+    if (!DEREF_TYPES.has(n.type)) return;
+    const arg = child(n, 'argument');
+    if (!arg) return;
+    const s = stripCasts(arg, src);
+    if (s.type !== 'identifier') return;
+    const name = nodeText(src, s);
+    if (n.type === 'pointer_expression' && n.children.some((c) => c.type === '&')) excluded.add(name);
+    else if (n.type === 'field_expression' && n.children.some((c) => c.type === '.')) excluded.add(name);
+    else {
+      const list = derefs.get(name);
+      if (list) list.push(n);
+      else derefs.set(name, [n]);
+    }
+  });
+  for (const name of [...derefs.keys()]) if (excluded.has(name) || !declared.has(name)) derefs.delete(name);
+  return derefs.size ? { derefs } : undefined;
+}
+
+/** Every dereference in `fn` that runs with a pointer known NULL on all paths from some point (see the module comment). */
+export function knownNullDereferences(flow: FunctionFlow, fn: FunctionInfo, candidates: NullCandidates): NullDereference[] {
+  const src = flow.file.source;
+  const cpp = flow.file.lang === 'cpp';
+  const names = new Set(candidates.derefs.keys());
+  const handlers = handlerEntries(flow);
+  const writes = writesByName(src, fn.body);
+  const real = new Map<string, readonly AstNode[]>();
+  const realDerefs = (name: string): readonly AstNode[] => {
+    let r = real.get(name);
+    if (!r) real.set(name, (r = (candidates.derefs.get(name) ?? []).filter((d) => dereferences(src, d, name))));
+    return r;
+  };
+  const out: NullDereference[] = [];
+  const reported = new Set<number>();
+  for (const o of nullOrigins(flow, fn, names)) {
+    if (o.kind === 'tested' && dereferencedBefore(flow, realDerefs(o.name), writes.get(o.name) ?? [], o.node)) continue;
+    const deref = mustDereference(flow, o.node, o.kind === 'tested' ? -1 : o.after, o.name, handlers, cpp);
+    if (!deref || reported.has(deref.start)) continue;
+    reported.add(deref.start);
+    out.push({ name: o.name, origin: o.origin, kind: o.kind, deref });
+  }
+  return out;
+}
