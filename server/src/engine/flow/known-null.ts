@@ -14,6 +14,7 @@ import type { CfgNode } from './cfg';
 import type { FunctionFlow } from './function-flow';
 import { isZeroLiteral } from './guard-transfer';
 import { insideSizeContext, opOf, parenthesizedName, stripCasts } from './paths';
+import { asserts, contradictsDominating, handlerEntries, insideAssertion, mayLeave, mustReach, MustReachQuery } from './must-reach';
 import { declaratorName, declarations } from './solve';
 import { callArguments, calleeName } from './taint';
 
@@ -31,26 +32,6 @@ export interface NullDereference {
 type Event = 'deref' | 'stop' | undefined;
 
 const DEREF_TYPES: ReadonlySet<string> = new Set(['field_expression', 'pointer_expression', 'subscript_expression']);
-
-/** Assertions and analysis hints: the author states the pointer is valid here, which this rule does not argue with. */
-const ASSERTION = /assert|assume|verify/i;
-/** Statement macros that only log or mark: they cannot leave the function. */
-const INERT_MACRO = /PRINT|TRACE|LOG|DBG|DPF|UNREFERENCED|PAGED_CODE|ASSERT|VERIFY/;
-
-/**
- * `BAIL_ON_FAILURE(status);`, `HLPR_BAIL;`: a statement that is one call or one name in capitals is a macro, and
- * may `goto` or `return` (an expression inside a larger one cannot).
- */
-function mayLeave(n: AstNode, name: string): boolean {
-  let up = n;
-  while (up.parent?.type === 'parenthesized_expression') up = up.parent;
-  return up.parent?.type === 'expression_statement' && /^[A-Z_][A-Z0-9_]*$/.test(name) && !INERT_MACRO.test(name);
-}
-
-/** The call is an assertion (or analysis hint) about the pointer. */
-function asserts(src: TextSource, call: AstNode, callee: string, name: string): boolean {
-  return ASSERTION.test(callee) && descendants(call, 'identifier').some((i) => nodeText(src, i) === name);
-}
 
 /** `p`, `(p)`, `(PFOO)p` as the plain name `name`. */
 function isName(src: TextSource, n: AstNode | undefined, name: string): boolean {
@@ -152,59 +133,6 @@ function firstEvent(flow: FunctionFlow, root: AstNode, name: string, after: numb
   return found;
 }
 
-/** Handler entries of `__except` and `catch` clauses: edges into them are exceptions, not normal paths. */
-function handlerEntries(flow: FunctionFlow): ReadonlySet<number> {
-  const out = new Set<number>();
-  const inHandler = (n: CfgNode): boolean => {
-    for (let up = n.ast?.parent; up; up = up.parent) if (up.type === 'seh_except_clause' || up.type === 'catch_clause') return true;
-    return false;
-  };
-  for (const n of flow.cfg.nodes) {
-    if (n.kind !== 'join' || n.ast || !n.succs.length) continue;
-    if (n.succs.every((s) => inHandler(flow.cfg.nodes[s]))) out.add(n.id);
-  }
-  return out;
-}
-
-/** Follows every path from `start` (the part of it after `after`); the first dereference if all of them dereference `name`. */
-function mustDereference(flow: FunctionFlow, start: CfgNode, after: number, name: string, handlers: ReadonlySet<number>, cpp: boolean): AstNode | undefined {
-  const src = flow.file.source;
-  const seen = new Set<number>([start.id]);
-  const stack: { node: CfgNode; after: number }[] = [{ node: start, after }];
-  let first: AstNode | undefined;
-  while (stack.length) {
-    const { node, after: from } = stack.pop()!;
-    if (node.kind === 'exit') return undefined;
-    if (node.kind === 'assume' && node.ast && from < 0) {
-      const isNull = impliedNull(src, node.ast, node.polarity, name);
-      if (isNull === false) continue; // only a non-NULL pointer takes this branch
-    }
-    if (node.ast && (node.kind === 'stmt' || node.kind === 'cond')) {
-      const ev = firstEvent(flow, node.ast, name, from, node.id, cpp);
-      if (ev.event === 'stop') return undefined;
-      if (ev.event === 'deref') {
-        if (!first || ev.node!.start < first.start) first = ev.node;
-        continue;
-      }
-    }
-    for (const s of node.succs) {
-      if (seen.has(s) || handlers.has(s)) continue;
-      seen.add(s);
-      stack.push({ node: flow.cfg.nodes[s], after: -1 });
-    }
-  }
-  return first;
-}
-
-/** The condition is part of an assertion's expression (`NT_ASSERT(p != NULL)`), not a test the code acts on. */
-function insideAssertion(src: TextSource, n: AstNode): boolean {
-  for (let up = n.parent; up; up = up.parent) {
-    if (up.type === 'call_expression' && ASSERTION.test(calleeName(src, up) ?? '')) return true;
-    if (up.type === 'expression_statement' || up.type === 'compound_statement') return false;
-  }
-  return false;
-}
-
 /** Where each local pointer of `fn` becomes known NULL, with the start of the search from there. */
 function nullOrigins(flow: FunctionFlow, fn: FunctionInfo, names: ReadonlySet<string>): { name: string; origin: AstNode; kind: NullOrigin; node: CfgNode; after: number }[] {
   const src = flow.file.source;
@@ -219,7 +147,7 @@ function nullOrigins(flow: FunctionFlow, fn: FunctionInfo, names: ReadonlySet<st
   }
   for (const d of descendants(fn.body, 'declaration')) for (const x of declarations(d)) stored(declaratorName(src, x.declarator), x.declarator, x.value, d);
   for (const n of flow.cfg.nodes) {
-    if (n.kind !== 'assume' || !n.ast || insideAssertion(src, n.ast)) continue;
+    if (n.kind !== 'assume' || !n.ast || insideAssertion(src, n.ast) || contradictsDominating(flow, n)) continue;
     const t = nullTest(src, n.ast);
     if (t && names.has(t.name) && t.whenNull === n.polarity) out.push({ name: t.name, origin: n.ast, kind: 'tested', node: n, after: n.ast.end });
   }
@@ -310,8 +238,16 @@ export function knownNullDereferences(flow: FunctionFlow, fn: FunctionInfo, cand
   const out: NullDereference[] = [];
   const reported = new Set<number>();
   for (const o of nullOrigins(flow, fn, names)) {
+    const q: MustReachQuery = {
+      step: (root, after, owner) => {
+        const ev = firstEvent(flow, root, o.name, after, owner, cpp);
+        return ev.event === 'deref' ? ev.node : ev.event;
+      },
+      // Only a non-NULL pointer takes a branch its test says is not NULL.
+      feasible: (assume) => impliedNull(src, assume.ast!, assume.polarity, o.name) !== false,
+    };
     if (o.kind === 'tested' && dereferencedBefore(flow, realDerefs(o.name), writes.get(o.name) ?? [], o.node)) continue;
-    const deref = mustDereference(flow, o.node, o.kind === 'tested' ? -1 : o.after, o.name, handlers, cpp);
+    const deref = mustReach(flow, o.node, o.kind === 'tested' ? -1 : o.after, q, handlers);
     if (!deref || reported.has(deref.start)) continue;
     reported.add(deref.start);
     out.push({ name: o.name, origin: o.origin, kind: o.kind, deref });

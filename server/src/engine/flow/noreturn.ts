@@ -21,5 +21,8 @@ export function isNoReturnCall(src: TextSource, e: AstNode): boolean {
   return !!fn && fn.type === 'identifier' && (NORETURN_CALLS.has(nodeText(src, fn)) || RAISE_STATUS.test(nodeText(src, fn)));
 }
 
-/** A driver's own raising helpers, named after `ExRaiseStatus`: `FatRaiseStatus`, `CdNormalizeAndRaiseStatus`. */
-const RAISE_STATUS = /^[A-Z][A-Za-z0-9]*RaiseStatus$/;
+/**
+ * A driver's own raising and bug-check helpers, named after `ExRaiseStatus` and `KeBugCheck`: `FatRaiseStatus`,
+ * `CdNormalizeAndRaiseStatus`, `FatBugCheck`.
+ */
+const RAISE_STATUS = /^[A-Z][A-Za-z0-9]*(RaiseStatus|BugCheck|BugCheckEx)$/;

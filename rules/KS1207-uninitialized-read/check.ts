@@ -1,0 +1,42 @@
+import { defineCheck } from '../../server/src/engine/rule';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
+import { AstNode, nodeText } from '../../server/src/engine/ast';
+import { uninitCandidates, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
+import { isUserModeFile } from '../../server/src/engine/syntax';
+
+export default defineCheck({
+  check(ctx) {
+    const src = ctx.file.source;
+    if (isUserModeFile(ctx.file)) return;
+    const cpp = ctx.file.lang === 'cpp';
+    const candidates = new Map<FunctionInfo, ReturnType<typeof uninitCandidates>>();
+    // "Every path" is only a claim about the code when the whole body parsed.
+    const keep = (f: FunctionInfo): boolean => {
+      const c = f.errorCount === 0 ? uninitCandidates(src, f, cpp) : undefined;
+      if (c?.size) candidates.set(f, c);
+      return !!c?.size;
+    };
+    const text = (n: AstNode): string => nodeText(src, n).replace(/\s+/g, ' ');
+    for (const { fn, flow } of ctx.analysis.flowsWhere(keep)) {
+      for (const r of uninitializedReads(flow, candidates.get(fn)!)) {
+        const declared = src.positionAt(r.declarator.start).line + 1;
+        const harm = `Stack memory holds whatever the previous call left there: a length read from it can overrun a buffer, a pointer or callback read from it can send the kernel anywhere (an attacker can often spray the stack first), and copying it to the caller discloses kernel data.`;
+        if (!r.branch) {
+          ctx.report({
+            node: r.read,
+            message: `'${r.name}' is read here before anything gives it a value: it is declared without an initializer at line ${declared}, and every path from there reaches this read first. ${harm} Initialize it where it is declared (= { 0 } for a structure).`,
+            path: [{ node: r.declarator, label: `'${r.name}' declared without a value` }, { node: r.read, label: 'read' }],
+          });
+          continue;
+        }
+        const line = src.positionAt(r.branch.cond.start).line + 1;
+        ctx.report({
+          node: r.read,
+          severity: 'warning',
+          message: `'${r.name}' may be read here without a value: when '${text(r.branch.cond)}' at line ${line} is ${r.branch.polarity ? 'true' : 'false'}, no path from its declaration (line ${declared}) has written it, and every path from that branch reaches this read first. ${harm} Initialize it where it is declared (= { 0 } for a structure), or give it a value on that branch too.`,
+          path: [{ node: r.declarator, label: `'${r.name}' declared without a value` }, { node: r.branch.cond, label: r.branch.polarity ? 'true here' : 'false here' }, { node: r.read, label: 'read' }],
+        });
+      }
+    }
+  },
+});

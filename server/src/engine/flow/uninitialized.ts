@@ -1,0 +1,257 @@
+/**
+ * Reads of a local variable that certainly has no value yet: the question behind KS1207.
+ *
+ * A local declared without an initializer is certainly unwritten at a point when no path from its declaration to
+ * that point writes it. From such a point (the declaration itself, or a branch taken before any write, such as
+ * the `else` of `if (ok) { v = ...; }`) every path is followed; the variable is reported when all of them read it
+ * before anything writes it, leaves the function, or makes the outcome uncertain (see must-reach.ts). What remains
+ * can only be wrong if the branch itself never runs.
+ *
+ * Writes are counted generously: any `&v` handed to a call, `v` passed to a macro in capitals (or, in C++, to any
+ * call, which may bind a reference), and an assignment to any part of it (`v.Field = x` counts as writing `v`).
+ * Variables whose address is kept (`p = &v`) or that are arrays are not followed, nor, in C++, objects of class
+ * type, whose constructors may set them.
+ */
+import { AstNode, child, nodeText, TextSource, walk } from '../ast';
+import type { FunctionInfo } from '../index/functions';
+import type { CfgNode } from './cfg';
+import type { FunctionFlow } from './function-flow';
+import { ASSERTION, contradictsDominating, handlerEntries, insideAssertion, mayLeave, mustReach } from './must-reach';
+import { insideSizeContext, opOf, parenthesizedName, stripCasts } from './paths';
+import { declaratorName, declarations } from './solve';
+import { callArguments, calleeName } from './taint';
+
+export type UninitOrigin = 'declared' | 'branch';
+
+export interface UninitializedRead {
+  readonly name: string;
+  readonly declarator: AstNode;
+  /** The branch condition (with `polarity`) before which nothing wrote the variable, for `branch` origins. */
+  readonly branch?: { readonly cond: AstNode; readonly polarity: boolean };
+  readonly kind: UninitOrigin;
+  readonly read: AstNode;
+}
+
+type Event = 'read' | 'write' | 'leave' | 'redeclare' | undefined;
+
+/** Calls that only print what they are given (`&v` there is an address to show, not one to fill). */
+const INERT_CALLS = /^(v?DbgPrint(Ex)?|KdPrint(Ex)?|printf|wprintf|DoTraceMessage|TraceEvents|TraceLoggingWrite)$/;
+const PRIMITIVE = new Set(['primitive_type', 'sized_type_specifier']);
+
+/** `v`, `v.f`, `v[i]`, `(v)`: the name a store or address targets. */
+function rootName(src: TextSource, n: AstNode | undefined): string | undefined {
+  let x = n && stripCasts(n, src);
+  while (x && (x.type === 'field_expression' || x.type === 'subscript_expression') && !x.children.some((c) => c.type === '->')) x = child(x, 'argument') && stripCasts(child(x, 'argument')!, src);
+  return x?.type === 'identifier' ? nodeText(src, x) : undefined;
+}
+
+/** An event for one name, or for every name (`*`: a statement that may leave, an assertion). */
+interface NameEvent {
+  readonly name: string;
+  readonly event: Exclude<Event, undefined>;
+  readonly node?: AstNode;
+}
+
+/**
+ * What the part of `root` that CFG node `owner` evaluates after offset `after` does to each of `names`, in
+ * evaluation order: one walk for all the function's candidates.
+ */
+function eventsIn(flow: FunctionFlow, root: AstNode, after: number, owner: number, names: ReadonlySet<string>): NameEvent[] {
+  const src = flow.file.source;
+  const out: NameEvent[] = [];
+  const visit = (n: AstNode): void => {
+    if (n.end <= after) return;
+    if (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner) return;
+    if (n.type === 'declaration') {
+      for (const d of declarations(n)) {
+        if (d.value) visit(d.value);
+        const name = declaratorName(src, d.declarator);
+        if (name !== undefined && names.has(name) && n.start >= after) out.push({ name, event: 'redeclare' });
+      }
+      return;
+    }
+    if (n.type === 'assignment_expression') {
+      const right = child(n, 'right');
+      const left = child(n, 'left');
+      if (right) visit(right);
+      const target = left && rootName(src, left);
+      if (target !== undefined && names.has(target)) out.push({ name: target, event: opOf(src, n) === '=' ? 'write' : 'read', node: left });
+      else if (left) visit(left);
+      return;
+    }
+    const address = rootName(src, addressOperand(n));
+    if (address !== undefined && names.has(address)) {
+      // `DbgPrint("%p", &v)` prints the address; any other call may fill the variable.
+      if (!INERT_CALLS.test(enclosingCallee(src, n))) out.push({ name: address, event: 'write' });
+      return;
+    }
+    if (n.type === 'call_expression' && n.start >= after) {
+      const callee = calleeName(src, n) ?? '';
+      // An assertion states what the author believes holds here, often the very branch that wrote the variable.
+      if (mayLeave(n, callee) || ASSERTION.test(callee)) out.push({ name: '*', event: 'leave' });
+      if (!INERT_CALLS.test(callee)) {
+        for (const a of callArguments(n)) {
+          // By name, the callee may be a macro that assigns it (`FillOctetString(os, buf, len)`, `va_start(args,
+          // f)`): a macro cannot be told from a function whose header is not in the project. `RtlCopyMemory(v.Name,
+          // ...)`: a member may be an array, passed as the address to fill.
+          const s = stripCasts(a, src);
+          const target = s.type === 'identifier' || s.type === 'field_expression' || s.type === 'subscript_expression' ? rootName(src, s) : undefined;
+          if (target !== undefined && names.has(target)) out.push({ name: target, event: 'write' });
+        }
+      }
+    }
+    if (n.type === 'identifier' && n.start >= after) {
+      const name = nodeText(src, n);
+      // `v;` alone (written to quiet an unused-variable warning) reads nothing.
+      if (names.has(name) && !insideSizeContext(src, n) && n.parent?.type !== 'expression_statement') out.push({ name, event: 'read', node: n });
+      else if (mayLeave(n, name)) out.push({ name: '*', event: 'leave' });
+      return;
+    }
+    for (const c of n.children) visit(c);
+  };
+  visit(root);
+  return out;
+}
+
+const firstFor = (events: readonly NameEvent[], name: string): NameEvent | undefined => events.find((e) => e.name === name || e.name === '*');
+const writesIn = (events: readonly NameEvent[], name: string): boolean => events.some((e) => e.name === name && (e.event === 'write' || e.event === 'redeclare'));
+
+/** The callee of the call whose argument `n` is (through parentheses and casts), or ''. */
+function enclosingCallee(src: TextSource, n: AstNode): string {
+  let up = n;
+  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
+  return up.parent?.type === 'argument_list' && up.parent.parent?.type === 'call_expression' ? calleeName(src, up.parent.parent) ?? '' : '';
+}
+
+/**
+ * What `&x` takes the address of; also `(PLARGE_INTEGER)&x`, which the grammar parses as a bitwise and when it
+ * does not know the cast's type name.
+ */
+function addressOperand(n: AstNode): AstNode | undefined {
+  if (!n.children.some((c) => c.type === '&')) return undefined;
+  if (n.type === 'pointer_expression') return child(n, 'argument');
+  return n.type === 'binary_expression' && parenthesizedName(child(n, 'left')) ? child(n, 'right') : undefined;
+}
+
+/**
+ * Locals declared without an initializer that the analysis can follow, by name, with their declaration: not
+ * static, not arrays, declared once, address never kept outside a call's argument, and in C++ only of primitive
+ * or pointer type.
+ */
+export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean): Map<string, { decl: AstNode; declarator: AstNode }> {
+  const out = new Map<string, { decl: AstNode; declarator: AstNode }>();
+  const seen = new Set<string>();
+  const kept = new Set<string>();
+  walk(fn.body, (n) => {
+    if (n.type === 'declaration') {
+      const storage = n.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)));
+      const type = child(n, 'type');
+      for (const d of declarations(n)) {
+        const name = declaratorName(src, d.declarator);
+        if (name === undefined) continue;
+        if (seen.has(name)) kept.add(name); // declared twice: not followed
+        seen.add(name);
+        let array = false;
+        let pointer = false;
+        for (let x: AstNode | undefined = d.declarator; x; x = child(x, 'declarator')) {
+          if (x.type === 'array_declarator' || x.type === 'function_declarator') array = true;
+          if (x.type === 'pointer_declarator') pointer = true;
+        }
+        // Windows' capitalised type names (ULONG, KIRQL, UNICODE_STRING) are C typedefs and structures.
+        const classType = cpp && !pointer && !(type && (PRIMITIVE.has(type.type) || /^[A-Z][A-Z0-9_]*$/.test(nodeText(src, type))));
+        if (!storage && !d.value && !array && !classType && d.declarator.type !== 'init_declarator') out.set(name, { decl: n, declarator: d.declarator });
+      }
+    }
+    const operand = addressOperand(n);
+    if (operand) {
+      const name = rootName(src, operand);
+      let up = n;
+      while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
+      if (name !== undefined && up.parent?.type !== 'argument_list') kept.add(name);
+    }
+  });
+  for (const k of kept) out.delete(k);
+  return out;
+}
+
+/** What each CFG node does to the candidates, when entered from its start (computed once per node). */
+class NodeEvents {
+  private readonly cache = new Map<number, readonly NameEvent[]>();
+  constructor(private readonly flow: FunctionFlow, private readonly names: ReadonlySet<string>) {}
+
+  of(n: CfgNode): readonly NameEvent[] {
+    let e = this.cache.get(n.id);
+    if (!e) this.cache.set(n.id, (e = n.ast && (n.kind === 'stmt' || n.kind === 'cond') ? eventsIn(this.flow, n.ast, -1, n.id, this.names) : []));
+    return e;
+  }
+
+  /** The node gives `name` a value (or declares it anew) somewhere. */
+  ends(n: CfgNode, name: string): boolean {
+    return writesIn(this.of(n), name);
+  }
+}
+
+/** Nodes reached from the declaration (the rest of its node, then successors) before anything writes the name. */
+function unwrittenFrom(flow: FunctionFlow, start: CfgNode, rest: readonly NameEvent[], name: string, ev: NodeEvents): Set<number> {
+  const out = new Set<number>();
+  if (writesIn(rest, name)) return out;
+  const stack = [...start.succs];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (out.has(id) || id === start.id) continue;
+    out.add(id);
+    if (!ev.ends(flow.cfg.nodes[id], name)) stack.push(...flow.cfg.nodes[id].succs);
+  }
+  return out;
+}
+
+/** Nodes some path reaches from a node that writes the name, without passing its declaration again. */
+function writtenNodes(flow: FunctionFlow, declNode: number, name: string, ev: NodeEvents): Set<number> {
+  const out = new Set<number>();
+  const stack: number[] = [];
+  for (const n of flow.cfg.nodes) if (n.id !== declNode && ev.ends(n, name) && !ev.of(n).some((e) => e.name === name && e.event === 'redeclare')) stack.push(...n.succs);
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (out.has(id) || id === declNode) continue;
+    out.add(id);
+    if (!ev.of(flow.cfg.nodes[id]).some((e) => e.name === name && e.event === 'redeclare')) stack.push(...flow.cfg.nodes[id].succs);
+  }
+  return out;
+}
+
+/** Every read in `fn` of a candidate local that certainly has no value (see the module comment). */
+export function uninitializedReads(flow: FunctionFlow, candidates: ReadonlyMap<string, { decl: AstNode; declarator: AstNode }>): UninitializedRead[] {
+  const src = flow.file.source;
+  const handlers = handlerEntries(flow);
+  const out: UninitializedRead[] = [];
+  const reported = new Set<number>();
+  const ev = new NodeEvents(flow, new Set(candidates.keys()));
+  for (const [name, { decl, declarator }] of candidates) {
+    const start = flow.cfg.ownerOf(decl);
+    if (!start || !flow.reachable(decl)) continue;
+    const rest = eventsIn(flow, start.ast ?? decl, decl.end, start.id, new Set([name]));
+    const unwritten = unwrittenFrom(flow, start, rest, name, ev);
+    const q = {
+      step: (_root: AstNode, after: number, owner: number): AstNode | 'stop' | undefined => {
+        const e = firstFor(after < 0 ? ev.of(flow.cfg.nodes[owner]) : rest, name);
+        return !e ? undefined : e.event === 'read' ? e.node : 'stop';
+      },
+      feasible: (): boolean => true,
+    };
+    const origins: { node: CfgNode; after: number; branch?: { cond: AstNode; polarity: boolean } }[] = [{ node: start, after: decl.end }];
+    const branches = [...unwritten].sort((a, b) => a - b).map((id) => flow.cfg.nodes[id]).filter((n) => n.kind === 'assume' && n.ast && !insideAssertion(src, n.ast));
+    const written = branches.length ? writtenNodes(flow, start.id, name, ev) : new Set<number>();
+    for (const n of branches) {
+      if (written.has(n.id) || contradictsDominating(flow, n)) continue;
+      origins.push({ node: n, after: -1, branch: { cond: n.ast!, polarity: n.polarity } });
+    }
+    for (const o of origins) {
+      const read = mustReach(flow, o.node, o.after, q, handlers);
+      if (!read || reported.has(read.start)) continue;
+      reported.add(read.start);
+      out.push({ name, declarator, branch: o.branch, kind: o.branch ? 'branch' : 'declared', read });
+      break;
+    }
+  }
+  return out;
+}
