@@ -5,7 +5,7 @@ import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { pathOf } from '../../server/src/engine/flow/paths';
 import { definedPaths, reachesWithout, redefines } from '../../server/src/engine/flow/reach';
 import { callArgs, calleeName } from '../../server/src/engine/syntax';
-import { derefTarget, isNestedFunction, kernelModeOnly, operatorOf, pointerOf, PROBE_ROUTINES, stripCasts, userMemory, userModeTest } from '../../server/src/engine/user-memory';
+import { followedPointers, internalRequest, isNestedFunction, kernelModeOnly, onlyBoundTo, pointerOf, PROBE_ROUTINES, stripCasts, UserAccess, userMemory, userModeTest } from '../../server/src/engine/user-memory';
 
 const LOCKS = new Set(['WdfRequestProbeAndLockUserBufferForRead', 'WdfRequestProbeAndLockUserBufferForWrite']);
 /** Request buffers whose embedded pointers are user addresses (internal requests excepted). */
@@ -57,32 +57,67 @@ function probedOnEveryPath(ctx: RuleContext, flow: FunctionFlow, d: Deref, baseP
   return !reachesWithout(flow.cfg, from, to, (n) => blocked.has(n.id) || definedPaths(flow.cfg, src, n).some((p) => redefines(p, basePath)));
 }
 
+/**
+ * Pointers read out of a request buffer the I/O manager copied (`SystemBuffer`, a KMDF request buffer) and followed:
+ * a member the structure's declaration makes a pointer, or a local only ever given one; without a declaration only
+ * `req->Ptr->Field`, since `*req->Data` or `req->Data[i]` may use an inline array. Structures reached through
+ * parameters may be the driver's own.
+ */
+function requestPointers(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow, seen: ReadonlySet<AstNode>): Deref[] {
+  const src = ctx.file.source;
+  const params = new Set(fn.params.map((p) => p.name));
+  const stored = (e: AstNode, arrow: boolean): boolean => {
+    const root = pathOf(src, e)?.split(/[.[]/)[0];
+    if (!root || params.has(root)) return false;
+    const fact = ctx.analysis.memberFact(fn, e);
+    return fact ? fact.pointer === true || (arrow && fact.pointer === null && !fact.array) : arrow;
+  };
+  const locals = new Map<string, boolean>();
+  const copied = (name: string): boolean => {
+    let v = locals.get(name);
+    if (v === undefined) locals.set(name, (v = !params.has(name) && onlyBoundTo(ctx.file, fn, name, (e) => e.type === 'field_expression' && stored(e, false))));
+    return v;
+  };
+  const out: Deref[] = [];
+  for (const { node, pointer, arrow } of followedPointers(ctx.file, fn)) {
+    if (seen.has(node) || !(pointer.type === 'field_expression' ? stored(pointer, arrow) : pointer.type === 'identifier' && copied(ctx.text(pointer))) || internalRequest(ctx.file, fn, node)) continue;
+    const t = flow.taint(pointer);
+    if (!t || !t.loaded || t.has('buffer') || t.has('user-pointer') || !t.tags.some((g) => REQUEST_TAGS.has(g))) continue;
+    out.push({ node, base: pointer, origin: undefined, label: `${ctx.text(pointer)} (a pointer read from the request buffer, so a user-mode address)`, embedded: true });
+  }
+  return out;
+}
+
+/** A dereference the user-memory model found, unless the system or the code probed its pointer. */
+function modelDeref(ctx: RuleContext, fn: FunctionInfo, a: UserAccess): Deref | undefined {
+  // The model credits `u->What[2]` to `u` (one buffer stays one buffer); a member declared a pointer is another one.
+  const member = a.node.type === 'subscript_expression' && a.pointer.kind !== 'embedded-pointer' ? stripCasts(a.base) : undefined;
+  if (member?.type === 'field_expression' && ctx.analysis.memberFact(fn, member)?.pointer === true) {
+    return { node: a.node, base: member, origin: member, label: `${ctx.text(member)} (a pointer stored in user memory)`, embedded: true };
+  }
+  if (a.pointer.probedBySystem || a.pointer.kind === 'probed-address') return undefined;
+  const embedded = a.pointer.kind === 'embedded-pointer';
+  if (embedded) {
+    // `u->Data[i]` and `RtlCopyMemory(k, u->Data, n)` may use an inline array of the structure: without its
+    // declaration only `->` and `*` surely follow a pointer stored in it.
+    const fact = a.pointer.origin.type === 'field_expression' ? ctx.analysis.memberFact(fn, a.pointer.origin) : undefined;
+    if (fact ? fact.array || fact.pointer === false : a.node.type === 'subscript_expression' || a.kind === 'copy-read' || a.kind === 'copy-write') return undefined;
+  }
+  return { node: a.node, base: a.base, origin: a.pointer.origin, label: a.pointer.label, embedded };
+}
+
 /** Dereferences through user pointers the model knows, and through pointers read out of a request buffer. */
 function derefs(ctx: RuleContext, fn: FunctionInfo, flow: FunctionFlow): Deref[] {
   const out: Deref[] = [];
   const seen = new Set<AstNode>();
   for (const a of userMemory(ctx.analysis, fn).accesses) {
-    if (a.kind === 'probe' || a.kind === 'accessor' || a.pointer.probedBySystem || a.pointer.kind === 'probed-address') continue;
-    // `u->Data[i]` and `RtlCopyMemory(k, u->Data, n)` may use an inline array of the structure: only `->` and `*`
-    // surely follow a pointer stored in it.
-    if (a.pointer.kind === 'embedded-pointer' && (a.node.type === 'subscript_expression' || a.kind === 'copy-read' || a.kind === 'copy-write')) continue;
+    const d = a.kind === 'probe' || a.kind === 'accessor' ? undefined : modelDeref(ctx, fn, a);
+    if (!d) continue;
     seen.add(a.node);
-    out.push({ node: a.node, base: a.base, origin: a.pointer.origin, label: a.pointer.label, embedded: a.pointer.kind === 'embedded-pointer' });
+    out.push(d);
   }
   if (!flow.hasTaint || /intern/i.test(fn.name)) return out;
-  const params = new Set(fn.params.map((p) => p.name));
-  for (const n of descendants(fn.body, 'field_expression')) {
-    if (seen.has(n) || operatorOf(n) !== '->') continue;
-    // Only `req->Ptr->Field`: without types, `*req->Data` or an alias of `req->Data` may be an inline array,
-    // and structures reached through parameters may be the driver's own.
-    const b = stripCasts(derefTarget(n) ?? n);
-    const root = b.type === 'field_expression' ? pathOf(ctx.file.source, b)?.split(/[.[]/)[0] : undefined;
-    if (!root || params.has(root)) continue;
-    const t = flow.taint(b);
-    if (!t || !t.loaded || t.has('buffer') || t.has('user-pointer') || !t.tags.some((g) => REQUEST_TAGS.has(g))) continue;
-    out.push({ node: n, base: b, origin: undefined, label: `${ctx.text(b)} (a pointer read from the request buffer, so a user-mode address)`, embedded: true });
-  }
-  return out;
+  return out.concat(requestPointers(ctx, fn, flow, seen));
 }
 
 export default defineCheck({

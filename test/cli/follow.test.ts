@@ -118,7 +118,7 @@ test('origins quoted in messages and labels are rewritten; anything that cannot 
 
 test('origin changes are refused where rewriting them could say something else than linting again', () => {
   const seed = (origin: string) => ({ kind: 'buffer' as const, origin });
-  const slice = (...origins: string[]): IndexSlice => ({ file: 'b.c', roles: [], seeds: [['F', origins.map((o, i) => [i, seed(o)] as const)]], ioctls: [], macros: [] });
+  const slice = (...origins: string[]): IndexSlice => ({ file: 'b.c', roles: [], seeds: [['F', origins.map((o, i) => [i, seed(o)] as const)]], ioctls: [], macros: [], members: [] });
   assert.deepEqual([...originChanges(slice('x (a.c:4)', 'y'), slice('x (a.c:6)', 'y'))!], [['x (a.c:4)', 'x (a.c:6)']]);
   assert.deepEqual([...originChanges(slice('x (a.c:4)', 'x (a.c:5)'), slice('x (a.c:5)', 'x (a.c:6)'))!], [['x (a.c:4)', 'x (a.c:5)'], ['x (a.c:5)', 'x (a.c:6)']]);
   assert.equal(originChanges(slice('x (a.c:4)', 'x (a.c:4)'), slice('x (a.c:5)', 'x (a.c:6)')), undefined, 'one old text, two new ones');

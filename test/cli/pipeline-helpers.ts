@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
 import { DEFAULT_LIMITS, Limits } from '../../server/src/project/config';
-import type { ResultCache } from '../../server/src/cli/cache';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ResultCache } from '../../server/src/cli/cache';
 import { Pipeline, PipelineFile } from '../../server/src/cli/pipeline';
 import { PipelineResult } from '../../server/src/cli/pipeline-result';
 import { generateCorpus } from '../../bench/corpus/generate';
-import { makeTree, MESSAGE, PORT, TWO_WARNINGS } from './cli-helpers';
+import { makeTree, MESSAGE, PORT, removeTree, TWO_WARNINGS } from './cli-helpers';
 
 /** `content` written to a fresh folder, and its files in path order. */
 export function treeOf(content: Readonly<Record<string, string>>): { dir: string; files: PipelineFile[] } {
@@ -41,4 +42,23 @@ export async function cachedRun<C extends ResultCache>(files: readonly PipelineF
   const result = await lint(files, 2, { cache });
   assert.deepEqual(comparable(result), comparable(await lint(files, 2)), what);
   return { result, cache };
+}
+
+/**
+ * The pipeline over `content` with 1 job, and with 2 jobs over the files reversed (asserted equal); then, with a
+ * cache filled by a run, `edit` applied on disk to `file` and a cached run (asserted equal to one without the cache).
+ */
+export async function editedRun(content: Readonly<Record<string, string>>, file: string, edit: (text: string) => string): Promise<{ first: PipelineResult; edited: PipelineResult }> {
+  const { dir, files } = treeOf(content);
+  try {
+    const first = await lint(files, 1);
+    assert.deepEqual(comparable(await lint([...files].reverse(), 2)), comparable(first));
+    await lint(files, 2, { cache: new ResultCache(join(dir, '.cache')) });
+    writeFileSync(join(dir, file), edit(readFileSync(join(dir, file), 'utf8')));
+    const edited = await lint(files, 2, { cache: new ResultCache(join(dir, '.cache')) });
+    assert.deepEqual(comparable(edited), comparable(await lint(files, 2)));
+    return { first, edited };
+  } finally {
+    removeTree(dir);
+  }
 }

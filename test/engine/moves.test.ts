@@ -20,6 +20,9 @@ function summary(call: Range, arg: Range, reg: { line: number; character: number
     macros: [],
     macroRefs: [],
     addressRefs: [],
+    types: [],
+    memberRefs: [],
+    memberUsers: [],
     explanations: [{ text: 'buf', range: arg, steps: [{ range: arg, label: 'request buffer' }] }],
   };
 }

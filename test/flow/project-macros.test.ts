@@ -5,17 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProjectIndex, dependencyKey, lintTexts, summarizeFile } from '../../server/src/engine/lint';
 import { parseFile } from '../../server/src/engine/parse/parse';
 import { DEFAULT_ENGINE_CONFIG } from '../../server/src/engine/config';
-import { ResultCache } from '../../server/src/cli/cache';
-import { IndexSlice, sliceIndex, sliceToIndex } from '../../server/src/cli/slice';
 import { RULES } from '../../rules/index.generated';
 import { actual, expectations, getParsers } from '../helpers';
-import { removeTree } from '../cli/cli-helpers';
-import { comparable, lint, treeOf } from '../cli/pipeline-helpers';
+import { assertSlicesAnswerAsIndex } from './flow-helpers';
+import { editedRun } from '../cli/pipeline-helpers';
 
 const dir = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'cross-file-macros');
 const names = ['macro-alloc.c', 'macro-filter.c', 'macro-helpers.c', 'macro-insn.h'];
@@ -61,29 +59,15 @@ test('a changed or second definition changes the dependency keys of the files ca
   const relinted = lintTexts(parsers, [...inputs.slice(0, 3), { path: 'cross-file-macros/macro-insn.h', text: masked }], RULES, DEFAULT_ENGINE_CONFIG);
   assert.deepEqual(actual(relinted[1]).filter((e) => e.startsWith('22:')), [], 'the masked slot is in range');
   // A worker's slice of the index answers as the whole index, unknown (null) names included.
-  for (const [i, s] of summaries.entries()) {
-    const slice = sliceToIndex(JSON.parse(JSON.stringify(sliceIndex(both, s))) as IndexSlice);
-    assert.equal(dependencyKey(slice, s), dependencyKey(both, s));
-    const whole = lintTexts(parsers, [inputs[i]], RULES, DEFAULT_ENGINE_CONFIG, both);
-    assert.equal(JSON.stringify(lintTexts(parsers, [inputs[i]], RULES, DEFAULT_ENGINE_CONFIG, slice)[0].findings), JSON.stringify(whole[0].findings));
-  }
+  await assertSlicesAnswerAsIndex(inputs, summaries, both);
 });
 
 test('the cached pipeline, any jobs and file order, follows an edit of the header to the files using it', async () => {
-  const { dir: tmp, files } = treeOf(Object.fromEntries(inputs.map((i) => [i.path, i.text])));
-  try {
-    const one = await lint(files, 1);
-    assert.deepEqual(comparable(await lint([...files].reverse(), 2)), comparable(one));
-    assert.deepEqual(at(one.results.find((r) => r.path === 'cross-file-macros/macro-filter.c')!).filter((e) => e.startsWith('22:')), ['22:KS1001:error']);
-    const cache = new ResultCache(join(tmp, '.cache'));
-    await lint(files, 2, { cache });
-    writeFileSync(join(tmp, 'cross-file-macros', 'macro-insn.h'), inputs[3].text.replace('#define INSN_SLOT(insn) ((insn)->K)', '#define INSN_SLOT(insn) ((insn)->K & 0x0F)'));
-    const cached = await lint(files, 2, { cache: new ResultCache(join(tmp, '.cache')) });
-    assert.deepEqual(comparable(cached), comparable(await lint(files, 2)));
-    assert.deepEqual(at(cached.results.find((r) => r.path === 'cross-file-macros/macro-filter.c')!).filter((e) => e.startsWith('22:')), []);
-  } finally {
-    removeTree(tmp);
-  }
+  const content = Object.fromEntries(inputs.map((i) => [i.path, i.text]));
+  const { first, edited } = await editedRun(content, 'cross-file-macros/macro-insn.h', (t) => t.replace('#define INSN_SLOT(insn) ((insn)->K)', '#define INSN_SLOT(insn) ((insn)->K & 0x0F)'));
+  const filter = (r: typeof first): string[] => at(r.results.find((x) => x.path === 'cross-file-macros/macro-filter.c')!).filter((e) => e.startsWith('22:'));
+  assert.deepEqual(filter(first), ['22:KS1001:error']);
+  assert.deepEqual(filter(edited), []);
 });
 
 test('a pointer moved by a header macro stays a pointer into the request; a field named by an argument is unknown', async () => {

@@ -18,7 +18,7 @@ export interface KeyOverride {
   readonly follow?: { readonly moves: ReadonlyMap<string, PositionMap>; readonly origins: ReadonlyMap<string, string> };
 }
 
-const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [], ioctls: [], macros: [] };
+const EMPTY_SLICE: IndexSlice = { file: '', roles: [], seeds: [], ioctls: [], macros: [], members: [] };
 
 /**
  * How the last run's project keys and slices stand after this run's edits, when no edit changed what a file

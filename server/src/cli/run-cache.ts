@@ -26,7 +26,7 @@ export interface Phase1Entry {
 
 /** The summary without its explanations, field by field (reading `explanations` of a stored summary decodes them). */
 function bareSummary(s: FileSummary): Omit<FileSummary, 'explanations'> {
-  return { version: s.version, path: s.path, functions: s.functions, registrations: s.registrations, ioctls: s.ioctls, ioctlRefs: s.ioctlRefs, macros: s.macros, macroRefs: s.macroRefs, addressRefs: s.addressRefs };
+  return { version: s.version, path: s.path, functions: s.functions, registrations: s.registrations, ioctls: s.ioctls, ioctlRefs: s.ioctlRefs, macros: s.macros, macroRefs: s.macroRefs, addressRefs: s.addressRefs, types: s.types, memberRefs: s.memberRefs, memberUsers: s.memberUsers };
 }
 
 type BareSummary = Omit<FileSummary, 'explanations'>;
@@ -103,7 +103,7 @@ export function loadEntry(cache: ResultCache, key: string): Phase1Entry | undefi
 }
 
 function entryFrom(value: StoredEntry, explanations: Uint8Array): Phase1Entry | undefined {
-  if (!Array.isArray(value?.summary?.functions) || !Array.isArray(value.summary.ioctls) || !Array.isArray(value.summary.ioctlRefs) || !Array.isArray(value.summary.macros) || !Array.isArray(value.summary.macroRefs) || !Array.isArray(value.summary.addressRefs) || !value.result) return undefined;
+  if (!Array.isArray(value?.summary?.functions) || !Array.isArray(value.summary.ioctls) || !Array.isArray(value.summary.ioctlRefs) || !Array.isArray(value.summary.macros) || !Array.isArray(value.summary.macroRefs) || !Array.isArray(value.summary.addressRefs) || !Array.isArray(value.summary.types) || !Array.isArray(value.summary.memberRefs) || !Array.isArray(value.summary.memberUsers) || !value.result) return undefined;
   if (typeof value.summaryHash !== 'string' || typeof value.shapeHash !== 'string') return undefined;
   return { result: value.result, summary: withLazyExplanations(value.summary, explanations), summaryHash: value.summaryHash, shapeHash: value.shapeHash, key: value.key, encoding: value.encoding, replaced: value.replaced };
 }

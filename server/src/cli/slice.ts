@@ -5,6 +5,7 @@
 import type { EntryPointRole, ParamSeed, ProjectIndex } from '../engine/analysis';
 import type { IoctlMethod } from '../engine/ioctl';
 import { effective, MacroSummary } from '../engine/flow/macro-values';
+import type { MemberFact } from '../engine/flow/member-types';
 import { consumedNames, FileSummary } from '../engine/lint';
 import { PositionMap, remapSeed, seedCites } from '../engine/index/moves';
 
@@ -16,13 +17,15 @@ export interface IndexSlice {
   readonly ioctls: readonly (readonly [string, IoctlMethod])[];
   /** Macro facts of the names the file calls that the project defines (null: nothing the analysis reads, see `effective`). */
   readonly macros: readonly (readonly [string, MacroSummary | null])[];
+  /** Member facts of the chains the file's functions form that the project knows (null: its declarations disagree). */
+  readonly members: readonly (readonly [string, MemberFact | null])[];
 }
 
 /**
  * The project facts one file's lint consumes: roles and parameter seeds of the functions it defines, and the
- * methods of the IOCTL codes it refers to, the macro facts of the names it calls (the same facts its `dependencyKey`
- * hashes). A worker lints with this
- * slice instead of the whole index.
+ * methods of the IOCTL codes it refers to, the macro facts of the names it calls, the member facts of the chains it
+ * forms (the facts its `dependencyKey` hashes, and the members of functions it does not count as readers). A worker
+ * lints with this slice instead of the whole index.
  */
 export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlice {
   const names = consumedNames(summary);
@@ -44,7 +47,12 @@ export function sliceIndex(index: ProjectIndex, summary: FileSummary): IndexSlic
     const m = index.macro(n);
     if (m !== undefined) macros.push([n, effective(m) ?? null]);
   }
-  return { file: summary.path, roles, seeds, ioctls, macros };
+  const members: [string, MemberFact | null][] = [];
+  for (const [, chains] of summary.memberRefs) for (const c of chains) {
+    const m = index.member(c);
+    if (m !== undefined) members.push([c, m]);
+  }
+  return { file: summary.path, roles, seeds, ioctls, macros, members };
 }
 
 /** The slice as an index: answers exactly what the whole index answered for the slice's file. */
@@ -53,7 +61,8 @@ export function sliceToIndex(slice: IndexSlice): ProjectIndex {
   const seeds = new Map(slice.seeds.map(([name, s]) => [name, new Map(s)] as const));
   const ioctls = new Map(slice.ioctls);
   const macros = new Map(slice.macros);
-  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name), ioctlMethod: (name) => ioctls.get(name), macro: (name) => macros.get(name) };
+  const members = new Map(slice.members);
+  return { paramTaint: (name) => seeds.get(name), entryPoint: (name) => roles.get(name), ioctlMethod: (name) => ioctls.get(name), macro: (name) => macros.get(name), member: (chain) => members.get(chain) };
 }
 
 /** Whether a seed of the slice was explained by a call site or registration in one of `files`. */

@@ -11,6 +11,9 @@ import { collectFunctions, FunctionInfo } from './index/functions';
 import type { IoctlMethod } from './ioctl';
 import type { MacroLookup, MacroSummary } from './flow/macro-values';
 import { fileMacros, macroLookup } from './flow/macro-table';
+import { memberTable, MemberFact, MemberLookup } from './flow/member-types';
+import { memberChain } from './flow/member-chains';
+import { typeDeclarations } from './index/members';
 import type { ParsedFile } from './parse/parse';
 import type { Range } from './source';
 
@@ -35,6 +38,11 @@ export interface ProjectIndex {
    * its definitions differ or one is another kind of function, undefined when the project defines no such name.
    */
   macro(name: string): MacroSummary | null | undefined;
+  /**
+   * The declared type of a structure member, by chain (`PFOO->Data`, see flow/member-chains.ts): null when the
+   * project's declarations disagree, undefined when it declares no such type or member.
+   */
+  member(chain: string): MemberFact | null | undefined;
 }
 
 export type EntryPointRole =
@@ -87,6 +95,7 @@ export const EMPTY_PROJECT: ProjectIndex = {
   entryPoint: () => undefined,
   ioctlMethod: () => undefined,
   macro: () => undefined,
+  member: () => undefined,
 };
 
 export class FileAnalysis {
@@ -100,6 +109,7 @@ export class FileAnalysis {
    */
   private solved = new Map<FunctionInfo, FunctionFlow | null>();
   private macrosCache: MacroLookup | undefined;
+  private membersCache: MemberLookup | undefined;
   /** Flows of the previous parse of this file in the editor, by function node (see `FunctionFlow.reusedIn`). */
   private inherited: Map<AstNode, FunctionFlow> | undefined;
 
@@ -127,6 +137,25 @@ export class FileAnalysis {
   /** The macros and single-return functions the data flow knows: the project's, else this file's own. */
   get macros(): MacroLookup {
     return (this.macrosCache ??= macroLookup(this.project, fileMacros(this.file, this.functions, this.config).lookup));
+  }
+
+  /** Member facts: the project's, else (an analysis without the project, as phase 1 summarizes) the file's own. */
+  get members(): MemberLookup {
+    if (!this.membersCache) {
+      const project = this.project;
+      let local: MemberLookup | undefined;
+      this.membersCache = (chain) => {
+        const m = project.member(chain);
+        return m !== undefined ? m : (local ??= memberTable([typeDeclarations(this.file.source, this.file.root)]))(chain);
+      };
+    }
+    return this.membersCache;
+  }
+
+  /** The declared type of the member `node` (a `->` or `.` expression) names, when the analysis knows it. */
+  memberFact(fn: FunctionInfo, node: AstNode): MemberFact | undefined {
+    const chain = memberChain(this.file.source, fn, node);
+    return (chain && this.members(chain)) || undefined;
   }
 
   /**

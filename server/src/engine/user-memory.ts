@@ -13,3 +13,4 @@ export * from './user-memory/accesses';
 export * from './user-memory/seh';
 export * from './user-memory/uses';
 export * from './user-memory/mapped';
+export * from './user-memory/followed';

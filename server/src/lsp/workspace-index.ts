@@ -132,7 +132,7 @@ export class WorkspaceIndex {
     if (key) {
       this.live.add(key);
       const stored = cache.store.get<FileSummary>(key);
-      if (stored && stored.version === SUMMARY_VERSION && stored.path === path && Array.isArray(stored.functions) && Array.isArray(stored.registrations) && Array.isArray(stored.ioctls) && Array.isArray(stored.ioctlRefs) && Array.isArray(stored.macros) && Array.isArray(stored.macroRefs) && Array.isArray(stored.addressRefs) && Array.isArray(stored.explanations)) {
+      if (stored && stored.version === SUMMARY_VERSION && stored.path === path && Array.isArray(stored.functions) && Array.isArray(stored.registrations) && Array.isArray(stored.ioctls) && Array.isArray(stored.ioctlRefs) && Array.isArray(stored.macros) && Array.isArray(stored.macroRefs) && Array.isArray(stored.addressRefs) && Array.isArray(stored.types) && Array.isArray(stored.memberRefs) && Array.isArray(stored.memberUsers) && Array.isArray(stored.explanations)) {
         return this.host.project.setDisk(path, stored);
       }
     }

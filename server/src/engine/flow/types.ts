@@ -136,6 +136,11 @@ export function narrowTypeMax(typeText: string): number | undefined {
   return BITS8.test(b) ? 255 : BITS16.test(b) ? 65535 : undefined;
 }
 
+/** Whether the named type is an integer of 32 bits or more. */
+export function isWideType(typeText: string): boolean {
+  return WIDE.test(baseType(typeText));
+}
+
 /** The maximum of a cast to a narrow unsigned type (`(UCHAR)x`). */
 export function castMax(src: TextSource, typeDescriptor: AstNode | undefined): number | undefined {
   if (!typeDescriptor) return undefined;

@@ -152,6 +152,7 @@ export function movedIndex(index: ProjectIndex, moves: ReadonlyMap<string, Posit
     entryPoint: (name) => index.entryPoint(name),
     ioctlMethod: (name) => index.ioctlMethod(name),
     macro: (name) => index.macro(name),
+    member: (chain) => index.member(chain),
   };
 }
 

@@ -10,6 +10,7 @@ import { BUF, kindsFromList, kindsToList, USER, VAL } from '../flow/sources';
 import { IoctlMethod, resolveCodeTags } from '../ioctl';
 import { macroJson, mergeMacro } from '../flow/macro-table';
 import { MacroSummary, readView } from '../flow/macro-values';
+import { memberTable, memberView } from '../flow/member-types';
 import type { Range } from '../source';
 import type { Registration } from './entry-points';
 import type { ArgExplanation, ArgSummary, CallSummary, FileSummary, FunctionSummary } from './summary';
@@ -104,6 +105,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
 
   const ioctls = ioctlMethods(files);
   const macros = macroTable(files);
+  const members = memberTable(files.map((s) => s.types));
   const roles = new Map<string, { role: EntryPointRole; reg: Registration; file: string }>();
   for (const s of files) for (const reg of s.registrations) {
     const cur = roles.get(reg.function);
@@ -302,6 +304,7 @@ export function buildProjectIndex(summaries: readonly FileSummary[]): ProjectInd
     entryPoint: (name) => roles.get(name)?.role,
     ioctlMethod: ioctls,
     macro: (name) => macros.get(name),
+    member: members,
   };
 }
 
@@ -353,7 +356,8 @@ export function consumedNames(summary: FileSummary): string[] {
 /**
  * Every project-level fact `summary`'s file consumes: roles and parameter seeds of the functions it defines (see
  * `consumedNames`), the methods of the IOCTL codes it refers to (`ioctlRefs`) and the macro facts of the names its
- * functions call (`macroRefs`: a header's change reaches the files using its macros). Equal keys under two indexes
+ * functions call (`macroRefs`: a header's change reaches the files using its macros) and the member facts of the
+ * chains formed by its functions that read them (`memberRefs`, see `memberUsers`). Equal keys under two indexes
  * mean identical lint results for the file.
  */
 export function dependencyKey(index: ProjectIndex, summary: FileSummary): string {
@@ -363,5 +367,12 @@ export function dependencyKey(index: ProjectIndex, summary: FileSummary): string
   for (const n of summary.ioctlRefs) text += `ioctl\u0000${n}\u0000${index.ioctlMethod(n) ?? ''}\n`;
   const address = new Set(summary.addressRefs);
   for (const n of summary.macroRefs) text += `macro\u0000${n}\u0000${macroJson(readView(index.macro(n), address.has(n)))}\n`;
+  const users = new Set(summary.memberUsers);
+  // A function calling a project function whose value is a source is reached by untrusted data (function-inputs.ts).
+  const returned = summary.macroRefs.some((n) => !!index.macro(n)?.returns.length);
+  for (const [fn, chains] of summary.memberRefs) {
+    if (!returned && !users.has(fn) && !index.paramTaint(fn, summary.path) && !index.entryPoint(fn)) continue;
+    for (const c of chains) text += `member\u0000${c}\u0000${memberView(index.member(c))}\n`;
+  }
   return createHash('sha256').update(text).digest('hex');
 }

@@ -21,8 +21,11 @@ import { ioctlRefs } from '../user-memory/mapped';
 import { fileMacros, MacroEntries, mergeMacro, namedParams } from '../flow/macro-table';
 import type { MacroSummary } from '../flow/macro-values';
 import { returnedSource, returnValues, sortedSources } from '../flow/returned-sources';
+import { typeDeclarations, TypeEntries } from './members';
+import { userMemory } from '../user-memory/accesses';
+import { pointerMemberChains } from '../user-memory/followed';
 
-export const SUMMARY_VERSION = 9;
+export const SUMMARY_VERSION = 10;
 
 export interface FileSummary {
   readonly version: number;
@@ -42,6 +45,16 @@ export interface FileSummary {
   readonly macroRefs: readonly string[];
   /** Those of `macroRefs` called with an address (`&x`) among the arguments (see `readView`). */
   readonly addressRefs: readonly string[];
+  /** The structures and typedefs the file declares (see index/members.ts). */
+  readonly types: TypeEntries;
+  /** Per function, the member chains whose facts its analysis may read (see `pointerMemberChains`), for those with any. */
+  readonly memberRefs: readonly (readonly [string, readonly string[]])[];
+  /**
+   * Functions whose analysis reads member facts whatever the project says of them: they touch user memory or hold
+   * a source of untrusted data. The others read them only once the project seeds or registers them, or gives a
+   * function they may call a returned source.
+   */
+  readonly memberUsers: readonly string[];
   /**
    * Where each summarized argument is and how it got its taint, indexed by `ArgSummary.explain`. Only the call
    * sites that end up explaining a seed read it, so a stored summary may keep it apart and decode it on first use.
@@ -228,7 +241,20 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
   const userMode = isUserModeFile(parsed);
   const refs = new Set<string>();
   const addressRefs = new Set<string>();
+  const chains = new Map<string, Set<string>>();
+  const memberUsers = new Set<string>();
   for (const fn of a.functions) {
+    // A function holding user pointers reads the members its names are given; so may a message-notify callback
+    // (six parameters) that another file registers.
+    const model = userMemory(a, fn);
+    const holds = model.accesses.length > 0 || model.aliases.holdsAny();
+    const own = pointerMemberChains(parsed, fn, holds || fn.params.length === 6);
+    if (own.length) {
+      const set = chains.get(fn.name) ?? new Set<string>();
+      for (const c of own) set.add(c);
+      chains.set(fn.name, set);
+      if (holds || a.hasTaint(fn)) memberUsers.add(fn.name);
+    }
     const calls: CallSummary[] = [];
     const candidates: { call: AstNode; callee: string }[] = [];
     for (const call of descendants(fn.body, 'call_expression')) {
@@ -258,6 +284,9 @@ export function summarizeFile(parsed: ParsedFile, config: EngineConfig, analysis
     macros: withReturns(a, fileMacros(parsed, a.functions, config).entries),
     macroRefs: [...refs].sort(),
     addressRefs: [...addressRefs].sort(),
+    types: typeDeclarations(src, parsed.root),
+    memberRefs: [...chains].map(([name, set]) => [name, [...set].sort()] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)),
+    memberUsers: [...memberUsers].sort(),
     explanations,
   };
 }

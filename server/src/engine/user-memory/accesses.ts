@@ -53,6 +53,11 @@ export function isMemoryRoutine(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(MEMORY_ROUTINES, name);
 }
 
+/** The arguments a copy-like routine reads and writes as memory, for the routines `isMemoryRoutine` knows. */
+export function memoryArgs(name: string): { readonly read: readonly number[]; readonly write: readonly number[] } | undefined {
+  return isMemoryRoutine(name) ? MEMORY_ROUTINES[name] : undefined;
+}
+
 /** User-mode accessors (`usermode_accessors.h`): each call checks the address and raises on failure. */
 export function isUserAccessor(name: string): boolean {
   return /^(Rtl)?(Read\w+From(User|Mode)|Write\w+To(User|Mode)|Copy(From|To)(User|Mode)\w*|Fill(User|Mode)Memory\w*|Zero(User|Mode)Memory\w*|Set(User|Mode)Memory\w*)$/.test(name);
@@ -209,27 +214,41 @@ function mentionsPointerField(file: ParsedFile, fn: FunctionInfo): boolean {
 
 /**
  * Models per function definition node, and per whether it is a message-notify callback (the one fact from outside
- * its definition the model reads; it comes partly from the project index, which changes under the same parse).
- * Keyed by node, the model survives editor re-parses that take the definition over (see buildAst): it holds only
- * nodes of the definition and text read from them, and a node is taken over only while its text is unchanged.
+ * its definition the model reads besides member types; it comes partly from the project index, which changes under
+ * the same parse). Keyed by node, the model survives editor re-parses that take the definition over (see buildAst):
+ * it holds only nodes of the definition and text read from them, and a node is taken over only while its text is
+ * unchanged. The member types it asked about are kept with it, and it is built again when an answer changed (a
+ * header was edited, or phase 2 knows the project's declarations).
  */
-const modelCache = new WeakMap<AstNode, Map<boolean, UserMemoryModel>>();
+interface CachedModel {
+  readonly model: UserMemoryModel;
+  readonly asked: readonly (readonly [AstNode, boolean])[];
+}
+
+const modelCache = new WeakMap<AstNode, Map<boolean, CachedModel>>();
 
 /** The user pointers of a function and every access to the memory behind them (cached, see above). */
 export function userMemory(analysis: FileAnalysis, fn: FunctionInfo): UserMemoryModel {
   let byRole = modelCache.get(fn.node);
   if (!byRole) modelCache.set(fn.node, (byRole = new Map()));
   const notify = isMessageNotify(analysis, fn);
-  let model = byRole.get(notify);
-  if (!model) {
+  const pointerMember = (m: AstNode): boolean => analysis.memberFact(fn, m)?.pointer === true;
+  let cached = byRole.get(notify);
+  if (!cached || !cached.asked.every(([m, answer]) => pointerMember(m) === answer)) {
+    const asked: [AstNode, boolean][] = [];
+    let model: UserMemoryModel;
     if (isNestedFunction(fn)) model = { aliases: new AliasTable(), accesses: [] };
     else {
-      const aliases = collectAliases(analysis.file, fn, notify);
+      const aliases = collectAliases(analysis.file, fn, notify, undefined, (m) => {
+        const answer = pointerMember(m);
+        asked.push([m, answer]);
+        return answer;
+      });
       // Most functions hold no user pointer: every pointer found comes from an alias or a recognised field.
       const none = !aliases.holdsAny() && !mentionsPointerField(analysis.file, fn);
       model = { aliases, accesses: none ? [] : collectAccesses(analysis.file, fn, aliases) };
     }
-    byRole.set(notify, model);
+    byRole.set(notify, (cached = { model, asked }));
   }
-  return model;
+  return cached.model;
 }

@@ -229,8 +229,11 @@ export interface ExtraSources {
   value(call: AstNode): UserPointer | undefined;
 }
 
+/** Whether a member expression names a pointer member (`p->What` with `PULONG_PTR What;`), when the declared types say. */
+export type PointerMember = (member: AstNode) => boolean;
+
 /** The aliases of user addresses in a function; `messageNotify`: see `isMessageNotify`. */
-export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify: boolean, extra?: ExtraSources): AliasTable {
+export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify: boolean, extra?: ExtraSources, pointerMember?: PointerMember): AliasTable {
   const table = new AliasTable();
   if (messageNotify) {
     for (const i of [1, 3]) {
@@ -265,7 +268,7 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
       }
     }
   }
-  follow(file, fn, table, bindings);
+  follow(file, fn, table, bindings, pointerMember);
   // What the code itself probes is a user address by its author's word (an embedded pointer, a helper's
   // parameter); sources already known keep their more specific origin.
   let added = false;
@@ -275,17 +278,17 @@ export function collectAliases(file: ParsedFile, fn: FunctionInfo, messageNotify
     table.add(key, arg.parent?.parent ?? arg, { kind: 'probed-address', origin: arg, label: `${nodeText(file.source, arg)} (probed as a user-mode address)`, probedBySystem: false });
     added = true;
   }
-  if (added) follow(file, fn, table, bindings);
+  if (added) follow(file, fn, table, bindings, pointerMember);
   return table;
 }
 
 /** Follows copies until nothing changes (bounded: each round turns at least one binding into a user address). */
-function follow(file: ParsedFile, fn: FunctionInfo, table: AliasTable, bindings: readonly { value: AstNode; site: Site }[]): void {
+function follow(file: ParsedFile, fn: FunctionInfo, table: AliasTable, bindings: readonly { value: AstNode; site: Site }[], pointerMember: PointerMember | undefined): void {
   for (let round = 0; round < 8; round++) {
     let changed = false;
     for (const b of bindings) {
       if (b.site.ptr) continue;
-      b.site.ptr = pointerOf(file, fn, table, b.value, false) ?? typedPointerLoad(file, fn, table, b.value);
+      b.site.ptr = pointerOf(file, fn, table, b.value, false) ?? typedPointerLoad(file, fn, table, b.value) ?? (pointerMember && typedMemberLoad(file, fn, table, b.value, pointerMember));
       changed ||= !!b.site.ptr;
     }
     if (!changed) break;
@@ -306,6 +309,16 @@ function typedPointerLoad(file: ParsedFile, fn: FunctionInfo, table: AliasTable,
   const operand = child(cast, 'value');
   if (!operand || !pointerOf(file, fn, table, operand, false)) return undefined;
   return { kind: 'embedded-pointer', origin: e, label: `${nodeText(file.source, e)} (an address read out of user memory)`, probedBySystem: false };
+}
+
+/**
+ * `What = User->What` with `PULONG_PTR What;` declared in the structure: a pointer stored in user memory, the address
+ * the caller chose. Without the declaration `User->Data` may name an inline array of the structure.
+ */
+function typedMemberLoad(file: ParsedFile, fn: FunctionInfo, table: AliasTable, value: AstNode, pointerMember: PointerMember): UserPointer | undefined {
+  const e = stripCasts(value);
+  if (e.type !== 'field_expression' || !pointerOf(file, fn, table, e) || !pointerMember(e)) return undefined;
+  return { kind: 'embedded-pointer', origin: e, label: `${nodeText(file.source, e)} (a pointer stored in user memory)`, probedBySystem: false };
 }
 
 /** `(T **)`, `(PVOID *)`, `(PCHAR *)`: a type descriptor for a pointer to a pointer (P-prefixed names are pointer typedefs). */
