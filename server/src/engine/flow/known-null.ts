@@ -179,6 +179,18 @@ function writesByName(src: TextSource, body: AstNode): Map<string, AstNode[]> {
   return out;
 }
 
+/** `p` used as a truth value: `if (p)`, `!p`, `p && q`, `p ? a : b`, a loop's `while (p)`. */
+function truthTested(n: AstNode): boolean {
+  let up = n;
+  while (up.parent?.type === 'parenthesized_expression' || up.parent?.type === 'cast_expression') up = up.parent;
+  const p = up.parent;
+  if (!p) return false;
+  if (p.type === 'unary_expression') return p.children.some((c) => c.type === '!');
+  if (p.type === 'binary_expression') return p.children.some((c) => c.type === '&&' || c.type === '||');
+  if (p.type === 'condition_clause') return true;
+  return up.field === 'condition' && /^(if|while|do|for)_statement$|^conditional_expression$/.test(p.type);
+}
+
 /** The local pointers a function dereferences (the only ones that can matter), with what may dereference them. */
 export interface NullCandidates {
   /** Per name, the `p->f`, `*p` and `p[i]` nodes (some may be in `sizeof` or under `&`: see `dereferences`). */
@@ -194,16 +206,33 @@ export function nullCandidates(src: TextSource, fn: FunctionInfo): NullCandidate
   const derefs = new Map<string, AstNode[]>();
   const excluded = new Set<string>();
   const declared = new Set(fn.params.map((p) => p.name));
+  // Names stored NULL or tested for NULL somewhere: without either, no point makes the pointer known NULL.
+  const nulled = new Set<string>();
+  const nameOf = (x: AstNode | undefined): string | undefined => {
+    const s = x && stripCasts(x, src);
+    return s?.type === 'identifier' ? nodeText(src, s) : undefined;
+  };
   walk(fn.body, (n) => {
     if (n.type === 'declaration') {
       if (!n.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)))) {
         for (const x of declarations(n)) {
           const name = declaratorName(src, x.declarator);
           if (name !== undefined) declared.add(name);
+          if (name !== undefined && x.value && isZeroLiteral(src, x.value)) nulled.add(name);
         }
       }
       return;
     }
+    if (n.type === 'assignment_expression' || n.type === 'binary_expression') {
+      const l = child(n, 'left');
+      const r = child(n, 'right');
+      const op = opOf(src, n);
+      if ((op === '=' || op === '==' || op === '!=') && l && r) {
+        const name = isZeroLiteral(src, r) ? nameOf(l) : op !== '=' && isZeroLiteral(src, l) ? nameOf(r) : undefined;
+        if (name !== undefined) nulled.add(name);
+      }
+    }
+    if (n.type === 'identifier' && truthTested(n)) nulled.add(nodeText(src, n));
     if (!DEREF_TYPES.has(n.type)) return;
     const arg = child(n, 'argument');
     if (!arg) return;
@@ -218,7 +247,7 @@ export function nullCandidates(src: TextSource, fn: FunctionInfo): NullCandidate
       else derefs.set(name, [n]);
     }
   });
-  for (const name of [...derefs.keys()]) if (excluded.has(name) || !declared.has(name)) derefs.delete(name);
+  for (const name of [...derefs.keys()]) if (excluded.has(name) || !declared.has(name) || !nulled.has(name)) derefs.delete(name);
   return derefs.size ? { derefs } : undefined;
 }
 

@@ -12,7 +12,7 @@
  * Variables whose address is kept (`p = &v`) or that are arrays are not followed, nor, in C++, objects of class
  * type, whose constructors may set them.
  */
-import { AstNode, child, nodeText, TextSource, walk } from '../ast';
+import { AstNode, child, descendants, nodeText, TextSource, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { CfgNode } from './cfg';
 import type { FunctionFlow } from './function-flow';
@@ -128,7 +128,7 @@ function enclosingCallee(src: TextSource, n: AstNode): string {
  * does not know the cast's type name.
  */
 function addressOperand(n: AstNode): AstNode | undefined {
-  if (!n.children.some((c) => c.type === '&')) return undefined;
+  if ((n.type !== 'pointer_expression' && n.type !== 'binary_expression') || !n.children.some((c) => c.type === '&')) return undefined;
   if (n.type === 'pointer_expression') return child(n, 'argument');
   return n.type === 'binary_expression' && parenthesizedName(child(n, 'left')) ? child(n, 'right') : undefined;
 }
@@ -142,6 +142,7 @@ export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean
   const out = new Map<string, { decl: AstNode; declarator: AstNode }>();
   const seen = new Set<string>();
   const kept = new Set<string>();
+  const firstUse = new Map<string, AstNode>();
   walk(fn.body, (n) => {
     if (n.type === 'declaration') {
       const storage = n.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)));
@@ -162,6 +163,11 @@ export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean
         if (!storage && !d.value && !array && !classType && d.declarator.type !== 'init_declarator') out.set(name, { decl: n, declarator: d.declarator });
       }
     }
+    if (n.type === 'identifier') {
+      const name = nodeText(src, n);
+      const c = out.get(name);
+      if (c && n.start >= c.decl.end && !firstUse.has(name)) firstUse.set(name, n);
+    }
     const operand = addressOperand(n);
     if (operand) {
       const name = rootName(src, operand);
@@ -171,8 +177,30 @@ export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean
     }
   });
   for (const k of kept) out.delete(k);
+  for (const [name, c] of out) if (assignedStraightAway(src, c.decl, firstUse.get(name), name)) out.delete(name);
   return out;
 }
+
+/**
+ * The first mention of the name after its declaration is `name = value;` (value not mentioning it), a statement
+ * of the declaration's own block with nothing between that jumps: every path writes it before reading it, so no
+ * search is needed. Most locals are like this, and their functions then need no flow for this rule.
+ */
+function assignedStraightAway(src: TextSource, decl: AstNode, first: AstNode | undefined, name: string): boolean {
+  const assign = first?.parent;
+  const stmt = assign?.parent;
+  if (!first || assign?.type !== 'assignment_expression' || first.field !== 'left' || opOf(src, assign) !== '=' || stmt?.type !== 'expression_statement' || stmt.parent !== decl.parent) return false;
+  const right = child(assign, 'right');
+  if (right && descendants(right, 'identifier').some((i) => nodeText(src, i) === name)) return false;
+  const block = decl.parent!.children;
+  for (let i = block.indexOf(decl) + 1; i < block.length && block[i] !== stmt; i++) {
+    const s = block[i];
+    if (s.type.startsWith('preproc') || s.type === 'labeled_statement' || s.type === 'case_statement' || descendants(s, JUMPS).length) return false;
+  }
+  return true;
+}
+
+const JUMPS: ReadonlySet<string> = new Set(['goto_statement', 'labeled_statement', 'case_statement']);
 
 /** What each CFG node does to the candidates, when entered from its start (computed once per node). */
 class NodeEvents {
