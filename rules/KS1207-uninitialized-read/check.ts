@@ -2,7 +2,29 @@ import { defineCheck } from '../../server/src/engine/rule';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
 import { AstNode, nodeText } from '../../server/src/engine/ast';
 import { uninitCandidates, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
+import { intTypeOf, isPointerTypedef } from '../../server/src/engine/flow/types';
+import type { ReportSpec } from '../../server/src/engine/rule';
+
+type FixSpec = NonNullable<ReportSpec['fixes']>[number];
+import type { TextSource } from '../../server/src/engine/ast';
 import { isUserModeFile } from '../../server/src/engine/syntax';
+
+/** Scalar type names beside the integer ones: status codes, IRQLs, floating point. */
+const SCALARS = /^(NTSTATUS|KIRQL|KPRIORITY|HRESULT|float|double|bool)$/;
+
+/**
+ * Initializing where the variable is declared: `= NULL` for a pointer, `= 0` for a scalar, `= { 0 }` (C) or
+ * `= {}` (C++) for anything else, which C accepts for every object type. Safe: it only changes what a read that
+ * had no defined value sees.
+ */
+function initialize(src: TextSource, decl: AstNode, declarator: AstNode, cpp: boolean, name: string): FixSpec {
+  let pointer = false;
+  for (let x: AstNode | undefined = declarator; x; x = x.children.find((c) => c.field === 'declarator')) if (x.type === 'pointer_declarator') pointer = true;
+  const type = decl.children.find((c) => c.field === 'type');
+  const t = type ? nodeText(src, type) : '';
+  const value = pointer || isPointerTypedef(t) || t === 'HANDLE' ? 'NULL' : intTypeOf(t) || SCALARS.test(t) ? '0' : cpp ? '{}' : '{ 0 }';
+  return { title: `Initialize '${name}' where it is declared (= ${value})`, safety: 'safe', edits: [{ start: declarator.end, end: declarator.end, newText: ` = ${value}` }] };
+}
 
 export default defineCheck({
   check(ctx) {
@@ -18,7 +40,9 @@ export default defineCheck({
     };
     const text = (n: AstNode): string => nodeText(src, n).replace(/\s+/g, ' ');
     for (const { fn, flow } of ctx.analysis.flowsWhere(keep)) {
-      for (const r of uninitializedReads(flow, candidates.get(fn)!)) {
+      const found = candidates.get(fn)!;
+      for (const r of uninitializedReads(flow, found)) {
+        const fixes = [initialize(src, found.get(r.name)!.decl, r.declarator, cpp, r.name)];
         const declared = src.positionAt(r.declarator.start).line + 1;
         const harm = `Stack memory holds whatever the previous call left there: a length read from it can overrun a buffer, a pointer or callback read from it can send the kernel anywhere (an attacker can often spray the stack first), and copying it to the caller discloses kernel data.`;
         if (!r.branch) {
@@ -26,6 +50,7 @@ export default defineCheck({
             node: r.read,
             message: `'${r.name}' is read here before anything gives it a value: it is declared without an initializer at line ${declared}, and every path from there reaches this read first. ${harm} Initialize it where it is declared (= { 0 } for a structure).`,
             path: [{ node: r.declarator, label: `'${r.name}' declared without a value` }, { node: r.read, label: 'read' }],
+            fixes,
           });
           continue;
         }
@@ -35,6 +60,7 @@ export default defineCheck({
           severity: 'warning',
           message: `'${r.name}' may be read here without a value: when '${text(r.branch.cond)}' at line ${line} is ${r.branch.polarity ? 'true' : 'false'}, no path from its declaration (line ${declared}) has written it, and every path from that branch reaches this read first. ${harm} Initialize it where it is declared (= { 0 } for a structure), or give it a value on that branch too.`,
           path: [{ node: r.declarator, label: `'${r.name}' declared without a value` }, { node: r.branch.cond, label: r.branch.polarity ? 'true here' : 'false here' }, { node: r.read, label: 'read' }],
+          fixes,
         });
       }
     }
