@@ -93,6 +93,24 @@ function calleeNames(src: TextSource, body: AstNode): string[] {
   return [...names].sort();
 }
 
+/**
+ * The environment the taint and guard transfers read. Declared types are worked out on first use: rules that only
+ * walk the CFG (KS1206, KS1207) never need them. A copy for other macros shares the types of the environment it
+ * copies.
+ */
+function taintEnv(file: ParsedFile, fn: FunctionInfo, cfg: Cfg, config: EngineConfig, macros: MacroLookup, from?: TaintEnv): TaintEnv {
+  let types: ReadonlyMap<string, NameType> | undefined;
+  return {
+    src: file.source,
+    cfg,
+    config,
+    macros,
+    get types(): ReadonlyMap<string, NameType> {
+      return (types ??= from ? from.types : declaredTypes(file.source, fn));
+    },
+  };
+}
+
 export class FunctionFlow implements SeedChecker {
   readonly cfg: Cfg;
   private dom: Dominators | undefined;
@@ -115,7 +133,7 @@ export class FunctionFlow implements SeedChecker {
   ) {
     this.origin = fn.node.start;
     this.cfg = buildCfg(file.source, fn.body);
-    this.env = { src: file.source, cfg: this.cfg, config: options.config, types: declaredTypes(file.source, fn), macros: options.macros };
+    this.env = taintEnv(file, fn, this.cfg, options.config, options.macros);
     this.seeds = options.project.paramTaint(fn.name, file.path);
   }
 
@@ -127,7 +145,7 @@ export class FunctionFlow implements SeedChecker {
     // Solved states hold what the body's macro calls computed: under other macro facts, solve again.
     if (!this.sameMacros(macros)) return new FunctionFlow(this.fn, this.file, { ...this.options, project, macros });
     const copy = Object.assign(Object.create(FunctionFlow.prototype) as FunctionFlow, this);
-    Object.assign(copy, { options: { ...this.options, project, macros }, env: { ...this.env, macros } });
+    Object.assign(copy, { options: { ...this.options, project, macros }, env: taintEnv(this.file, this.fn, this.cfg, this.options.config, macros, this.env) });
     copy.seeds = project.paramTaint(this.fn.name, this.file.path);
     copy.hasTaintCache = undefined;
     return copy;
