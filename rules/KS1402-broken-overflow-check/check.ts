@@ -28,15 +28,16 @@ export default defineCheck({
     const noX86 = build !== undefined && build >= WINDOWS_BUILDS.win11;
     for (const fn of ctx.analysis.functions) {
       if (fn.damaged) continue;
-      const cmps = comparisons(src, fn.body);
-      if (!cmps.length) continue;
+      // Every check compares a sum: the declared types are worked out only for functions that have one.
+      const withSum = comparisons(src, fn.body).filter((cmp) => sumSide(file, cmp));
+      if (!withSum.length) continue;
       const types = declaredTypes(src, fn);
       // Comparisons of a sum with something else: candidates for the data-flow check.
       const sums: AstNode[] = [];
-      for (const cmp of cmps) {
+      for (const cmp of withSum) {
         const broken = brokenWrapTest(file, types, cmp);
         if (broken) ctx.report(broken);
-        else if (sumSide(file, cmp)) sums.push(cmp);
+        else sums.push(cmp);
       }
       if (!sums.length || !ctx.analysis.hasTaint(fn)) continue;
       const flow = ctx.analysis.flow(fn);
