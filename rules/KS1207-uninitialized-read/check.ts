@@ -1,13 +1,12 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { AstNode, nodeText } from '../../server/src/engine/ast';
-import { uninitCandidates, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
-import { intTypeOf, isPointerTypedef } from '../../server/src/engine/flow/types';
 import type { ReportSpec } from '../../server/src/engine/rule';
+import type { FunctionInfo } from '../../server/src/engine/analysis';
+import { AstNode, nodeText, TextSource } from '../../server/src/engine/ast';
+import { UninitCandidate, uninitCandidates, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
+import { intTypeOf, isPointerTypedef } from '../../server/src/engine/flow/types';
+import { isUserModeFile } from '../../server/src/engine/syntax';
 
 type FixSpec = NonNullable<ReportSpec['fixes']>[number];
-import type { TextSource } from '../../server/src/engine/ast';
-import { isUserModeFile } from '../../server/src/engine/syntax';
 
 /** Scalar type names beside the integer ones: status codes, IRQLs, floating point. */
 const SCALARS = /^(NTSTATUS|KIRQL|KPRIORITY|HRESULT|float|double|bool)$/;
@@ -17,13 +16,11 @@ const SCALARS = /^(NTSTATUS|KIRQL|KPRIORITY|HRESULT|float|double|bool)$/;
  * `= {}` (C++) for anything else, which C accepts for every object type. Safe: it only changes what a read that
  * had no defined value sees.
  */
-function initialize(src: TextSource, decl: AstNode, declarator: AstNode, cpp: boolean, name: string): FixSpec {
-  let pointer = false;
-  for (let x: AstNode | undefined = declarator; x; x = x.children.find((c) => c.field === 'declarator')) if (x.type === 'pointer_declarator') pointer = true;
-  const type = decl.children.find((c) => c.field === 'type');
+function initialize(src: TextSource, c: UninitCandidate, cpp: boolean, name: string): FixSpec {
+  const type = c.decl.children.find((x) => x.field === 'type');
   const t = type ? nodeText(src, type) : '';
-  const value = pointer || isPointerTypedef(t) || t === 'HANDLE' ? 'NULL' : intTypeOf(t) || SCALARS.test(t) ? '0' : cpp ? '{}' : '{ 0 }';
-  return { title: `Initialize '${name}' where it is declared (= ${value})`, safety: 'safe', edits: [{ start: declarator.end, end: declarator.end, newText: ` = ${value}` }] };
+  const value = c.pointer || isPointerTypedef(t) || t === 'HANDLE' ? 'NULL' : intTypeOf(t) || SCALARS.test(t) ? '0' : cpp ? '{}' : '{ 0 }';
+  return { title: `Initialize '${name}' where it is declared (= ${value})`, safety: 'safe', edits: [{ start: c.declarator.end, end: c.declarator.end, newText: ` = ${value}` }] };
 }
 
 export default defineCheck({
@@ -31,7 +28,7 @@ export default defineCheck({
     const src = ctx.file.source;
     if (isUserModeFile(ctx.file)) return;
     const cpp = ctx.file.lang === 'cpp';
-    const candidates = new Map<FunctionInfo, ReturnType<typeof uninitCandidates>>();
+    const candidates = new Map<FunctionInfo, ReadonlyMap<string, UninitCandidate>>();
     // "Every path" is only a claim about the code when the whole body parsed.
     const keep = (f: FunctionInfo): boolean => {
       const c = f.errorCount === 0 ? uninitCandidates(src, f, cpp) : undefined;
@@ -42,7 +39,7 @@ export default defineCheck({
     for (const { fn, flow } of ctx.analysis.flowsWhere(keep)) {
       const found = candidates.get(fn)!;
       for (const r of uninitializedReads(flow, found)) {
-        const fixes = [initialize(src, found.get(r.name)!.decl, r.declarator, cpp, r.name)];
+        const fixes = [initialize(src, found.get(r.name)!, cpp, r.name)];
         const declared = src.positionAt(r.declarator.start).line + 1;
         const harm = `Stack memory holds whatever the previous call left there: a length read from it can overrun a buffer, a pointer or callback read from it can send the kernel anywhere (an attacker can often spray the stack first), and copying it to the caller discloses kernel data.`;
         if (!r.branch) {

@@ -13,9 +13,9 @@ import type { FunctionInfo } from '../index/functions';
 import type { CfgNode } from './cfg';
 import type { FunctionFlow } from './function-flow';
 import { isZeroLiteral } from './guard-transfer';
-import { insideSizeContext, opOf, parenthesizedName, stripCasts } from './paths';
+import { addressOperand, insideSizeContext, opOf, stripCasts } from './paths';
 import { asserts, contradictsDominating, handlerEntries, insideAssertion, mayLeave, mustReach, MustReachQuery } from './must-reach';
-import { declaratorName, declarations } from './solve';
+import { declaratorName, declarations, isStaticOrExtern } from './solve';
 import { callArguments, calleeName } from './taint';
 
 export type NullOrigin = 'stored' | 'tested';
@@ -43,10 +43,8 @@ function isName(src: TextSource, n: AstNode | undefined, name: string): boolean 
 function addressOnly(n: AstNode): boolean {
   let up = n;
   while (up.parent && ((up.parent.type === 'field_expression' || up.parent.type === 'subscript_expression') && up.field === 'argument' || up.parent.type === 'parenthesized_expression')) up = up.parent;
-  const p = up.parent;
-  if (p?.type === 'pointer_expression') return p.children.some((c) => c.type === '&');
-  // `(SIZE_T)&p->f`: a cast to a typedef the grammar does not know parses as a bitwise and.
-  return p?.type === 'binary_expression' && up.field === 'right' && p.children.some((c) => c.type === '&') && !!parenthesizedName(child(p, 'left'));
+  // Also `(SIZE_T)&p->f`, which the grammar may parse as a bitwise and.
+  return !!up.parent && addressOperand(up.parent) === up;
 }
 
 /** The node reads or writes memory through `name`: `name->f`, `*name`, `name[i]`. */
@@ -214,7 +212,7 @@ export function nullCandidates(src: TextSource, fn: FunctionInfo): NullCandidate
   };
   walk(fn.body, (n) => {
     if (n.type === 'declaration') {
-      if (!n.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)))) {
+      if (!isStaticOrExtern(src, n)) {
         for (const x of declarations(n)) {
           const name = declaratorName(src, x.declarator);
           if (name !== undefined) declared.add(name);

@@ -49,6 +49,23 @@ export function parenthesizedName(n: AstNode | undefined): AstNode | undefined {
   return inner.length === 1 && (inner[0].type === 'identifier' || inner[0].type === 'type_identifier') ? inner[0] : undefined;
 }
 
+/**
+ * What `&x` takes the address of; also `(PLARGE_INTEGER)&x`, which the grammar parses as a bitwise and when it
+ * does not know the cast's type name.
+ */
+export function addressOperand(n: AstNode): AstNode | undefined {
+  if ((n.type !== 'pointer_expression' && n.type !== 'binary_expression') || !n.children.some((c) => c.type === '&')) return undefined;
+  if (n.type === 'pointer_expression') return child(n, 'argument');
+  return parenthesizedName(child(n, 'left')) ? child(n, 'right') : undefined;
+}
+
+/** The argument list `n` is an argument of, through parentheses and casts (`f((PVOID)&x)`), if any. */
+export function argumentListOf(n: AstNode): AstNode | undefined {
+  let up = n;
+  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
+  return up.parent?.type === 'argument_list' ? up.parent : undefined;
+}
+
 /** The value of an integer literal (`16`, `0x1F`, `255UL`), or undefined. */
 export function literalValue(src: TextSource, n: AstNode | undefined): number | undefined {
   const s = n && stripCasts(n);

@@ -4,9 +4,9 @@
 import { AstNode, child, descendants, nodeText, TextSource } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { FunctionFlow } from './function-flow';
-import { insideSizeContext, isPathBelow, opOf, pathOf, stripCasts } from './paths';
+import { argumentListOf, insideSizeContext, isPathBelow, opOf, pathOf, stripCasts } from './paths';
 import { callArguments, calleeName } from './taint';
-import { declaratorName, declarations } from './solve';
+import { declaratorName, declarations, isStaticOrExtern } from './solve';
 
 /**
  * Release routines and the argument they release. `RtlFreeUnicodeString(&s)` releases `s.Buffer`. Object
@@ -36,7 +36,7 @@ export interface Tracked {
 export function localNames(src: TextSource, fn: FunctionInfo): ReadonlySet<string> {
   const out = new Set(fn.params.map((p) => p.name));
   for (const d of descendants(fn.body, 'declaration')) {
-    if (d.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)))) continue;
+    if (isStaticOrExtern(src, d)) continue;
     for (const x of declarations(d)) {
       const name = declaratorName(src, x.declarator);
       if (name !== undefined) out.add(name);
@@ -110,7 +110,7 @@ export function firstEvent(flow: FunctionFlow, root: AstNode, path: string, afte
       if (p !== undefined && (p === path || isPathBelow(p, path))) {
         // `p->f`, `*p`, `p[i]` touch the memory; the bare `p` counts when it is stored or returned (passed to a
         // call it may be an opaque tag, as remove-lock tags are).
-        if (!insideSizeContext(src, n) && (p !== path || !(comparedOnly(n) || passedToCall(n)))) found = { kind: 'use', node: n, free: false };
+        if (!insideSizeContext(src, n) && (p !== path || !(comparedOnly(n) || !!argumentListOf(n)))) found = { kind: 'use', node: n, free: false };
         return;
       }
     }
@@ -138,12 +138,6 @@ export function followTracked(flow: FunctionFlow, root: AstNode, tracked: readon
 export function insideLambda(n: AstNode, body: AstNode): boolean {
   for (let up = n.parent; up && up !== body; up = up.parent) if (up.type === 'lambda_expression') return true;
   return false;
-}
-
-function passedToCall(n: AstNode): boolean {
-  let up = n;
-  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
-  return up.parent?.type === 'argument_list';
 }
 
 /** `p`, `p == NULL`, `if (p)`, `q && p`: the value is looked at, nothing behind it is touched. */

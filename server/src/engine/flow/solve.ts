@@ -162,6 +162,11 @@ export function declaratorIsPointer(d: AstNode | undefined): boolean {
   return false;
 }
 
+/** A `static` or `extern` declaration: in a body it names storage that outlives the call, not a local. */
+export function isStaticOrExtern(src: TextSource, decl: AstNode): boolean {
+  return decl.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)));
+}
+
 /** The declarators of a declaration with their initializers (`T a = x, *b;` -> [a, x], [b, undefined]). */
 export function declarations(decl: AstNode): { declarator: AstNode; value: AstNode | undefined }[] {
   const out: { declarator: AstNode; value: AstNode | undefined }[] = [];

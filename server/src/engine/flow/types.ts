@@ -82,14 +82,17 @@ function classify(typeText: string, pointers: number): NameType | undefined {
   return undefined;
 }
 
-function pointerDepth(d: AstNode | undefined): { depth: number; array: boolean } {
+/** A declarator's shape: its pointer levels, and whether it declares an array or a function. */
+export function declaratorShape(d: AstNode | undefined): { depth: number; array: boolean; fn: boolean } {
   let depth = 0;
   let array = false;
+  let fn = false;
   for (let n = d; n; n = child(n, 'declarator')) {
     if (n.type === 'pointer_declarator' || n.type === 'abstract_pointer_declarator') depth++;
     else if (n.type === 'array_declarator') array = true;
+    else if (n.type === 'function_declarator') fn = true;
   }
-  return { depth, array };
+  return { depth, array, fn };
 }
 
 /** Narrow-type facts per name for one function. */
@@ -100,7 +103,7 @@ export function declaredTypes(src: TextSource, fn: FunctionInfo): ReadonlyMap<st
   const kinds = new Map<string, string | null>();
   const add = (name: string | undefined, type: AstNode | undefined, decl: AstNode | undefined): void => {
     if (!name || !type) return;
-    const { depth, array } = pointerDepth(decl);
+    const { depth, array } = declaratorShape(decl);
     const text = nodeText(src, type).replace(/\b(const|volatile|CONST|register|static)\b/g, ' ').replace(/\s+/g, ' ').trim();
     const signed = depth === 0 && !array && SIGNED.test(text) && !notSigned.has(name);
     if (!signed) notSigned.add(name);

@@ -17,8 +17,9 @@ import type { FunctionInfo } from '../index/functions';
 import type { CfgNode } from './cfg';
 import type { FunctionFlow } from './function-flow';
 import { ASSERTION, contradictsDominating, handlerEntries, insideAssertion, mayLeave, mustReach } from './must-reach';
-import { insideSizeContext, opOf, parenthesizedName, stripCasts } from './paths';
-import { declaratorName, declarations } from './solve';
+import { addressOperand, argumentListOf, insideSizeContext, opOf, stripCasts } from './paths';
+import { declaratorName, declarations, isStaticOrExtern } from './solve';
+import { declaratorShape } from './types';
 import { callArguments, calleeName } from './taint';
 
 export type UninitOrigin = 'declared' | 'branch';
@@ -33,6 +34,13 @@ export interface UninitializedRead {
 }
 
 type Event = 'read' | 'write' | 'leave' | 'redeclare' | undefined;
+
+/** A local the rule follows: its declaration and declarator, and whether it is declared a pointer (`T *v`). */
+export interface UninitCandidate {
+  readonly decl: AstNode;
+  readonly declarator: AstNode;
+  readonly pointer: boolean;
+}
 
 /** Calls that only print what they are given (`&v` there is an address to show, not one to fill). */
 const INERT_CALLS = /^(v?DbgPrint(Ex)?|KdPrint(Ex)?|printf|wprintf|DoTraceMessage|TraceEvents|TraceLoggingWrite)$/;
@@ -118,19 +126,8 @@ const writesIn = (events: readonly NameEvent[], name: string): boolean => events
 
 /** The callee of the call whose argument `n` is (through parentheses and casts), or ''. */
 function enclosingCallee(src: TextSource, n: AstNode): string {
-  let up = n;
-  while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
-  return up.parent?.type === 'argument_list' && up.parent.parent?.type === 'call_expression' ? calleeName(src, up.parent.parent) ?? '' : '';
-}
-
-/**
- * What `&x` takes the address of; also `(PLARGE_INTEGER)&x`, which the grammar parses as a bitwise and when it
- * does not know the cast's type name.
- */
-function addressOperand(n: AstNode): AstNode | undefined {
-  if ((n.type !== 'pointer_expression' && n.type !== 'binary_expression') || !n.children.some((c) => c.type === '&')) return undefined;
-  if (n.type === 'pointer_expression') return child(n, 'argument');
-  return n.type === 'binary_expression' && parenthesizedName(child(n, 'left')) ? child(n, 'right') : undefined;
+  const call = argumentListOf(n)?.parent;
+  return call?.type === 'call_expression' ? calleeName(src, call) ?? '' : '';
 }
 
 /**
@@ -138,29 +135,25 @@ function addressOperand(n: AstNode): AstNode | undefined {
  * static, not arrays, declared once, address never kept outside a call's argument, and in C++ only of primitive
  * or pointer type.
  */
-export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean): Map<string, { decl: AstNode; declarator: AstNode }> {
-  const out = new Map<string, { decl: AstNode; declarator: AstNode }>();
+export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean): Map<string, UninitCandidate> {
+  const out = new Map<string, UninitCandidate>();
   const seen = new Set<string>();
   const kept = new Set<string>();
   const firstUse = new Map<string, AstNode>();
   walk(fn.body, (n) => {
     if (n.type === 'declaration') {
-      const storage = n.children.some((c) => c.type === 'storage_class_specifier' && /^(static|extern)$/.test(nodeText(src, c)));
+      const storage = isStaticOrExtern(src, n);
       const type = child(n, 'type');
       for (const d of declarations(n)) {
         const name = declaratorName(src, d.declarator);
         if (name === undefined) continue;
         if (seen.has(name)) kept.add(name); // declared twice: not followed
         seen.add(name);
-        let array = false;
-        let pointer = false;
-        for (let x: AstNode | undefined = d.declarator; x; x = child(x, 'declarator')) {
-          if (x.type === 'array_declarator' || x.type === 'function_declarator') array = true;
-          if (x.type === 'pointer_declarator') pointer = true;
-        }
+        const shape = declaratorShape(d.declarator);
+        const pointer = shape.depth > 0;
         // Windows' capitalised type names (ULONG, KIRQL, UNICODE_STRING) are C typedefs and structures.
         const classType = cpp && !pointer && !(type && (PRIMITIVE.has(type.type) || /^[A-Z][A-Z0-9_]*$/.test(nodeText(src, type))));
-        if (!storage && !d.value && !array && !classType && d.declarator.type !== 'init_declarator') out.set(name, { decl: n, declarator: d.declarator });
+        if (!storage && !d.value && !shape.array && !shape.fn && !classType && d.declarator.type !== 'init_declarator') out.set(name, { decl: n, declarator: d.declarator, pointer });
       }
     }
     if (n.type === 'identifier') {
@@ -171,9 +164,7 @@ export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean
     const operand = addressOperand(n);
     if (operand) {
       const name = rootName(src, operand);
-      let up = n;
-      while (up.parent && (up.parent.type === 'parenthesized_expression' || up.parent.type === 'cast_expression')) up = up.parent;
-      if (name !== undefined && up.parent?.type !== 'argument_list') kept.add(name);
+      if (name !== undefined && !argumentListOf(n)) kept.add(name);
     }
   });
   for (const k of kept) out.delete(k);
@@ -217,6 +208,11 @@ class NodeEvents {
   ends(n: CfgNode, name: string): boolean {
     return writesIn(this.of(n), name);
   }
+
+  /** The node declares `name` anew: a different variable from there on. */
+  redeclares(n: CfgNode, name: string): boolean {
+    return this.of(n).some((e) => e.name === name && e.event === 'redeclare');
+  }
 }
 
 /** Nodes reached from the declaration (the rest of its node, then successors) before anything writes the name. */
@@ -237,18 +233,18 @@ function unwrittenFrom(flow: FunctionFlow, start: CfgNode, rest: readonly NameEv
 function writtenNodes(flow: FunctionFlow, declNode: number, name: string, ev: NodeEvents): Set<number> {
   const out = new Set<number>();
   const stack: number[] = [];
-  for (const n of flow.cfg.nodes) if (n.id !== declNode && ev.ends(n, name) && !ev.of(n).some((e) => e.name === name && e.event === 'redeclare')) stack.push(...n.succs);
+  for (const n of flow.cfg.nodes) if (n.id !== declNode && ev.ends(n, name) && !ev.redeclares(n, name)) stack.push(...n.succs);
   while (stack.length) {
     const id = stack.pop()!;
     if (out.has(id) || id === declNode) continue;
     out.add(id);
-    if (!ev.of(flow.cfg.nodes[id]).some((e) => e.name === name && e.event === 'redeclare')) stack.push(...flow.cfg.nodes[id].succs);
+    if (!ev.redeclares(flow.cfg.nodes[id], name)) stack.push(...flow.cfg.nodes[id].succs);
   }
   return out;
 }
 
 /** Every read in `fn` of a candidate local that certainly has no value (see the module comment). */
-export function uninitializedReads(flow: FunctionFlow, candidates: ReadonlyMap<string, { decl: AstNode; declarator: AstNode }>): UninitializedRead[] {
+export function uninitializedReads(flow: FunctionFlow, candidates: ReadonlyMap<string, UninitCandidate>): UninitializedRead[] {
   const src = flow.file.source;
   const handlers = handlerEntries(flow);
   const out: UninitializedRead[] = [];
