@@ -65,6 +65,25 @@ export function walk(node: AstNode, visit: (n: AstNode) => boolean | void): void
 }
 
 /**
+ * Answers remembered per subtree, for questions whose answer depends on nothing but the subtree's nodes and their
+ * text (and a `variant` such as the language). An editor re-parse takes untouched top-level declarations over as
+ * they are (see buildAst), so what was worked out for the functions an edit did not touch is not worked out again.
+ * Answers must hold nodes, names or text, never offsets: a declaration taken over from below the edit has moved.
+ */
+export class SubtreeMemo<T> {
+  private readonly memo = new WeakMap<AstNode, Map<string | boolean, T>>();
+
+  get(node: AstNode, variant: string | boolean, compute: () => T): T {
+    let byVariant = this.memo.get(node);
+    if (!byVariant) this.memo.set(node, (byVariant = new Map()));
+    if (byVariant.has(variant)) return byVariant.get(variant)!;
+    const value = compute();
+    byVariant.set(variant, value);
+    return value;
+  }
+}
+
+/**
  * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Callers get their
  * own array.
  *

@@ -3,7 +3,7 @@
  * `cfg-core.ts` (see there for what a node is). Loops, `switch`, `goto`, SEH, C++ `try`, noreturn calls and
  * preprocessor branches.
  */
-import { AstNode, child, namedChildren, nodeText, TextSource } from '../ast';
+import { AstNode, child, namedChildren, nodeText, SubtreeMemo, TextSource } from '../ast';
 import { Cfg, CfgNode, CfgTooComplex, ExprBuilder } from './cfg-core';
 import { isNoReturnCall } from './noreturn';
 import { abnormalTest, failureBranch, FailedStatus, failureSetBy } from './seh-status';
@@ -360,6 +360,13 @@ class StmtBuilder extends ExprBuilder {
 
 /** Builds the CFG of a function body. Throws `CfgTooComplex` for absurdly deep or large bodies. */
 export function buildCfg(src: TextSource, body: AstNode): Cfg {
+  return cfgMemo.get(body, '', () => build(src, body));
+}
+
+/** A CFG depends on its body alone (and holds nodes and node ids, no offsets): one per body, across edits. */
+const cfgMemo = new SubtreeMemo<Cfg>();
+
+function build(src: TextSource, body: AstNode): Cfg {
   const b = new StmtBuilder(src);
   const end = b.stmt(body, [b.entry], { breakTo: undefined, continueTo: undefined, switchNode: undefined, leaveTo: undefined });
   for (const f of end) b.edge(f, b.exit);

@@ -38,7 +38,16 @@ export function reversePostOrder(cfg: Cfg): number[] {
   return post.reverse();
 }
 
+/** Dominators of a CFG, once per CFG (CFGs outlive an edit that does not touch their function: see buildCfg). */
 export function computeDominators(cfg: Cfg): Dominators {
+  let d = computed.get(cfg);
+  if (!d) computed.set(cfg, (d = dominatorsOf(cfg)));
+  return d;
+}
+
+const computed = new WeakMap<Cfg, Dominators>();
+
+function dominatorsOf(cfg: Cfg): Dominators {
   const n = cfg.nodes.length;
   const rpo = reversePostOrder(cfg);
   const order = new Int32Array(n).fill(-1);

@@ -8,7 +8,7 @@
  * branch that only a non-NULL pointer can take makes the point silent. What remains can only be wrong if the
  * NULL point itself never runs.
  */
-import { AstNode, child, descendants, nodeText, TextSource, walk } from '../ast';
+import { AstNode, child, descendants, nodeText, SubtreeMemo, TextSource, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { CfgNode } from './cfg';
 import type { FunctionFlow } from './function-flow';
@@ -201,6 +201,12 @@ export interface NullCandidates {
  * store through it) and objects used with `.` (a C++ smart pointer's methods may give it a value).
  */
 export function nullCandidates(src: TextSource, fn: FunctionInfo): NullCandidates | undefined {
+  return nullCandidateMemo.get(fn.node, '', () => collectNullCandidates(src, fn));
+}
+
+const nullCandidateMemo = new SubtreeMemo<NullCandidates | undefined>();
+
+function collectNullCandidates(src: TextSource, fn: FunctionInfo): NullCandidates | undefined {
   const derefs = new Map<string, AstNode[]>();
   const excluded = new Set<string>();
   const declared = new Set(fn.params.map((p) => p.name));

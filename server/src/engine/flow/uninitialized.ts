@@ -12,7 +12,7 @@
  * Variables whose address is kept (`p = &v`) or that are arrays are not followed, nor, in C++, objects of class
  * type, whose constructors may set them.
  */
-import { AstNode, child, descendants, nodeText, TextSource, walk } from '../ast';
+import { AstNode, child, descendants, nodeText, SubtreeMemo, TextSource, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import type { CfgNode } from './cfg';
 import type { FunctionFlow } from './function-flow';
@@ -135,7 +135,13 @@ function enclosingCallee(src: TextSource, n: AstNode): string {
  * static, not arrays, declared once, address never kept outside a call's argument, and in C++ only of primitive
  * or pointer type.
  */
-export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean): Map<string, UninitCandidate> {
+export function uninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean): ReadonlyMap<string, UninitCandidate> {
+  return uninitCandidateMemo.get(fn.node, cpp, () => collectUninitCandidates(src, fn, cpp));
+}
+
+const uninitCandidateMemo = new SubtreeMemo<ReadonlyMap<string, UninitCandidate>>();
+
+function collectUninitCandidates(src: TextSource, fn: FunctionInfo, cpp: boolean): Map<string, UninitCandidate> {
   const out = new Map<string, UninitCandidate>();
   const seen = new Set<string>();
   const kept = new Set<string>();

@@ -4,7 +4,7 @@
  * the name it stands for. Most structures a driver reads are declared in headers, so the project index merges
  * these by name (flow/member-types.ts) and the analysis asks it what `req->Data` is.
  */
-import { AstNode, child, nodeText, TextSource, walk } from '../ast';
+import { AstNode, child, nodeText, SubtreeMemo, TextSource, walk } from '../ast';
 
 /** One member as declared: its name, the type name it uses ('' when unknown), its declarator's pointer levels, whether it is an array. */
 export type MemberDecl = readonly [name: string, type: string, pointers: number, array: boolean];
@@ -80,13 +80,25 @@ export function typeDeclarations(src: TextSource, root: AstNode): TypeEntries {
 function collectDeclarations(src: TextSource, root: AstNode): TypeEntries {
   const out: [string, TypeDecl][] = [];
   const seen = new Set<string>();
+  for (const unit of root.children) {
+    for (const [name, decl, key] of unitDeclarations.get(unit, '', () => declarationsIn(src, unit))) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push([name, decl]);
+    }
+  }
+  return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** Each top-level declaration's records and typedefs, with the key that tells repeats apart (see SubtreeMemo). */
+const unitDeclarations = new SubtreeMemo<readonly (readonly [string, TypeDecl, string])[]>();
+
+function declarationsIn(src: TextSource, unit: AstNode): (readonly [string, TypeDecl, string])[] {
+  const out: (readonly [string, TypeDecl, string])[] = [];
   const add = (name: string, decl: TypeDecl): void => {
-    const key = `${name}\u0000${JSON.stringify(decl)}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push([name, decl]);
+    out.push([name, decl, `${name}\u0000${JSON.stringify(decl)}`]);
   };
-  walk(root, (n) => {
+  walk(unit, (n) => {
     if (RECORDS.has(n.type)) {
       const body = child(n, 'body');
       const name = child(n, 'name');
@@ -114,5 +126,5 @@ function collectDeclarations(src: TextSource, root: AstNode): TypeEntries {
     }
     return true;
   });
-  return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return out;
 }

@@ -48,9 +48,11 @@ export interface AstReuse {
  * survive the edit; the previous AST is consumed: its caller must not use it again (the editor never does).
  */
 export function buildAst(tree: TsTree, delta = 0, reuse?: AstReuse, names: NodeNames = new NodeNames()): AstNode {
+  // Asked before the cursor exists: the wasm binding passes both through one shared buffer.
+  const errors = reuse !== undefined && tree.rootNode.hasError;
   const cursor = tree.walk();
   try {
-    return convert(cursor, delta, reuse, names);
+    return convert(cursor, delta, reuse, names, errors);
   } finally {
     cursor.delete?.();
   }
@@ -123,14 +125,15 @@ export function countTreeErrors(tree: TsTree): number {
   }
 }
 
-function convert(cursor: TsCursor, delta: number, reuse: AstReuse | undefined, names: NodeNames): AstNode {
+/** `errors`: whether the tree has ERROR or MISSING nodes at all (if not, no top-level node needs asking). */
+function convert(cursor: TsCursor, delta: number, reuse: AstReuse | undefined, names: NodeNames, errors: boolean): AstNode {
   const reader = new NodeReader(cursor, delta, names);
   const root = reader.read();
   if (!cursor.gotoFirstChild()) return root;
   const previous = reuse && new Map(reuse.previous.children.map((c) => [c.start, c] as const));
   do {
     const node = reader.read();
-    const kept = previous && reusable(node, previous, reuse!, cursor);
+    const kept = previous && reusable(node, previous, reuse!, errors ? cursor : undefined);
     if (kept) append(root, kept);
     else convertSubtree(cursor, reader, root, node);
   } while (cursor.gotoNextSibling());
@@ -138,14 +141,15 @@ function convert(cursor: TsCursor, delta: number, reuse: AstReuse | undefined, n
 }
 
 /** The previous AST's node standing for `node` (itself, or a copy moved by the edit's length change), if any. */
-function reusable(node: MutableNode, previous: ReadonlyMap<number, AstNode>, reuse: AstReuse, cursor: TsCursor): AstNode | undefined {
+/** `cursor`, on `node`, is given only when the tree has errors somewhere: then the node's own are asked for. */
+function reusable(node: MutableNode, previous: ReadonlyMap<number, AstNode>, reuse: AstReuse, cursor: TsCursor | undefined): AstNode | undefined {
   let shift: number;
   if (node.end < reuse.startIndex) shift = 0;
   else if (node.start > reuse.newEndIndex) shift = reuse.newEndIndex - reuse.oldEndIndex;
   else return undefined;
   const old = previous.get(node.start - shift);
   if (!old || old.type !== node.type || old.end - old.start !== node.end - node.start) return undefined;
-  if (node.type === 'ERROR' || cursor.currentNode.hasError || countErrors(old) > 0) return undefined;
+  if (node.type === 'ERROR' || cursor?.currentNode.hasError || countErrors(old) > 0) return undefined;
   if (shift !== 0) shiftInPlace(old, shift);
   return old;
 }

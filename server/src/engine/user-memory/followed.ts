@@ -1,5 +1,5 @@
 /** Where a function follows a pointer, and what a local pointer is ever given: what KS1102 reads of request data. */
-import { AstNode, child, descendants, nodeText } from '../ast';
+import { AstNode, child, descendants, nodeText, SubtreeMemo } from '../ast';
 import type { FunctionInfo } from '../analysis';
 import type { ParsedFile } from '../parse/parse';
 import { callArgs, calleeName } from '../syntax';
@@ -69,7 +69,13 @@ export function onlyBoundTo(file: ParsedFile, fn: FunctionInfo, name: string, ok
  * function: members followed as pointers, members given to locals that are followed, and with `bound` (a function
  * that holds user pointers) every member given to a name, which may become an alias of a user pointer.
  */
-export function pointerMemberChains(file: ParsedFile, fn: FunctionInfo, bound: boolean): string[] {
+export function pointerMemberChains(file: ParsedFile, fn: FunctionInfo, bound: boolean): readonly string[] {
+  return chainMemo.get(fn.node, bound, () => collectChains(file, fn, bound));
+}
+
+const chainMemo = new SubtreeMemo<readonly string[]>();
+
+function collectChains(file: ParsedFile, fn: FunctionInfo, bound: boolean): string[] {
   const out = new Set<string>();
   const add = (e: AstNode): void => {
     const c = e.type === 'field_expression' ? memberChain(file.source, fn, e) : undefined;
