@@ -1,22 +1,21 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import { nodeText } from '../../server/src/engine/ast';
+import { nodeText, SubtreeMemo } from '../../server/src/engine/ast';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { knownNullDereferences, nullCandidates, NullCandidates } from '../../server/src/engine/flow/known-null';
+import { knownNullDereferences, nullCandidates, NullDereference } from '../../server/src/engine/flow/known-null';
 import { isUserModeFile } from '../../server/src/engine/syntax';
+
+/** What each function's body gives (it depends on nothing else: see FileAnalysis.bodyAnswers). */
+const answers = new SubtreeMemo<readonly NullDereference[]>();
 
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
     if (isUserModeFile(ctx.file)) return;
-    const candidates = new Map<FunctionInfo, NullCandidates>();
     // "Every path" is only a claim about the code when the whole body parsed.
-    const keep = (f: FunctionInfo): boolean => {
-      const c = f.errorCount === 0 ? nullCandidates(src, f) : undefined;
-      if (c) candidates.set(f, c);
-      return !!c;
-    };
-    for (const { fn, flow } of ctx.analysis.flowsWhere(keep)) {
-      for (const d of knownNullDereferences(flow, fn, candidates.get(fn)!)) {
+    const keep = (f: FunctionInfo): boolean => f.errorCount === 0 && nullCandidates(src, f) !== undefined;
+    const found = ctx.analysis.bodyAnswers(answers, ctx.file.lang, keep, (fn, flow) => knownNullDereferences(flow, fn, nullCandidates(src, fn)!));
+    for (const { value } of found) {
+      for (const d of value) {
         const line = src.positionAt(d.origin.start).line + 1;
         const what = nodeText(src, d.deref).replace(/\s+/g, ' ');
         const crash = `A NULL dereference in kernel mode bug-checks the machine (SYSTEM_SERVICE_EXCEPTION, PAGE_FAULT_IN_NONPAGED_AREA), or, inside a __try, turns into an exception the caller never expected.`;

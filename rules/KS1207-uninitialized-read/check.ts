@@ -1,8 +1,8 @@
 import { defineCheck } from '../../server/src/engine/rule';
 import type { ReportSpec } from '../../server/src/engine/rule';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { AstNode, nodeText, TextSource } from '../../server/src/engine/ast';
-import { UninitCandidate, uninitCandidates, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
+import { AstNode, nodeText, SubtreeMemo, TextSource } from '../../server/src/engine/ast';
+import { UninitCandidate, uninitCandidates, UninitializedRead, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
 import { intTypeOf, isPointerTypedef } from '../../server/src/engine/flow/types';
 import { isUserModeFile } from '../../server/src/engine/syntax';
 
@@ -23,22 +23,21 @@ function initialize(src: TextSource, c: UninitCandidate, cpp: boolean, name: str
   return { title: `Initialize '${name}' where it is declared (= ${value})`, safety: 'safe', edits: [{ start: c.declarator.end, end: c.declarator.end, newText: ` = ${value}` }] };
 }
 
+/** What each function's body gives (it depends on nothing else: see FileAnalysis.bodyAnswers). */
+const answers = new SubtreeMemo<readonly UninitializedRead[]>();
+
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
     if (isUserModeFile(ctx.file)) return;
     const cpp = ctx.file.lang === 'cpp';
-    const candidates = new Map<FunctionInfo, ReadonlyMap<string, UninitCandidate>>();
     // "Every path" is only a claim about the code when the whole body parsed.
-    const keep = (f: FunctionInfo): boolean => {
-      const c = f.errorCount === 0 ? uninitCandidates(src, f, cpp) : undefined;
-      if (c?.size) candidates.set(f, c);
-      return !!c?.size;
-    };
+    const candidates = (f: FunctionInfo): ReadonlyMap<string, UninitCandidate> | undefined => (f.errorCount === 0 ? uninitCandidates(src, f, cpp) : undefined);
     const text = (n: AstNode): string => nodeText(src, n).replace(/\s+/g, ' ');
-    for (const { fn, flow } of ctx.analysis.flowsWhere(keep)) {
-      const found = candidates.get(fn)!;
-      for (const r of uninitializedReads(flow, found)) {
+    const keep = (f: FunctionInfo): boolean => !!candidates(f)?.size;
+    for (const { fn, value } of ctx.analysis.bodyAnswers(answers, cpp, keep, (fn, flow) => uninitializedReads(flow, candidates(fn)!))) {
+      const found = candidates(fn)!;
+      for (const r of value) {
         const fixes = [initialize(src, found.get(r.name)!, cpp, r.name)];
         const declared = src.positionAt(r.declarator.start).line + 1;
         const harm = `Stack memory holds whatever the previous call left there: a length read from it can overrun a buffer, a pointer or callback read from it can send the kernel anywhere (an attacker can often spray the stack first), and copying it to the caller discloses kernel data.`;

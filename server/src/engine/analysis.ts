@@ -2,7 +2,7 @@
  * Per-file analysis services handed to rules: the function model, data flow and the project index.
  * Computed lazily and cached per file, so syntactic rules never pay for data flow.
  */
-import type { AstNode } from './ast';
+import type { AstNode, SubtreeMemo } from './ast';
 import { DEFAULT_ENGINE_CONFIG, EngineConfig } from './config';
 import { CfgTooComplex } from './flow/cfg';
 import { FunctionFlow } from './flow/function-flow';
@@ -229,6 +229,27 @@ export class FileAnalysis {
       if (fn.damaged || !keep(fn)) continue;
       const flow = this.flow(fn);
       if (flow) out.push({ fn, flow });
+    }
+    return out;
+  }
+
+  /**
+   * Per function `keep` keeps, an answer that depends on the function's body alone (its syntax, CFG and
+   * dominators, never taint, guards or the project): worked out from the flow the first time and remembered with
+   * the body (see SubtreeMemo), so an editor re-parse that took the function over builds no flow for it. Functions
+   * whose flow cannot be built (damaged, too complex) get no answer.
+   */
+  bodyAnswers<T>(memo: SubtreeMemo<T>, variant: string | boolean, keep: (fn: FunctionInfo) => boolean, compute: (fn: FunctionInfo, flow: FunctionFlow) => T): { fn: FunctionInfo; value: T }[] {
+    const out: { fn: FunctionInfo; value: T }[] = [];
+    for (const fn of this.functions) {
+      if (fn.damaged || !keep(fn)) continue;
+      let value = memo.known(fn.node, variant);
+      if (value === undefined) {
+        const flow = this.flow(fn);
+        if (!flow) continue;
+        memo.set(fn.node, variant, (value = compute(fn, flow)));
+      }
+      out.push({ fn, value });
     }
     return out;
   }

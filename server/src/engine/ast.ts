@@ -74,12 +74,22 @@ export class SubtreeMemo<T> {
   private readonly memo = new WeakMap<AstNode, Map<string | boolean, T>>();
 
   get(node: AstNode, variant: string | boolean, compute: () => T): T {
+    const known = this.memo.get(node);
+    if (known?.has(variant)) return known.get(variant)!;
+    const value = compute();
+    this.set(node, variant, value);
+    return value;
+  }
+
+  /** The answer remembered, if any (for answers that cannot always be worked out). */
+  known(node: AstNode, variant: string | boolean): T | undefined {
+    return this.memo.get(node)?.get(variant);
+  }
+
+  set(node: AstNode, variant: string | boolean, value: T): void {
     let byVariant = this.memo.get(node);
     if (!byVariant) this.memo.set(node, (byVariant = new Map()));
-    if (byVariant.has(variant)) return byVariant.get(variant)!;
-    const value = compute();
     byVariant.set(variant, value);
-    return value;
   }
 }
 
