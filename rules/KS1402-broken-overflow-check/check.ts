@@ -1,5 +1,6 @@
 import { defineCheck } from '../../server/src/engine/rule';
-import { AstNode, TextSource, walk } from '../../server/src/engine/ast';
+import { AstNode, SubtreeMemo, walk } from '../../server/src/engine/ast';
+import type { ParsedFile } from '../../server/src/engine/parse/parse';
 import { insideSizeContext, opOf } from '../../server/src/engine/flow/paths';
 import { declaredTypes } from '../../server/src/engine/flow/types';
 import { targetBuild, WINDOWS_BUILDS } from '../../server/src/engine/target-os';
@@ -7,16 +8,21 @@ import { isUserModeFile } from '../../server/src/engine/syntax';
 import { brokenWrapTest, RELATIONAL, sumSide } from './wrap-test';
 import { rawUserRequest, wrappingSum } from './wrapping-sum';
 
-/** Relational comparisons of a function body that are evaluated at run time. */
-function comparisons(src: TextSource, body: AstNode): AstNode[] {
-  const out: AstNode[] = [];
-  walk(body, (n) => {
-    if (n.type === 'lambda_expression') return false;
-    if (n.type === 'binary_expression' && RELATIONAL.has(opOf(src, n)) && !insideSizeContext(src, n)) out.push(n);
-    return true;
+/** Relational comparisons of a sum in a function body that are evaluated at run time (syntax only, so remembered). */
+function sumComparisons(file: ParsedFile, body: AstNode): readonly AstNode[] {
+  return comparisonMemo.get(body, '', () => {
+    const src = file.source;
+    const out: AstNode[] = [];
+    walk(body, (n) => {
+      if (n.type === 'lambda_expression') return false;
+      if (n.type === 'binary_expression' && RELATIONAL.has(opOf(src, n)) && !insideSizeContext(src, n) && sumSide(file, n)) out.push(n);
+      return true;
+    });
+    return out;
   });
-  return out;
 }
+
+const comparisonMemo = new SubtreeMemo<readonly AstNode[]>();
 
 export default defineCheck({
   check(ctx) {
@@ -29,7 +35,7 @@ export default defineCheck({
     for (const fn of ctx.analysis.functions) {
       if (fn.damaged) continue;
       // Every check compares a sum: the declared types are worked out only for functions that have one.
-      const withSum = comparisons(src, fn.body).filter((cmp) => sumSide(file, cmp));
+      const withSum = sumComparisons(file, fn.body);
       if (!withSum.length) continue;
       const types = declaredTypes(src, fn);
       // Comparisons of a sum with something else: candidates for the data-flow check.

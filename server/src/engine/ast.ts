@@ -94,8 +94,8 @@ export class SubtreeMemo<T> {
 }
 
 /**
- * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order. Callers get their
- * own array.
+ * Nodes of a type (or any of a set of types) in `node`'s subtree, `node` included, in pre-order, read-only (the
+ * answer may be a list the index keeps).
  *
  * Rules and summaries ask this many times per function body, for many types. Rather than walk the subtree once per
  * question, each top-level declaration is walked once, on the first question about anything inside it: every node
@@ -104,9 +104,10 @@ export class SubtreeMemo<T> {
  * and an editor re-parse takes untouched top-level declarations over as they are (see buildAst), so their lists
  * survive the edit; a question about a root is answered by joining its top-level declarations' lists.
  */
-export function descendants(node: AstNode, type: string | ReadonlySet<string>): AstNode[] {
+export function descendants(node: AstNode, type: string | ReadonlySet<string>): readonly AstNode[] {
   const [list, from, to] = answer(node, type);
-  return list.slice(from, to);
+  // A whole shared list (every question about a root) is handed out as it is: callers only read answers.
+  return from === 0 && to === list.length ? list : list.slice(from, to);
 }
 
 /** `descendants(node, type).length`, without building the list. */
@@ -131,13 +132,13 @@ function answer(node: AstNode, type: string | ReadonlySet<string>): [readonly As
 
 /** A top-level declaration's nodes by type, in pre-order; answers for sets of types are remembered as asked. */
 interface UnitIndex {
-  readonly byType: Map<string, AstNode[]>;
-  readonly bySet: Map<string, AstNode[]>;
+  readonly byType: Map<string, readonly AstNode[]>;
+  readonly bySet: Map<string, readonly AstNode[]>;
 }
 
 const NONE: readonly AstNode[] = Object.freeze([]);
 const unitIndexes = new WeakMap<AstNode, UnitIndex>();
-const rootAnswers = new WeakMap<AstNode, Map<string, AstNode[]>>();
+const rootAnswers = new WeakMap<AstNode, Map<string, readonly AstNode[]>>();
 const setKeys = new WeakMap<ReadonlySet<string>, string>();
 
 /** A key for a set of types (sets are mostly module constants: computed once per set). */
@@ -161,6 +162,8 @@ function unitIndex(unit: AstNode): UnitIndex {
       else byType.set(n.type, [n]);
       for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
     }
+    // Frozen: whole lists are handed out as answers (see `descendants`).
+    for (const list of byType.values()) Object.freeze(list);
     unitIndexes.set(unit, (index = { byType, bySet: new Map() }));
   }
   return index;
@@ -172,19 +175,19 @@ function unitAnswer(index: UnitIndex, type: string | ReadonlySet<string>): reado
   const key = setKey(type);
   let list = index.bySet.get(key);
   if (!list) {
-    const lists: AstNode[][] = [];
+    const lists: (readonly AstNode[])[] = [];
     for (const t of type) {
       const of = index.byType.get(t);
       if (of) lists.push(of);
     }
-    list = lists.length === 0 ? [] : lists.length === 1 ? lists[0] : mergeByOrder(lists);
+    list = lists.length === 0 ? [] : lists.length === 1 ? lists[0] : Object.freeze(mergeByOrder(lists));
     index.bySet.set(key, list);
   }
   return list;
 }
 
 /** One pre-order list from several (each already in pre-order), without sorting: a set names only a few types. */
-function mergeByOrder(lists: readonly AstNode[][]): AstNode[] {
+function mergeByOrder(lists: readonly (readonly AstNode[])[]): AstNode[] {
   const out: AstNode[] = [];
   const at = lists.map(() => 0);
   for (;;) {
@@ -207,12 +210,12 @@ function rootAnswer(root: AstNode, type: string | ReadonlySet<string>): readonly
   const key = typeof type === 'string' ? type : setKey(type);
   let found = answers.get(key);
   if (!found) {
-    found = (typeof type === 'string' ? root.type === type : type.has(root.type)) ? [root] : [];
+    const all = (typeof type === 'string' ? root.type === type : type.has(root.type)) ? [root] : [];
     for (let i = 0; i < root.children.length; i++) {
       const list = unitAnswer(unitIndex(root.children[i]), type);
-      for (let j = 0; j < list.length; j++) found.push(list[j]);
+      for (let j = 0; j < list.length; j++) all.push(list[j]);
     }
-    answers.set(key, found);
+    answers.set(key, (found = Object.freeze(all)));
   }
   return found;
 }

@@ -33,9 +33,9 @@ export function callArgs(call: AstNode): AstNode[] {
   return out;
 }
 
-/** All call expressions under a node, in source order. */
-export function callsIn(node: AstNode): AstNode[] {
-  return descendants(node, 'call_expression').sort((a, b) => a.start - b.start);
+/** All call expressions under a node, in source order (pre-order is: a call starts no later than those inside it). */
+export function callsIn(node: AstNode): readonly AstNode[] {
+  return descendants(node, 'call_expression');
 }
 
 /**
@@ -159,7 +159,7 @@ export function conditionalBranches(node: AstNode): { conditions: AstNode[]; oth
  * above it (a comment block with no blank line or code in between).
  */
 export function commentsAbout(file: ParsedFile, node: AstNode): AstNode[] {
-  const out = descendants(node, 'comment');
+  const out = [...descendants(node, 'comment')];
   const parent = node.parent;
   if (!parent) return out;
   const src = file.source;
