@@ -122,8 +122,22 @@ async function soak(lines: number, edits: number): Promise<{ edits: number; samp
   }
 }
 
+const USAGE = 'usage: node out/bench/editor-latency.js [--sizes 1000,5000,20000] [--edits 120] [--warmup 20] [--soak 10000] [--json FILE]';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: 'string' }, edits: { type: 'string' }, warmup: { type: 'string' }, soak: { type: 'string' }, json: { type: 'string' } } });
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { sizes: { type: 'string' }, edits: { type: 'string' }, warmup: { type: 'string' }, soak: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' } } });
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const sizes = (values.sizes ?? '1000,5000,20000').split(',').map(Number);
   const edits = Number(values.edits ?? 120);
   const warmup = Number(values.warmup ?? 20);

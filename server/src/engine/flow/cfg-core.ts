@@ -32,6 +32,8 @@ export interface Cfg {
   readonly nodes: readonly CfgNode[];
   readonly entry: number;
   readonly exit: number;
+  /** The function body it was built from: offsets kept with a solved flow are taken from its start (see Mut). */
+  readonly body: AstNode;
   /** The node evaluating `ast` (its nearest owned ancestor-or-self), or undefined outside the body. */
   ownerOf(ast: AstNode): CfgNode | undefined;
   /** True when `ast` is the root of a region some CFG node owns. */

@@ -377,6 +377,7 @@ function build(src: TextSource, body: AstNode): Cfg {
     nodes,
     entry: b.entry,
     exit: b.exit,
+    body,
     owns: (ast) => owner.has(ast),
     ownerOf(ast) {
       // Memoised along the walked chain: deep expressions must not make repeated queries quadratic.

@@ -5,7 +5,7 @@
  * (that loop never ends and indexes with a wrapped value).
  */
 import { AstNode, child, nodeText, TextSource } from '../ast';
-import type { Guard } from './guards';
+import type { Guard, Mut } from './guards';
 import { isPathBelow, pathOf, stripCasts } from './paths';
 
 function opOf(src: TextSource, n: AstNode): string {
@@ -27,7 +27,7 @@ export function strictlyNonZero(src: TextSource, g: Guard): boolean {
 }
 
 /** `target = n - 1` (or a declaration with that value) where n is known non-zero: the guard `target < n`. */
-export function countdownGuard(src: TextSource, facts: ReadonlyMap<string, readonly Guard[]>, at: AstNode, target: string, targetNode: AstNode, value: AstNode): Guard | undefined {
+export function countdownGuard(src: TextSource, m: Mut, at: AstNode, target: string, targetNode: AstNode, value: AstNode): Guard | undefined {
   const v = stripCasts(value);
   if (v.type !== 'binary_expression' || opOf(src, v) !== '-') return undefined;
   const r = child(v, 'right');
@@ -36,8 +36,8 @@ export function countdownGuard(src: TextSource, facts: ReadonlyMap<string, reado
   const n = stripCasts(l);
   const p = pathOf(src, n);
   if (!p || p.includes('[') || isPathBelow(p, target) || isPathBelow(target, p)) return undefined;
-  if (!(facts.get(p) ?? []).some((g) => strictlyNonZero(src, g))) return undefined;
-  return { id: `${at.start}:${at.end}:upper:${target}`, rel: 'upper', path: target, cond: at, bound: n, node: targetNode, boundPaths: [p] };
+  if (!(m.facts.get(p) ?? []).some((g) => strictlyNonZero(src, g))) return undefined;
+  return { id: m.guardId(at, 'upper', target), rel: 'upper', path: target, cond: at, bound: n, node: targetNode, boundPaths: [p] };
 }
 
 /** The upper bounds of `path` that survive `path--` (or `path -= k`), given whether the name is a signed integer. */

@@ -49,12 +49,13 @@ export function mentionsSize(src: TextSource, n: AstNode | undefined): boolean {
   return found;
 }
 
+/** A state after an effect, with the effect's end as an offset from the body's start (see `reusedIn`). */
 interface Checkpoint<S> {
   readonly end: number;
   readonly state: S;
 }
 
-/** The state after the last effect that finished at or before `at` (effects' ends never decrease). */
+/** The state after the last effect that finished at or before `at`, relative (effects' ends never decrease). */
 function lastBefore<S>(cps: readonly Checkpoint<S>[], at: number): S | undefined {
   let lo = 0;
   let hi = cps.length;
@@ -120,8 +121,6 @@ export class FunctionFlow implements SeedChecker {
   private readonly env: TaintEnv;
   private seeds: ReadonlyMap<number, ParamSeed> | undefined;
 
-  /** Where the function started when this flow was built: solved states hold offsets. */
-  private readonly origin: number;
   /** What the macro lookup said of the body's callees when this flow was solved (see `sameMacros`). */
   private macroKey: string | undefined;
   private callees: string[] | undefined;
@@ -131,7 +130,6 @@ export class FunctionFlow implements SeedChecker {
     readonly file: ParsedFile,
     private options: FlowOptions,
   ) {
-    this.origin = fn.node.start;
     this.cfg = buildCfg(file.source, fn.body);
     this.env = taintEnv(file, fn, this.cfg, options.config, options.macros);
     this.seeds = options.project.paramTaint(fn.name, file.path);
@@ -153,11 +151,12 @@ export class FunctionFlow implements SeedChecker {
 
   /**
    * This flow for the same function in an editor re-parse of its file, when the parse took the function's nodes
-   * over unmoved (see buildAst): the same nodes at the same offsets over the same text, so every solved state
-   * holds. Undefined otherwise. Only the binding to the new parse and the project index changes.
+   * over (see buildAst): the same nodes over the same text, moved together if the edit was above, so every solved
+   * state holds (what states keep of offsets is relative to the body's start: guard ids, checkpoints). Undefined
+   * otherwise. Only the binding to the new parse and the project index changes.
    */
   reusedIn(fn: FunctionInfo, file: ParsedFile, project: ProjectIndex, macros: MacroLookup): FunctionFlow | undefined {
-    if (fn.node !== this.fn.node || fn.node.start !== this.origin || file.path !== this.file.path) return undefined;
+    if (fn.node !== this.fn.node || file.path !== this.file.path) return undefined;
     // Guards were solved with the old file's macros (what `&x` passed to them leaves alone).
     if (file !== this.file && macroDefinitionsKey(file) !== macroDefinitionsKey(this.file)) return undefined;
     if (!this.sameMacros(macros)) return undefined;
@@ -262,10 +261,10 @@ export class FunctionFlow implements SeedChecker {
     let cps = this.guardCps.get(node.id);
     if (!cps) {
       const list: Checkpoint<GuardState>[] = [];
-      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end, state }), signedIn(this.env.types), writesNothingIn(this.file, this.env.macros));
+      guardTransfer(this.cfg, this.file.source, node, gIn, (end, state) => list.push({ end: end - this.fn.body.start, state }), signedIn(this.env.types), writesNothingIn(this.file, this.env.macros));
       this.guardCps.set(node.id, (cps = list));
     }
-    return lastBefore(cps, at) ?? gIn;
+    return lastBefore(cps, at - this.fn.body.start) ?? gIn;
   }
 
   /** Taint and guard states just before `expr` is evaluated; undefined in unreachable code. */
@@ -279,10 +278,10 @@ export class FunctionFlow implements SeedChecker {
     let cps = this.taintCps.get(node.id);
     if (!cps) {
       const list: Checkpoint<TaintState>[] = [];
-      taintTransfer(this.env, node, tIn, gIn, (end, state) => list.push({ end, state }));
+      taintTransfer(this.env, node, tIn, gIn, (end, state) => list.push({ end: end - this.fn.body.start, state }));
       this.taintCps.set(node.id, (cps = list));
     }
-    return { taint: lastBefore(cps, expr.start) ?? tIn, guards };
+    return { taint: lastBefore(cps, expr.start - this.fn.body.start) ?? tIn, guards };
   }
 
   private memo(st: { taint: TaintState; guards: GuardState }): Map<AstNode, Fact | undefined> {

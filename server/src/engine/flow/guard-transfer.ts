@@ -56,12 +56,12 @@ function record(m: Mut, src: TextSource, expr: AstNode, cond: AstNode, bound: As
     if (leaf.path.startsWith('&')) continue;
     const rel = leaf.sign > 0 ? relPlus : relMinus;
     if (rel === undefined) continue;
-    m.add(leaf.path, { id: `${cond.start}:${cond.end}:${rel}:${leaf.path}`, rel, path: leaf.path, cond, bound, node: leaf.node, boundPaths });
+    m.add(leaf.path, { id: m.guardId(cond, rel, leaf.path), rel, path: leaf.path, cond, bound, node: leaf.node, boundPaths });
   }
 }
 
 function validate(m: Mut, cond: AstNode, paths: readonly string[]): void {
-  for (const p of paths) m.add(p, { id: `${cond.start}:${cond.end}:validated:${p}`, rel: 'validated', path: p, cond, bound: undefined, node: undefined });
+  for (const p of paths) m.add(p, { id: m.guardId(cond, 'validated', p), rel: 'validated', path: p, cond, bound: undefined, node: undefined });
 }
 
 /** Adds what an atomic condition proves when it evaluated to `polarity`. */
@@ -155,7 +155,7 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: Is
           decrement(m, src, p, signed);
           break;
         }
-        const counted = right && op === '=' ? countdownGuard(src, m.facts, n, p, left!, right) : undefined;
+        const counted = right && op === '=' ? countdownGuard(src, m, n, p, left!, right) : undefined;
         m.kill(p);
         if (right && op === '=') {
           copy(m, src, p, right);
@@ -176,7 +176,7 @@ function effects(m: Mut, src: TextSource, nodes: readonly AstNode[], signed?: Is
         for (const d of n.type === 'declaration' ? declarations(n) : [{ declarator: child(n, 'declarator'), value: undefined }]) {
           const name = declaratorName(src, d.declarator);
           if (!name) continue;
-          const counted = d.value && d.declarator ? countdownGuard(src, m.facts, d.declarator, name, d.declarator, d.value) : undefined;
+          const counted = d.value && d.declarator ? countdownGuard(src, m, d.declarator, name, d.declarator, d.value) : undefined;
           m.kill(name);
           if (d.value) copy(m, src, name, d.value);
           if (counted) m.add(name, counted);
@@ -227,7 +227,7 @@ function clamp(m: Mut, src: TextSource, assign: AstNode, target: string, value: 
   if (!big || !small || pathOf(src, stripCasts(big)) !== target) return;
   if (nodeText(src, stripCasts(small)).replace(/\s+/g, '') !== nodeText(src, stripCasts(value)).replace(/\s+/g, '')) return;
   const leaf = stripCasts(big);
-  m.add(target, { id: `${cond.start}:${cond.end}:upper:${target}`, rel: 'upper', path: target, cond, bound: small, node: leaf });
+  m.add(target, { id: m.guardId(cond, 'upper', target), rel: 'upper', path: target, cond, bound: small, node: leaf });
 }
 
 /** Allocators: a NULL result says memory ran out, not that the size arguments were checked. */
@@ -269,13 +269,13 @@ function copy(m: Mut, src: TextSource, target: string, value: AstNode): void {
  */
 export function guardTransfer(cfg: Cfg, src: TextSource, node: CfgNode, input: GuardState, record?: (end: number, state: GuardState) => void, signed?: IsSigned, writesNothing?: WritesNothing): GuardState {
   if (node.kind === 'assume' && node.ast) {
-    const m = new Mut(input);
+    const m = new Mut(input, cfg.body);
     assume(m, src, node.ast, node.polarity);
     return m.version ? m.freeze() : input;
   }
   const nodes = effectNodes(cfg, node);
   if (!nodes.length) return input;
-  const m = new Mut(input);
+  const m = new Mut(input, cfg.body);
   let recorded = 0;
   for (const n of nodes) {
     effects(m, src, [n], signed, writesNothing);

@@ -70,12 +70,24 @@ export class Mut {
   version = 0;
   /** Which maps this object has copied and may change (bits: facts 1, alias 2, pending 4, derived 8). */
   private owned = 0;
-  constructor(s: GuardState) {
+  /**
+   * `body`: the function's body. Guard ids name their condition by its offsets from the body's start, which an
+   * edit elsewhere in the file does not change: an editor re-parse that moved the function keeps its solved flow.
+   */
+  constructor(
+    s: GuardState,
+    private readonly body: AstNode,
+  ) {
     this.facts = s.facts as Map<string, readonly Guard[]>;
     this.alias = s.alias as Map<string, string>;
     this.pending = s.pending as Map<string, { call: AstNode; paths: readonly string[] }>;
     this.derived = s.derived as Map<string, Derived>;
   }
+  /** The id of a guard `cond` proves (`rel` of `path`). */
+  guardId(cond: AstNode, rel: string, path: string): string {
+    return `${cond.start - this.body.start}:${cond.end - this.body.start}:${rel}:${path}`;
+  }
+
   /**
    * Copy on first write, map by map: most statements change no guard, and most that do change one map. The maps
    * of the input state, and of any snapshot handed out, are shared until then.
