@@ -183,11 +183,19 @@ export function methodName(name: string): IoctlMethod | undefined {
  * code in that group make it false, as does no known code at all.
  */
 export function directOnly(groups: readonly (readonly string[])[], method: (name: string) => IoctlMethod | undefined): boolean {
+  return innermostMethods(groups, method)?.every(isDirectMethod) ?? false;
+}
+
+/**
+ * The methods of the innermost group that names a known IOCTL code (or method), one per label (undefined for an
+ * unknown name or `default:`); undefined when no group names a known code.
+ */
+export function innermostMethods(groups: readonly (readonly string[])[], method: (name: string) => IoctlMethod | undefined): (IoctlMethod | undefined)[] | undefined {
   for (const g of groups) {
     const methods = g.map((name) => (name === UNKNOWN_CODE ? undefined : (methodName(name) ?? method(name))));
-    if (methods.some((m) => m !== undefined)) return methods.every(isDirectMethod);
+    if (methods.some((m) => m !== undefined)) return methods;
   }
-  return false;
+  return undefined;
 }
 
 /**

@@ -156,6 +156,22 @@ export const ALLOCATION_SIZE_ARGS: ReadonlyMap<string, number> = new Map([
   ['malloc', 0],
 ]);
 
+/**
+ * Every allocator whose size argument KS1203 follows: the table above and allocators that other rules do not size
+ * (MDLs, pages for an MDL, WDF memory objects, aligned minifilter pool).
+ */
+export const SIZED_ALLOCATIONS: ReadonlyMap<string, number> = new Map([
+  ...ALLOCATION_SIZE_ARGS,
+  ['ExAllocatePoolWithQuota', 1],
+  ['MmAllocateContiguousMemorySpecifyCache', 0],
+  ['MmAllocateContiguousNodeMemory', 0],
+  ['MmAllocatePagesForMdl', 3],
+  ['MmAllocatePagesForMdlEx', 3],
+  ['IoAllocateMdl', 1],
+  ['WdfMemoryCreate', 3],
+  ['FltAllocatePoolAlignedWithTag', 2],
+]);
+
 /** `min`-like macros: the result is bounded when any operand is trusted. */
 export const MIN_CALLS: ReadonlySet<string> = new Set(['min', 'MIN', '__min', 'min_t', 'umin', 'RTL_MIN', 'std::min', 'clamp', 'clamp_t', 'Min']);
 export const MAX_CALLS: ReadonlySet<string> = new Set(['max', 'MAX', '__max', 'max_t', 'umax', 'std::max', 'Max']);

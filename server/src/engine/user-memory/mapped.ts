@@ -14,7 +14,7 @@ import { callArgs, calleeName } from '../syntax';
 import { collectAccesses, isNestedFunction, UserMemoryModel, userMemory } from './accesses';
 import { fieldName, pathOf, stripCasts } from './expr';
 import { collectAliases, ExtraSources, internalRequest, isIrpName, isMessageNotify, ownIrp, UserPointer } from './pointers';
-import { USER } from '../flow/sources';
+import { SIZED_ALLOCATIONS, USER } from '../flow/sources';
 
 const MAP_CALLS = new Set(['MmGetSystemAddressForMdlSafe', 'MmGetSystemAddressForMdl']);
 const RETRIEVE_OUTPUT = 'WdfRequestRetrieveOutputBuffer';
@@ -29,21 +29,22 @@ function mayMap(name: string | undefined): boolean {
 }
 
 /**
- * The IOCTL names around mapping calls that the file does not define itself: the project facts (`ioctlMethod`) its
- * lint reads.
+ * The IOCTL names around mapping calls and allocations (KS1203 asks the method of a request whose length sizes one)
+ * that the file does not define itself: the project facts (`ioctlMethod`) its lint reads.
  */
 export function ioctlRefs(file: ParsedFile): string[] {
   const local = ioctlDefinitions(file);
   const names = new Set<string>();
   for (const call of descendants(file.root, 'call_expression')) {
-    if (!mayMap(calleeName(file, call))) continue;
+    const name = calleeName(file, call);
+    if (!mayMap(name) && !SIZED_ALLOCATIONS.has(name ?? '')) continue;
     for (const g of codeGroups(file.source, call)) for (const n of g) if (n !== UNKNOWN_CODE && !local.has(n) && !methodName(n)) names.add(n);
   }
   return [...names].sort();
 }
 
 /** IOCTL methods by name: the file's own definitions first, then the project's. */
-function methods(analysis: FileAnalysis): (name: string) => IoctlMethod | undefined {
+export function ioctlMethodLookup(analysis: FileAnalysis): (name: string) => IoctlMethod | undefined {
   const local = ioctlDefinitions(analysis.file);
   return (name) => local.get(name) ?? analysis.project.ioctlMethod(name);
 }
@@ -116,7 +117,7 @@ function mappedSources(analysis: FileAnalysis, fn: FunctionInfo): ExtraSources |
   const outs = new Map<AstNode, { key: string; ptr: UserPointer | undefined }>();
   const values = new Map<AstNode, UserPointer>();
   const calls = descendants(fn.body, 'call_expression').map((c) => ({ c, name: calleeName(file, c) }));
-  const method = methods(analysis);
+  const method = ioctlMethodLookup(analysis);
   // A read or write handler of a direct-I/O device: its request's MDL is the caller's pages, whatever the code.
   const readWrite = analysis.project.entryPoint(fn.name) === 'wdm-direct-read-write';
   for (const { c, name } of calls) {
