@@ -51,6 +51,16 @@ export default defineCheck({
           continue;
         }
         const line = src.positionAt(r.branch.cond.start).line + 1;
+        if (r.kind === 'unmatched') {
+          ctx.report({
+            node: r.read,
+            severity: 'warning',
+            message: `'${r.name}' may be read here without a value: when the value of 'switch ${text(r.branch.cond)}' at line ${line} matches none of its cases (it has no default), nothing has written it since its declaration (line ${declared}), and every path from there reaches this read first. ${harm} Give '${r.name}' a value in a 'default:' case (or reject the value there), or initialize it where it is declared.`,
+            path: [{ node: r.declarator, label: `'${r.name}' declared without a value` }, { node: r.branch.cond, label: 'no case matches' }, { node: r.read, label: 'read' }],
+            fixes,
+          });
+          continue;
+        }
         ctx.report({
           node: r.read,
           severity: 'warning',

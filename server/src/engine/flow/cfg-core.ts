@@ -34,6 +34,11 @@ export interface Cfg {
   readonly exit: number;
   /** The function body it was built from: offsets kept with a solved flow are taken from its start (see Mut). */
   readonly body: AstNode;
+  /**
+   * Where a `switch` without `default:` goes when no case matches: a join of its own, by id, with the switch
+   * statement (a path through it is a path on which the value matched no case).
+   */
+  readonly unmatched: ReadonlyMap<number, AstNode>;
   /** The node evaluating `ast` (its nearest owned ancestor-or-self), or undefined outside the body. */
   ownerOf(ast: AstNode): CfgNode | undefined;
   /** True when `ast` is the root of a region some CFG node owns. */

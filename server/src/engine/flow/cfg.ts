@@ -3,7 +3,7 @@
  * `cfg-core.ts` (see there for what a node is). Loops, `switch`, `goto`, SEH, C++ `try`, noreturn calls and
  * preprocessor branches.
  */
-import { AstNode, child, namedChildren, nodeText, SubtreeMemo, TextSource } from '../ast';
+import { AstNode, child, namedChildren, nodeText, SubtreeMemo, TextSource, walk } from '../ast';
 import { Cfg, CfgNode, CfgTooComplex, ExprBuilder } from './cfg-core';
 import { isNoReturnCall } from './noreturn';
 import { abnormalTest, failureBranch, FailedStatus, failureSetBy } from './seh-status';
@@ -24,6 +24,7 @@ interface Targets {
 }
 
 class StmtBuilder extends ExprBuilder {
+  readonly unmatched = new Map<number, AstNode>();
   private readonly labels = new Map<string, number>();
 
   private label(name: string): number {
@@ -273,8 +274,11 @@ class StmtBuilder extends ExprBuilder {
     const body = child(s, 'body');
     // Cases are reached from the switch node; statements before the first case are unreachable.
     const end = body ? this.block(body.type === 'compound_statement' ? body.children : [body], [], { ...t, breakTo: brk, switchNode: sw }) : [];
-    const hasDefault = body ? body.children.some((k) => k.type === 'case_statement' && !child(k, 'value')) : false;
-    return [...end, ...brk, ...(hasDefault ? [] : [sw])];
+    const hasDefault = !!body && hasDefaultCase(body);
+    if (hasDefault) return [...end, ...brk];
+    const none = this.join([sw]);
+    this.unmatched.set(none, s);
+    return [...end, ...brk, none];
   }
 
   private sehTry(s: AstNode, frontier: readonly number[], t: Targets): number[] {
@@ -358,6 +362,21 @@ class StmtBuilder extends ExprBuilder {
   }
 }
 
+/**
+ * Whether a switch body has a `default:` anywhere outside nested switches: not only among its direct children
+ * (`LABEL: default:` is a labeled statement holding the case, and the cases after a directive that splits one may
+ * be nested in it). Cases at any depth get their edge from the switch (see `case_statement`).
+ */
+function hasDefaultCase(body: AstNode): boolean {
+  let found = false;
+  walk(body, (n) => {
+    if (found || (n !== body && n.type === 'switch_statement')) return false;
+    if (n.type === 'case_statement' && !child(n, 'value')) found = true;
+    return !found;
+  });
+  return found;
+}
+
 /** Builds the CFG of a function body. Throws `CfgTooComplex` for absurdly deep or large bodies. */
 export function buildCfg(src: TextSource, body: AstNode): Cfg {
   return cfgMemo.get(body, '', () => build(src, body));
@@ -378,6 +397,7 @@ function build(src: TextSource, body: AstNode): Cfg {
     entry: b.entry,
     exit: b.exit,
     body,
+    unmatched: b.unmatched,
     owns: (ast) => owner.has(ast),
     ownerOf(ast) {
       // Memoised along the walked chain: deep expressions must not make repeated queries quadratic.

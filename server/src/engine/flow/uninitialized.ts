@@ -22,7 +22,7 @@ import { declaratorName, declarations, isStaticOrExtern } from './solve';
 import { declaratorShape } from './types';
 import { callArguments, calleeName } from './taint';
 
-export type UninitOrigin = 'declared' | 'branch';
+export type UninitOrigin = 'declared' | 'branch' | 'unmatched';
 
 export interface UninitializedRead {
   readonly name: string;
@@ -268,18 +268,24 @@ export function uninitializedReads(flow: FunctionFlow, candidates: ReadonlyMap<s
       },
       feasible: (): boolean => true,
     };
-    const origins: { node: CfgNode; after: number; branch?: { cond: AstNode; polarity: boolean } }[] = [{ node: start, after: decl.end }];
+    const origins: { node: CfgNode; after: number; branch?: { cond: AstNode; polarity: boolean }; unmatched?: boolean }[] = [{ node: start, after: decl.end }];
     const branches = [...unwritten].sort((a, b) => a - b).map((id) => flow.cfg.nodes[id]).filter((n) => n.kind === 'assume' && n.ast && !insideAssertion(src, n.ast));
-    const written = branches.length ? writtenNodes(flow, start.id, name, ev) : new Set<number>();
+    const written = branches.length || [...flow.cfg.unmatched.keys()].some((id) => unwritten.has(id)) ? writtenNodes(flow, start.id, name, ev) : new Set<number>();
     for (const n of branches) {
       if (written.has(n.id) || contradictsDominating(flow, n)) continue;
       origins.push({ node: n, after: -1, branch: { cond: n.ast!, polarity: n.polarity } });
+    }
+    // A switch without `default:` whose value matched no case: the cases may be all the author expects.
+    for (const [id, sw] of flow.cfg.unmatched) {
+      const cond = child(sw, 'condition');
+      if (!unwritten.has(id) || written.has(id) || !cond) continue;
+      origins.push({ node: flow.cfg.nodes[id], after: -1, branch: { cond, polarity: false }, unmatched: true });
     }
     for (const o of origins) {
       const read = mustReach(flow, o.node, o.after, q, handlers);
       if (!read || reported.has(read.start)) continue;
       reported.add(read.start);
-      out.push({ name, declarator, branch: o.branch, kind: o.branch ? 'branch' : 'declared', read });
+      out.push({ name, declarator, branch: o.branch, kind: o.unmatched ? 'unmatched' : o.branch ? 'branch' : 'declared', read });
       break;
     }
   }
