@@ -5,6 +5,7 @@ import { AstNode, nodeText, SubtreeMemo, TextSource } from '../../server/src/eng
 import { UninitCandidate, uninitCandidates, UninitializedRead, uninitializedReads } from '../../server/src/engine/flow/uninitialized';
 import { intTypeOf, isPointerTypedef } from '../../server/src/engine/flow/types';
 import { isUserModeFile } from '../../server/src/engine/syntax';
+import { reportPoolReads } from './pool';
 
 type FixSpec = NonNullable<ReportSpec['fixes']>[number];
 
@@ -35,6 +36,7 @@ export default defineCheck({
     const candidates = (f: FunctionInfo): ReadonlyMap<string, UninitCandidate> | undefined => (f.errorCount === 0 ? uninitCandidates(src, f, cpp) : undefined);
     const text = (n: AstNode): string => nodeText(src, n).replace(/\s+/g, ' ');
     const keep = (f: FunctionInfo): boolean => !!candidates(f)?.size;
+    reportPoolReads(ctx);
     for (const { fn, value } of ctx.analysis.bodyAnswers(answers, cpp, keep, (fn, flow) => uninitializedReads(flow, candidates(fn)!))) {
       const found = candidates(fn)!;
       for (const r of value) {

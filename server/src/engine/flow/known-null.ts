@@ -73,7 +73,7 @@ function nullTest(src: TextSource, cond: AstNode): { name: string; whenNull: boo
 }
 
 /** What an atomic condition assumed with `polarity` says about `name`: NULL (true), not NULL (false), or nothing. */
-function impliedNull(src: TextSource, cond: AstNode, polarity: boolean, name: string): boolean | undefined {
+export function impliedNull(src: TextSource, cond: AstNode, polarity: boolean, name: string): boolean | undefined {
   const t = nullTest(src, cond);
   return t?.name === name ? t.whenNull === polarity : undefined;
 }

@@ -35,6 +35,12 @@ export interface UninitializedRead {
 
 type Event = 'read' | 'write' | 'leave' | 'redeclare' | undefined;
 
+/**
+ * What the part of `root` that CFG node `owner` evaluates after offset `after` does to each of `names`, in
+ * evaluation order (`eventsIn` for locals; uninitialized-pool.ts for the memory an allocation returned).
+ */
+export type EventsIn = (flow: FunctionFlow, root: AstNode, after: number, owner: number, names: ReadonlySet<string>) => NameEvent[];
+
 /** A local the rule follows: its declaration and declarator, and whether it is declared a pointer (`T *v`). */
 export interface UninitCandidate {
   readonly decl: AstNode;
@@ -54,7 +60,7 @@ function rootName(src: TextSource, n: AstNode | undefined): string | undefined {
 }
 
 /** An event for one name, or for every name (`*`: a statement that may leave, an assertion). */
-interface NameEvent {
+export interface NameEvent {
   readonly name: string;
   readonly event: Exclude<Event, undefined>;
   readonly node?: AstNode;
@@ -202,11 +208,15 @@ const JUMPS: ReadonlySet<string> = new Set(['goto_statement', 'labeled_statement
 /** What each CFG node does to the candidates, when entered from its start (computed once per node). */
 class NodeEvents {
   private readonly cache = new Map<number, readonly NameEvent[]>();
-  constructor(private readonly flow: FunctionFlow, private readonly names: ReadonlySet<string>) {}
+  constructor(
+    private readonly flow: FunctionFlow,
+    private readonly names: ReadonlySet<string>,
+    private readonly events: EventsIn,
+  ) {}
 
   of(n: CfgNode): readonly NameEvent[] {
     let e = this.cache.get(n.id);
-    if (!e) this.cache.set(n.id, (e = n.ast && (n.kind === 'stmt' || n.kind === 'cond') ? eventsIn(this.flow, n.ast, -1, n.id, this.names) : []));
+    if (!e) this.cache.set(n.id, (e = n.ast && (n.kind === 'stmt' || n.kind === 'cond') ? this.events(this.flow, n.ast, -1, n.id, this.names) : []));
     return e;
   }
 
@@ -251,28 +261,46 @@ function writtenNodes(flow: FunctionFlow, declNode: number, name: string, ev: No
 
 /** Every read in `fn` of a candidate local that certainly has no value (see the module comment). */
 export function uninitializedReads(flow: FunctionFlow, candidates: ReadonlyMap<string, UninitCandidate>): UninitializedRead[] {
+  return unwrittenReads(flow, candidates, eventsIn);
+}
+
+/** How a family of candidates is searched: what code does to them, and which branches are not starting points. */
+export interface UnwrittenSearch {
+  readonly events: EventsIn;
+  /** A branch `cond` taken with `polarity` is not a starting point for `name` (undefined: every branch may be). */
+  readonly skipBranch?: (cond: AstNode, polarity: boolean, name: string) => boolean;
+  /** Whether a branch can be taken (see MustReachQuery.feasible). */
+  readonly feasible?: (assume: CfgNode, name: string) => boolean;
+}
+
+/**
+ * Every read of a candidate that certainly comes before any write: each candidate's `decl` is where it starts
+ * without a value (searched from its end), `declarator` what the finding points back at.
+ */
+export function unwrittenReads(flow: FunctionFlow, candidates: ReadonlyMap<string, { readonly decl: AstNode; readonly declarator: AstNode }>, search: EventsIn | UnwrittenSearch): UninitializedRead[] {
+  const { events, skipBranch, feasible } = typeof search === 'function' ? ({ events: search } as UnwrittenSearch) : search;
   const src = flow.file.source;
   const handlers = handlerEntries(flow);
   const out: UninitializedRead[] = [];
   const reported = new Set<number>();
-  const ev = new NodeEvents(flow, new Set(candidates.keys()));
+  const ev = new NodeEvents(flow, new Set(candidates.keys()), events);
   for (const [name, { decl, declarator }] of candidates) {
     const start = flow.cfg.ownerOf(decl);
     if (!start || !flow.reachable(decl)) continue;
-    const rest = eventsIn(flow, start.ast ?? decl, decl.end, start.id, new Set([name]));
+    const rest = events(flow, start.ast ?? decl, decl.end, start.id, new Set([name]));
     const unwritten = unwrittenFrom(flow, start, rest, name, ev);
     const q = {
       step: (_root: AstNode, after: number, owner: number): AstNode | 'stop' | undefined => {
         const e = firstFor(after < 0 ? ev.of(flow.cfg.nodes[owner]) : rest, name);
         return !e ? undefined : e.event === 'read' ? e.node : 'stop';
       },
-      feasible: (): boolean => true,
+      feasible: (assume: CfgNode): boolean => !feasible || feasible(assume, name),
     };
     const origins: { node: CfgNode; after: number; branch?: { cond: AstNode; polarity: boolean }; unmatched?: boolean }[] = [{ node: start, after: decl.end }];
     const branches = [...unwritten].sort((a, b) => a - b).map((id) => flow.cfg.nodes[id]).filter((n) => n.kind === 'assume' && n.ast && !insideAssertion(src, n.ast));
     const written = branches.length || [...flow.cfg.unmatched.keys()].some((id) => unwritten.has(id)) ? writtenNodes(flow, start.id, name, ev) : new Set<number>();
     for (const n of branches) {
-      if (written.has(n.id) || contradictsDominating(flow, n)) continue;
+      if (written.has(n.id) || contradictsDominating(flow, n) || skipBranch?.(n.ast!, n.polarity, name)) continue;
       origins.push({ node: n, after: -1, branch: { cond: n.ast!, polarity: n.polarity } });
     }
     // A switch without `default:` whose value matched no case: the cases may be all the author expects.
