@@ -3,7 +3,7 @@
  * (`MajorFunction[IRP_MJ_DEVICE_CONTROL] = f`, `cfg.EvtIoDeviceControl = f`, `FltCreateCommunicationPort(...,
  * msgNotify, ...)`, `FLT_OPERATION_REGISTRATION` tables, notify-routine registrations) and configured entry points.
  */
-import { AstNode, child, descendants, namedChildren, nodeText } from '../ast';
+import { AstNode, child, descendants, namedChildren, nodeText, SubtreeMemo } from '../ast';
 import type { EntryPointRole } from '../analysis';
 import type { EngineConfig } from '../config';
 import { pathOf, stripCasts, subscriptIndex } from '../flow/paths';
@@ -92,6 +92,20 @@ function functionRef(file: ParsedFile, expr: AstNode | undefined): string | unde
 /** The node types a registration is read from (see the cases below). */
 const REGISTRATION_NODES: ReadonlySet<string> = new Set(['assignment_expression', 'initializer_pair', 'call_expression', 'declaration']);
 
+/**
+ * A registration found in one top-level declaration, before file-wide facts and positions are added: `readWrite`
+ * marks an IRP_MJ_READ/WRITE dispatch, whose role depends on the file's I/O type.
+ */
+interface UnitRegistration {
+  readonly fn: string;
+  readonly role: EntryPointRole;
+  readonly at: AstNode;
+  readonly readWrite?: boolean;
+}
+
+/** Registrations per top-level declaration (syntax only, so kept across editor edits: see SubtreeMemo). */
+const unitRegistrations = new SubtreeMemo<readonly UnitRegistration[]>();
+
 export function findRegistrations(file: ParsedFile, functions: readonly FunctionInfo[], config: EngineConfig): Registration[] {
   const out: Registration[] = [];
   const src = file.source;
@@ -101,7 +115,30 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
     out.push({ function: fn, role, line: pos.line, character: pos.character });
   };
   let ioType: 'direct' | 'other' | undefined;
-  for (const n of descendants(file.root, REGISTRATION_NODES)) {
+  for (const unit of file.root.children) {
+    for (const r of unitRegistrations.get(unit, '', () => registrationsIn(file, unit))) {
+      add(r.fn, r.readWrite && (ioType ??= fileIoType(file)) === 'direct' ? 'wdm-direct-read-write' : r.role, r.at);
+    }
+  }
+  for (const fn of functions) {
+    if (fn.name === 'DriverEntry') add(fn.name, 'driver-entry', fn.node);
+    for (const ep of config.entryPoints) {
+      if (ep.function !== fn.name && ep.function !== fn.qualifiedName) continue;
+      const pos = src.positionAt(fn.node.start);
+      out.push({ function: fn.name, role: 'configured', line: pos.line, character: pos.character, bufferParams: ep.bufferParams ?? [], valueParams: ep.valueParams ?? [] });
+    }
+  }
+  return out;
+}
+
+/** The registrations one top-level declaration makes (see UnitRegistration). */
+function registrationsIn(file: ParsedFile, unit: AstNode): UnitRegistration[] {
+  const out: UnitRegistration[] = [];
+  const src = file.source;
+  const add = (fn: string | undefined, role: EntryPointRole, at: AstNode, readWrite = false): void => {
+    if (fn) out.push({ fn, role, at, readWrite });
+  };
+  for (const n of descendants(unit, REGISTRATION_NODES)) {
     switch (n.type) {
       case 'assignment_expression': {
         const left = child(n, 'left');
@@ -113,8 +150,7 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
           if (bp && (bp === 'MajorFunction' || bp.endsWith('.MajorFunction'))) {
             const idx = subscriptIndex(l);
             const mj = idx ? nodeText(src, stripCasts(idx)).trim() : '';
-            const rw = READ_WRITE_MJ.has(mj) && (ioType ??= fileIoType(file)) === 'direct';
-            add(functionRef(file, child(n, 'right')), DEVICE_CONTROL_MJ.has(mj) ? 'wdm-device-control' : rw ? 'wdm-direct-read-write' : 'wdm-dispatch', n);
+            add(functionRef(file, child(n, 'right')), DEVICE_CONTROL_MJ.has(mj) ? 'wdm-device-control' : 'wdm-dispatch', n, READ_WRITE_MJ.has(mj));
           }
           break;
         }
@@ -158,14 +194,6 @@ export function findRegistrations(file: ParsedFile, functions: readonly Function
       }
       default:
         break;
-    }
-  }
-  for (const fn of functions) {
-    if (fn.name === 'DriverEntry') add(fn.name, 'driver-entry', fn.node);
-    for (const ep of config.entryPoints) {
-      if (ep.function !== fn.name && ep.function !== fn.qualifiedName) continue;
-      const pos = src.positionAt(fn.node.start);
-      out.push({ function: fn.name, role: 'configured', line: pos.line, character: pos.character, bufferParams: ep.bufferParams ?? [], valueParams: ep.valueParams ?? [] });
     }
   }
   return out;
