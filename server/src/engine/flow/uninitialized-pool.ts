@@ -19,7 +19,7 @@ import { addressOperand, argumentListOf, insideSizeContext, opOf, stripCasts } f
 import { declaratorName, declarations } from './solve';
 import { callArguments, calleeName } from './taint';
 import type { NameEvent, UninitializedRead } from './uninitialized';
-import { unwrittenReads } from './uninitialized';
+import { outsideOrDeclaration, unwrittenReads } from './uninitialized';
 
 /** Allocators whose memory is not zeroed (`ExAllocatePool2`/`3` zero it unless told not to: see `allocates`). */
 const NON_ZEROING = /^(ExAllocatePool|ExAllocatePoolWithTag|ExAllocatePoolWithTagPriority|ExAllocatePoolWithQuota|ExAllocatePoolWithQuotaTag|ExAllocatePoolUninitialized|ExAllocatePoolQuotaUninitialized|ExAllocateFromNPagedLookasideList|ExAllocateFromPagedLookasideList|ExAllocateFromLookasideListEx|NdisAllocateMemoryWithTagPriority)$/;
@@ -135,16 +135,7 @@ function contentEventsIn(flow: FunctionFlow, root: AstNode, after: number, owner
     return s?.type === 'identifier' && names.has(nodeText(src, s)) ? nodeText(src, s) : undefined;
   };
   const visit = (n: AstNode): void => {
-    if (n.end <= after) return;
-    if (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner) return;
-    if (n.type === 'declaration') {
-      for (const d of declarations(n)) {
-        if (d.value) visit(d.value);
-        const name = declaratorName(src, d.declarator);
-        if (name !== undefined && names.has(name) && n.start >= after) out.push({ name, event: 'redeclare' });
-      }
-      return;
-    }
+    if (outsideOrDeclaration(flow, root, after, owner, names, n, visit, out)) return;
     if (n.type === 'assignment_expression') {
       const right = child(n, 'right');
       const left = child(n, 'left');

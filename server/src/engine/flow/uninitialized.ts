@@ -74,16 +74,7 @@ function eventsIn(flow: FunctionFlow, root: AstNode, after: number, owner: numbe
   const src = flow.file.source;
   const out: NameEvent[] = [];
   const visit = (n: AstNode): void => {
-    if (n.end <= after) return;
-    if (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner) return;
-    if (n.type === 'declaration') {
-      for (const d of declarations(n)) {
-        if (d.value) visit(d.value);
-        const name = declaratorName(src, d.declarator);
-        if (name !== undefined && names.has(name) && n.start >= after) out.push({ name, event: 'redeclare' });
-      }
-      return;
-    }
+    if (outsideOrDeclaration(flow, root, after, owner, names, n, visit, out)) return;
     if (n.type === 'assignment_expression') {
       const right = child(n, 'right');
       const left = child(n, 'left');
@@ -125,6 +116,21 @@ function eventsIn(flow: FunctionFlow, root: AstNode, after: number, owner: numbe
   };
   visit(root);
   return out;
+}
+
+/**
+ * What every event visitor does first with `n`: nothing when it lies before `after` or in another CFG node's
+ * part of `root`; for a declaration, its values (visited) and the names it declares anew. True when handled.
+ */
+export function outsideOrDeclaration(flow: FunctionFlow, root: AstNode, after: number, owner: number, names: ReadonlySet<string>, n: AstNode, visit: (n: AstNode) => void, out: NameEvent[]): boolean {
+  if (n.end <= after || (n !== root && flow.cfg.owns(n) && flow.cfg.ownerOf(n)?.id !== owner)) return true;
+  if (n.type !== 'declaration') return false;
+  for (const d of declarations(n)) {
+    if (d.value) visit(d.value);
+    const name = declaratorName(flow.file.source, d.declarator);
+    if (name !== undefined && names.has(name) && n.start >= after) out.push({ name, event: 'redeclare' });
+  }
+  return true;
 }
 
 const firstFor = (events: readonly NameEvent[], name: string): NameEvent | undefined => events.find((e) => e.name === name || e.name === '*');
