@@ -1,8 +1,8 @@
 import { defineCheck } from '../../server/src/engine/rule';
 import type { FunctionInfo } from '../../server/src/engine/analysis';
-import { nodeText } from '../../server/src/engine/ast';
-import { irqlMismatches, lockAcquires, lockContractNames, LockKind, locksHeldAtExit, lockWrapper, releasingFunctions } from '../../server/src/engine/flow/locks';
-import { isUserModeFile } from '../../server/src/engine/syntax';
+import { nodeText, SubtreeMemo } from '../../server/src/engine/ast';
+import { HeldAtExit, IrqlMismatch, irqlMismatches, lockAcquires, lockContractNames, LockKind, locksHeldAtExit, lockWrapper, releasingFunctions } from '../../server/src/engine/flow/locks';
+import { calleeName, callsIn, isUserModeFile } from '../../server/src/engine/syntax';
 
 /** What holding each kind of lock past the return does to the machine. */
 const CONSEQUENCE: Readonly<Record<LockKind, string>> = {
@@ -17,6 +17,9 @@ const CONSEQUENCE: Readonly<Record<LockKind, string>> = {
 
 const SPIN: ReadonlySet<LockKind> = new Set(['spin', 'queued', 'wdf-spin']);
 
+/** What each function's body gives (see FileAnalysis.bodyAnswers). */
+const answers = new SubtreeMemo<{ readonly held: readonly HeldAtExit[]; readonly irql: readonly IrqlMismatch[] }>();
+
 export default defineCheck({
   check(ctx) {
     const src = ctx.file.source;
@@ -28,8 +31,11 @@ export default defineCheck({
     const candidates = fns.filter(keep);
     if (!candidates.length) return;
     const helpers = releasingFunctions(src, fns);
-    for (const { fn, flow } of ctx.analysis.flowsWhere((f) => candidates.includes(f))) {
-      for (const h of locksHeldAtExit(flow, fn, helpers)) {
+    // Besides its body, a function's answer depends only on which of its callees release some lock.
+    const variant = (f: FunctionInfo): string => [...new Set(callsIn(f.body).map((c) => calleeName(ctx.file, c) ?? ''))].filter((n) => helpers.has(n)).sort().join(',');
+    const found = ctx.analysis.bodyAnswers(answers, variant, (f) => candidates.includes(f), (fn, flow) => ({ held: locksHeldAtExit(flow, fn, helpers), irql: irqlMismatches(flow, fn) }));
+    for (const { value } of found) {
+      for (const h of value.held) {
         const call = nodeText(src, h.acquire).replace(/\s+/g, ' ');
         const line = src.positionAt(h.atEnd ? h.exit.end : h.exit.start).line + 1;
         const where = h.atEnd ? `reaches the end of the function at line ${line}` : `returns at line ${line}`;
@@ -43,7 +49,7 @@ export default defineCheck({
           ],
         });
       }
-      for (const m of irqlMismatches(flow, fn)) {
+      for (const m of value.irql) {
         const line = src.positionAt(m.acquire.start).line + 1;
         ctx.report({
           node: m.release,

@@ -237,17 +237,19 @@ export class FileAnalysis {
    * Per function `keep` keeps, an answer that depends on the function's body alone (its syntax, CFG and
    * dominators, never taint, guards or the project): worked out from the flow the first time and remembered with
    * the body (see SubtreeMemo), so an editor re-parse that took the function over builds no flow for it. Functions
-   * whose flow cannot be built (damaged, too complex) get no answer.
+   * whose flow cannot be built (damaged, too complex) get no answer. `variant` names whatever else of the file the
+   * answer depends on (the language; per function, e.g. which of its callees release a lock).
    */
-  bodyAnswers<T>(memo: SubtreeMemo<T>, variant: string | boolean, keep: (fn: FunctionInfo) => boolean, compute: (fn: FunctionInfo, flow: FunctionFlow) => T): { fn: FunctionInfo; value: T }[] {
+  bodyAnswers<T>(memo: SubtreeMemo<T>, variant: string | boolean | ((fn: FunctionInfo) => string), keep: (fn: FunctionInfo) => boolean, compute: (fn: FunctionInfo, flow: FunctionFlow) => T): { fn: FunctionInfo; value: T }[] {
     const out: { fn: FunctionInfo; value: T }[] = [];
     for (const fn of this.functions) {
       if (fn.damaged || !keep(fn)) continue;
-      let value = memo.known(fn.node, variant);
+      const key = typeof variant === 'function' ? variant(fn) : variant;
+      let value = memo.known(fn.node, key);
       if (value === undefined) {
         const flow = this.flow(fn);
         if (!flow) continue;
-        memo.set(fn.node, variant, (value = compute(fn, flow)));
+        memo.set(fn.node, key, (value = compute(fn, flow)));
       }
       out.push({ fn, value });
     }
