@@ -49,6 +49,7 @@ function addressOnly(n: AstNode): boolean {
 
 /** The node reads or writes memory through `name`: `name->f`, `*name`, `name[i]`. */
 export function dereferences(src: TextSource, n: AstNode, name: string): boolean {
+  if (n.type === 'call_expression') return calleeDereferences(src, n, name);
   if (n.type === 'field_expression') {
     if (!n.children.some((c) => c.type === '->') || !isName(src, child(n, 'argument'), name)) return false;
   } else if (n.type === 'pointer_expression') {
@@ -57,6 +58,37 @@ export function dereferences(src: TextSource, n: AstNode, name: string): boolean
     if (!isName(src, child(n, 'argument'), name)) return false;
   } else return false;
   return !addressOnly(n) && !insideSizeContext(src, n);
+}
+
+/**
+ * Memory routines by the argument that gives their length (-1: none, they always read): a NULL destination or
+ * source is followed as soon as the length is not zero. `RtlInitUnicodeString(&s, NULL)` is allowed, so absent.
+ */
+const LENGTH_ARG: ReadonlyMap<string, number> = new Map([
+  ['RtlCopyMemory', 2], ['RtlMoveMemory', 2], ['RtlCopyBytes', 2], ['memcpy', 2], ['memmove', 2],
+  ['RtlCompareMemory', 2], ['RtlEqualMemory', 2], ['memcmp', 2], ['RtlZeroMemory', 1], ['RtlSecureZeroMemory', 1],
+  ['RtlFillMemory', 1], ['memset', 2], ['strlen', -1], ['wcslen', -1],
+]);
+
+/** The pointer arguments a memory routine reads or writes through. */
+const POINTER_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['strlen', [0]], ['wcslen', [0]], ['RtlZeroMemory', [0]], ['RtlSecureZeroMemory', [0]], ['RtlFillMemory', [0]], ['memset', [0]],
+]);
+
+/**
+ * `RtlZeroMemory(p, sizeof(*p))`, `RtlCopyMemory(p, src, 16)`, `strlen(p)`: a call that reads or writes through `p`
+ * with a length that is certainly not zero (a `sizeof`, or a non-zero number), so a NULL `p` is dereferenced in it.
+ */
+function calleeDereferences(src: TextSource, call: AstNode, name: string): boolean {
+  const callee = calleeName(src, call) ?? '';
+  const lengthAt = LENGTH_ARG.get(callee);
+  if (lengthAt === undefined) return false;
+  const args = callArguments(call);
+  if (!(POINTER_ARGS.get(callee) ?? [0, 1]).some((i) => args[i] && isName(src, args[i], name))) return false;
+  if (lengthAt < 0) return true;
+  const len = args[lengthAt] && stripCasts(args[lengthAt], src);
+  if (!len) return false;
+  return len.type === 'sizeof_expression' || (len.type === 'number_literal' && Number(nodeText(src, len).replace(/[uUlL]+$/, '')) > 0);
 }
 
 /** The name an atomic condition tests against NULL (`p`, `p == NULL`, `NULL != p`), and whether it holds when `p` is NULL. */
@@ -234,6 +266,13 @@ function collectNullCandidates(src: TextSource, fn: FunctionInfo): NullCandidate
       if ((op === '=' || op === '==' || op === '!=') && l && r) {
         const name = isZeroLiteral(src, r) ? nameOf(l) : op !== '=' && isZeroLiteral(src, l) ? nameOf(r) : undefined;
         if (name !== undefined) nulled.add(name);
+      }
+    }
+    if (n.type === 'call_expression' && LENGTH_ARG.has(calleeName(src, n) ?? '')) {
+      for (const a of callArguments(n)) {
+        const s = stripCasts(a, src);
+        const name = s.type === 'identifier' ? nodeText(src, s) : undefined;
+        if (name !== undefined && calleeDereferences(src, n, name)) derefs.set(name, [...(derefs.get(name) ?? []), n]);
       }
     }
     if (n.type === 'identifier' && truthTested(n)) nulled.add(nodeText(src, n));
