@@ -4,7 +4,8 @@ import type { FunctionInfo } from '../../server/src/engine/analysis';
 import type { FunctionFlow } from '../../server/src/engine/flow/function-flow';
 import { stripParens } from '../../server/src/engine/flow/cfg-core';
 import { Dispatch, interpreterDispatches } from '../../server/src/engine/interpreter';
-import { afterSwitch, caseCount, loopAfter, defaultAction, defaultCase, narrowFieldMax, UnknownPath } from '../../server/src/engine/switch-exits';
+import { afterSwitch, caseCount, loopAfter, defaultAction, narrowFieldMax, UnknownPath } from '../../server/src/engine/switch-exits';
+import { defaultCase } from '../../server/src/engine/flow/cfg';
 import { conditionValue, isUserModeFile } from '../../server/src/engine/syntax';
 import { onlyAnnotated } from '../../server/src/engine/untrusted';
 

@@ -28,12 +28,6 @@ export interface UnknownPath {
   readonly how?: string;
 }
 
-/** The `default:` label of a switch, if it has one. */
-export function defaultCase(sw: AstNode): AstNode | undefined {
-  const body = child(sw, 'body');
-  return body?.children.find((c) => c.type === 'case_statement' && !child(c, 'value'));
-}
-
 /** Distinct case labels (by their text). */
 export function caseCount(file: ParsedFile, sw: AstNode): number {
   const body = child(sw, 'body');

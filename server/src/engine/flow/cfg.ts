@@ -274,7 +274,7 @@ class StmtBuilder extends ExprBuilder {
     const body = child(s, 'body');
     // Cases are reached from the switch node; statements before the first case are unreachable.
     const end = body ? this.block(body.type === 'compound_statement' ? body.children : [body], [], { ...t, breakTo: brk, switchNode: sw }) : [];
-    const hasDefault = !!body && hasDefaultCase(body);
+    const hasDefault = defaultCase(s) !== undefined;
     if (hasDefault) return [...end, ...brk];
     const none = this.join([sw]);
     this.unmatched.set(none, s);
@@ -363,17 +363,20 @@ class StmtBuilder extends ExprBuilder {
 }
 
 /**
- * Whether a switch body has a `default:` anywhere outside nested switches: not only among its direct children
- * (`LABEL: default:` is a labeled statement holding the case, and the cases after a directive that splits one may
- * be nested in it). Cases at any depth get their edge from the switch (see `case_statement`).
+ * The `default:` of a switch, anywhere in its body outside nested switches: not only among the body's direct
+ * children (`LABEL: default:` is a labeled statement holding the case, and the cases after a directive that splits
+ * one may be nested in it). Cases at any depth get their edge from the switch (see `case_statement`).
  */
-function hasDefaultCase(body: AstNode): boolean {
-  let found = false;
-  walk(body, (n) => {
-    if (found || (n !== body && n.type === 'switch_statement')) return false;
-    if (n.type === 'case_statement' && !child(n, 'value')) found = true;
-    return !found;
-  });
+export function defaultCase(sw: AstNode): AstNode | undefined {
+  const body = child(sw, 'body');
+  let found: AstNode | undefined;
+  if (body) {
+    walk(body, (n) => {
+      if (found || (n !== body && n.type === 'switch_statement')) return false;
+      if (n.type === 'case_statement' && !child(n, 'value')) found = n;
+      return !found;
+    });
+  }
   return found;
 }
 
