@@ -17,6 +17,7 @@ import { addressOperand, insideSizeContext, opOf, stripCasts } from './paths';
 import { asserts, contradictsDominating, handlerEntries, insideAssertion, mayLeave, mustReach, MustReachQuery } from './must-reach';
 import { declaratorName, declarations, isStaticOrExtern } from './solve';
 import { callArguments, calleeName } from './taint';
+import { memoryArgs } from '../user-memory/accesses';
 
 export type NullOrigin = 'stored' | 'tested';
 
@@ -62,17 +63,12 @@ export function dereferences(src: TextSource, n: AstNode, name: string): boolean
 
 /**
  * Memory routines by the argument that gives their length (-1: none, they always read): a NULL destination or
- * source is followed as soon as the length is not zero. `RtlInitUnicodeString(&s, NULL)` is allowed, so absent.
+ * source (the arguments `memoryArgs` names) is followed as soon as the length is not zero. `RtlInitUnicodeString(&s, NULL)` is allowed, so absent.
  */
 const LENGTH_ARG: ReadonlyMap<string, number> = new Map([
   ['RtlCopyMemory', 2], ['RtlMoveMemory', 2], ['RtlCopyBytes', 2], ['memcpy', 2], ['memmove', 2],
   ['RtlCompareMemory', 2], ['RtlEqualMemory', 2], ['memcmp', 2], ['RtlZeroMemory', 1], ['RtlSecureZeroMemory', 1],
   ['RtlFillMemory', 1], ['memset', 2], ['strlen', -1], ['wcslen', -1],
-]);
-
-/** The pointer arguments a memory routine reads or writes through. */
-const POINTER_ARGS: ReadonlyMap<string, readonly number[]> = new Map([
-  ['strlen', [0]], ['wcslen', [0]], ['RtlZeroMemory', [0]], ['RtlSecureZeroMemory', [0]], ['RtlFillMemory', [0]], ['memset', [0]],
 ]);
 
 /**
@@ -84,7 +80,8 @@ function calleeDereferences(src: TextSource, call: AstNode, name: string): boole
   const lengthAt = LENGTH_ARG.get(callee);
   if (lengthAt === undefined) return false;
   const args = callArguments(call);
-  if (!(POINTER_ARGS.get(callee) ?? [0, 1]).some((i) => args[i] && isName(src, args[i], name))) return false;
+  const through = memoryArgs(callee)!;
+  if (![...through.read, ...through.write].some((i) => args[i] && isName(src, args[i], name))) return false;
   if (lengthAt < 0) return true;
   const len = args[lengthAt] && stripCasts(args[lengthAt], src);
   if (!len) return false;

@@ -4,24 +4,26 @@
  * `UserWriteWhatWhere->What` with `PWRITE_WHAT_WHERE UserWriteWhatWhere` is `PWRITE_WHAT_WHERE->What`;
  * `((struct _HDR *)p)->Body.Len` is `_HDR*->Body.Len`. Anything else (globals, subscripts, calls) has no chain.
  */
-import { AstNode, child, namedChildren, nodeText, TextSource, walk } from '../ast';
+import { AstNode, child, namedChildren, nodeText, SubtreeMemo, TextSource, walk } from '../ast';
 import type { FunctionInfo } from '../index/functions';
 import { declaratorShape, typeNameOf } from '../index/members';
 
 /** Declared types of a function's parameters and locals (`PFOO`, `_FOO*`); null for a name declared two ways. */
-const rootsCache = new WeakMap<AstNode, Map<string, string | null>>();
+const rootsMemo = new SubtreeMemo<ReadonlyMap<string, string | null>>();
 
-function declaredRoots(src: TextSource, fn: FunctionInfo): Map<string, string | null> {
-  let roots = rootsCache.get(fn.node);
-  if (roots) return roots;
-  roots = new Map();
+function declaredRoots(src: TextSource, fn: FunctionInfo): ReadonlyMap<string, string | null> {
+  return rootsMemo.get(fn.node, '', () => collectRoots(src, fn));
+}
+
+function collectRoots(src: TextSource, fn: FunctionInfo): Map<string, string | null> {
+  const roots = new Map<string, string | null>();
   const add = (type: AstNode | undefined, d: AstNode | undefined): void => {
     const shape = declaratorShape(src, d);
     const name = typeNameOf(src, type);
     if (!shape) return;
     const root = name && !shape.array ? `${name}${'*'.repeat(shape.pointers)}` : null;
-    const cur = roots!.get(shape.name);
-    roots!.set(shape.name, cur === undefined || cur === root ? root : null);
+    const cur = roots.get(shape.name);
+    roots.set(shape.name, cur === undefined || cur === root ? root : null);
   };
   for (const p of fn.params) if (p.name) add(child(p.node, 'type'), child(p.node, 'declarator'));
   walk(fn.body, (n) => {
@@ -31,7 +33,6 @@ function declaredRoots(src: TextSource, fn: FunctionInfo): Map<string, string | 
     for (const c of n.children) if (c.field === 'declarator') add(type, c.type === 'init_declarator' ? child(c, 'declarator') : c);
     return false;
   });
-  rootsCache.set(fn.node, roots);
   return roots;
 }
 

@@ -19,11 +19,10 @@ import { addressOperand, argumentListOf, insideSizeContext, opOf, stripCasts } f
 import { declaratorName, declarations } from './solve';
 import { callArguments, calleeName } from './taint';
 import type { NameEvent, UninitializedRead } from './uninitialized';
-import { outsideOrDeclaration, unwrittenReads } from './uninitialized';
+import { INERT_CALLS, outsideOrDeclaration, unwrittenReads } from './uninitialized';
 
 /** Allocators whose memory is not zeroed (`ExAllocatePool2`/`3` zero it unless told not to: see `allocates`). */
 const NON_ZEROING = /^(ExAllocatePool|ExAllocatePoolWithTag|ExAllocatePoolWithTagPriority|ExAllocatePoolWithQuota|ExAllocatePoolWithQuotaTag|ExAllocatePoolUninitialized|ExAllocatePoolQuotaUninitialized|ExAllocateFromNPagedLookasideList|ExAllocateFromPagedLookasideList|ExAllocateFromLookasideListEx|NdisAllocateMemoryWithTagPriority)$/;
-const INERT_CALLS = /^(v?DbgPrint(Ex)?|KdPrint(Ex)?|printf|wprintf|DoTraceMessage|TraceEvents|TraceLoggingWrite)$/;
 
 /** A pointer given a block no one has written yet: the allocation (where the search starts) and its call. */
 export interface PoolCandidate {

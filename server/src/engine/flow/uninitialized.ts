@@ -49,7 +49,7 @@ export interface UninitCandidate {
 }
 
 /** Calls that only print what they are given (`&v` there is an address to show, not one to fill). */
-const INERT_CALLS = /^(v?DbgPrint(Ex)?|KdPrint(Ex)?|printf|wprintf|DoTraceMessage|TraceEvents|TraceLoggingWrite)$/;
+export const INERT_CALLS = /^(v?DbgPrint(Ex)?|KdPrint(Ex)?|printf|wprintf|DoTraceMessage|TraceEvents|TraceLoggingWrite)$/;
 const PRIMITIVE = new Set(['primitive_type', 'sized_type_specifier']);
 
 /** `v`, `v.f`, `v[i]`, `(v)`: the name a store or address targets. */
